@@ -1,0 +1,13 @@
+/** Who is calling: the identity every later stage (limits, routing, logs) refers to. */
+export interface Consumer {
+  /** Stable id: the consumer's name in the config (later: the account id). Never the key. */
+  readonly id: string;
+}
+
+/**
+ * Checks an API key. Answers `undefined` for every key that must not pass, whatever the reason
+ * (unknown, revoked, expired), so callers cannot tell those apart. May answer synchronously.
+ */
+export interface ApiKeyVerifier {
+  verify(presentedKey: string): Consumer | undefined | Promise<Consumer | undefined>;
+}

@@ -1,0 +1,33 @@
+/**
+ * API keys declared in the config file (static consumers). Keys are hashed with SHA-256 when the
+ * config loads and only the hashes are kept, so a heap dump shows no key; verification hashes the
+ * presented key and looks the digest up. The lookup's timing depends on the digest, not on the
+ * secret, so it leaks nothing an attacker can use to guess a key byte by byte.
+ *
+ * @example staticApiKeys({ demo: { keys: ["secret-key"] } }).verify("secret-key") // → { id: "demo" }
+ */
+import { createHash } from "node:crypto";
+import type { SluiceConfig } from "../config/schema.js";
+import type { ApiKeyVerifier, Consumer } from "./consumer.js";
+
+const HASHED = "sha256:";
+
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+export function staticApiKeys(consumers: SluiceConfig["consumers"]): ApiKeyVerifier {
+  const byHash = new Map<string, Consumer>();
+  for (const [id, consumer] of Object.entries(consumers)) {
+    const identity: Consumer = Object.freeze({ id });
+    for (const key of consumer.keys) byHash.set(key.startsWith(HASHED) ? key.slice(HASHED.length) : sha256Hex(key), identity);
+  }
+  return {
+    verify: (presentedKey) => byHash.get(sha256Hex(presentedKey)),
+  };
+}
+
+/** True when any consumer's key is written in plaintext (fine for a demo, not for production). */
+export function hasPlaintextKeys(consumers: SluiceConfig["consumers"]): boolean {
+  return Object.values(consumers).some((c) => c.keys.some((key) => !key.startsWith(HASHED)));
+}

@@ -1,0 +1,105 @@
+/**
+ * The one way configuration gets in: read the YAML file, validate it against `configSchema`,
+ * apply the environment (PORT, HOST). Every problem is reported at once, each with its file,
+ * line and column, its path in the document, and what to write instead.
+ */
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { isNode, LineCounter, parseDocument, type Document } from "yaml";
+import type { z } from "zod";
+import { configSchema, type SluiceConfig } from "./schema.js";
+
+/** The demo configuration shipped with Sluice; used when no file is named. */
+export const DEMO_CONFIG_PATH = fileURLToPath(new URL("../../examples/sluice.yaml", import.meta.url));
+
+export interface ConfigProblem {
+  readonly line: number;
+  readonly column: number;
+  readonly path: string;
+  readonly message: string;
+}
+
+export class ConfigError extends Error {
+  readonly code = "SLUICE_ERR_CONFIG";
+  constructor(readonly source: string, readonly problems: readonly ConfigProblem[]) {
+    super(
+      `invalid configuration in ${source}:\n` +
+        problems.map((p) => `  ${source}:${p.line}:${p.column}  ${p.path ? `${p.path}: ` : ""}${p.message}`).join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+export interface LoadConfigOptions {
+  /** Path of the YAML file; SLUICE_CONFIG, then the demo config, when omitted. */
+  readonly file?: string | undefined;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface LoadedConfig {
+  readonly config: SluiceConfig;
+  readonly source: string;
+}
+
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
+  const env = options.env ?? process.env;
+  const source = options.file ?? (env["SLUICE_CONFIG"] || DEMO_CONFIG_PATH);
+  let text: string;
+  try {
+    text = await readFile(source, "utf8");
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : (error as Error).message;
+    throw new ConfigError(source, [{ line: 0, column: 0, path: "", message: `cannot read the file (${reason})` }]);
+  }
+  return { config: applyEnvironment(parseConfig(text, source), env), source };
+}
+
+/** Parses and validates YAML text; `source` names it in error messages. */
+export function parseConfig(text: string, source = "<config>"): SluiceConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(source, doc.errors.map((e) => ({
+      line: e.linePos?.[0].line ?? 0,
+      column: e.linePos?.[0].col ?? 0,
+      path: "",
+      message: e.message.split("\n")[0] ?? e.message,
+    })));
+  }
+  const result = configSchema.safeParse(doc.toJS() ?? {});
+  if (!result.success) throw new ConfigError(source, result.error.issues.map((issue) => locate(issue, doc, lineCounter)));
+  return result.data;
+}
+
+function applyEnvironment(config: SluiceConfig, env: NodeJS.ProcessEnv): SluiceConfig {
+  const server = { ...config.server };
+  if (env["HOST"]) server.host = env["HOST"];
+  if (env["PORT"]) {
+    const port = Number(env["PORT"]);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new ConfigError("environment", [{ line: 0, column: 0, path: "PORT", message: `"${env["PORT"]}" is not a port number (0–65535)` }]);
+    }
+    server.port = port;
+  }
+  return { ...config, server };
+}
+
+/** Finds where an issue is in the file: the node at its path, or the nearest ancestor that exists. */
+function locate(issue: z.core.$ZodIssue, doc: Document, lineCounter: LineCounter): ConfigProblem {
+  let path = issue.path.map((segment) => (typeof segment === "symbol" ? String(segment) : segment));
+  let message = issue.message;
+  if (issue.code === "unrecognized_keys") {
+    message = `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}; check the spelling against docs/config.md`;
+    path = [...path, issue.keys[0] as string];
+  } else if (issue.code === "invalid_type" && issue.input === undefined) {
+    message = `required field is missing (${issue.expected} expected)`;
+  }
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
+    if (isNode(node) && node.range) {
+      const { line, col } = lineCounter.linePos(node.range[0]);
+      return { line, column: col, path: path.join("."), message };
+    }
+  }
+  return { line: 1, column: 1, path: path.join("."), message };
+}

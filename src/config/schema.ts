@@ -1,0 +1,116 @@
+/**
+ * The configuration schema: the single source of truth for the YAML file. Types come from it
+ * (`SluiceConfig`), the loader validates with it, and `npm run schema` publishes it as JSON Schema
+ * (schema/sluice.config.schema.json) for editors. docs/config.md documents every field.
+ */
+import { z } from "zod";
+import { ALGORITHM_NAMES } from "../limiter/policy.js";
+import { DURATION_PATTERN, parseDuration } from "./duration.js";
+
+const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, {
+  error: "use 1–63 lower-case letters, digits, '-' or '_', starting with a letter or digit",
+});
+
+const duration = z
+  .string()
+  .regex(DURATION_PATTERN, { error: 'write a duration with a unit, e.g. "500ms", "30s", "1m", "2h", "1d"' })
+  .transform(parseDuration)
+  .refine((ms) => ms > 0, { error: "a duration must be longer than zero" });
+
+const keyPart = z.union([
+  z.enum(["consumer", "ip", "service", "route", "global"]),
+  z.string().regex(/^header:[a-z0-9-]+$/, { error: 'a header key part is "header:<lower-case header name>"' }),
+]).describe("What the limit counts by: consumer, ip, service, route, global, or header:<name>.");
+
+const limit = z.strictObject({
+  algorithm: z.enum(ALGORITHM_NAMES).default("gcra").describe("How the limit is counted; see docs/algorithms.md."),
+  limit: z.number().int().positive().describe("Units admitted per window."),
+  window: duration.describe('The window, e.g. "30s".'),
+  burst: z.number().int().positive().optional().describe("GCRA only: units that may arrive at once; defaults to limit."),
+  by: z.array(keyPart).min(1).default(["consumer"]).describe("The parts of the counter's key; one counter per distinct combination."),
+});
+
+const limitRefs = z.array(name).describe("Names of limits defined under `limits`.");
+
+const upstream = z.string().refine((value) => /^demo:\/\/[a-z-]+$/.test(value) || isHttpUrl(value), {
+  error: 'an upstream is an http(s) URL such as "http://127.0.0.1:9000", or demo://<name> for a built-in demo service',
+});
+
+const httpMethod = z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
+const route = z.strictObject({
+  path: z.string().regex(/^\/[^?#]*$/, { error: 'a route path starts with "/"; end it with "/*" to match everything below it' })
+    .describe('Path under the service, exact ("/number") or a prefix ending in "/*" ("/users/*").'),
+  methods: z.array(httpMethod).min(1).optional().describe("Methods the route accepts; all when omitted."),
+  limits: limitRefs.optional().describe("Limits for this route, applied instead of the service's."),
+});
+
+const service = z.strictObject({
+  upstream: upstream.describe("Where requests are proxied: base URL of the backend."),
+  description: z.string().optional(),
+  limits: limitRefs.optional().describe("Limits for every request to this service; `defaults.limits` when omitted."),
+  routes: z.array(route).min(1).optional().describe("When given, only these paths are routed; others answer 404."),
+  openapi: z.union([z.string().startsWith("/"), z.literal(false)]).default("/openapi.json")
+    .describe("Path of the upstream's OpenAPI document, merged into /docs; false to leave it out."),
+  timeout: duration.default(30_000).describe("Longest wait for the upstream's response headers."),
+});
+
+const apiKey = z.string().refine((key) => /^sha256:[0-9a-f]{64}$/.test(key) || (key.length >= 8 && !key.startsWith("sha256:")), {
+  error: 'an API key is at least 8 characters, or "sha256:" followed by the 64 hex digits of its SHA-256 hash',
+});
+
+const consumer = z.strictObject({
+  keys: z.array(apiKey).min(1).describe('API keys of this consumer: plaintext (demo only) or "sha256:<hex>".'),
+  description: z.string().optional(),
+});
+
+export const configSchema = z
+  .strictObject({
+    server: z.strictObject({
+      host: z.string().min(1).default("127.0.0.1").describe("Address to listen on; HOST overrides it."),
+      port: z.number().int().min(0).max(65535).default(8080).describe("Port to listen on (0: any free port); PORT overrides it."),
+    }).prefault({}),
+    defaults: z.strictObject({
+      limits: limitRefs.default([]).describe("Limits of every service that names none of its own."),
+    }).prefault({}),
+    limits: z.record(name, limit).default({}).describe("Named limits that services and routes refer to."),
+    services: z.record(name, service).default({}).describe("Backends reachable at /api/<service>/<path>."),
+    consumers: z.record(name, consumer).default({}).describe("Clients and their API keys."),
+  })
+  .superRefine((config, ctx) => {
+    const known = Object.keys(config.limits);
+    const checkRefs = (refs: readonly string[] | undefined, path: (string | number)[]) => {
+      refs?.forEach((ref, i) => {
+        if (!known.includes(ref)) {
+          ctx.addIssue({ code: "custom", path: [...path, i], message: `no limit named "${ref}"; defined limits: ${known.join(", ") || "none"}` });
+        }
+      });
+    };
+    checkRefs(config.defaults.limits, ["defaults", "limits"]);
+    for (const [serviceName, svc] of Object.entries(config.services)) {
+      checkRefs(svc.limits, ["services", serviceName, "limits"]);
+      svc.routes?.forEach((r, i) => checkRefs(r.limits, ["services", serviceName, "routes", i, "limits"]));
+    }
+    const owners = new Map<string, string>();
+    for (const [consumerName, c] of Object.entries(config.consumers)) {
+      c.keys.forEach((key, i) => {
+        const owner = owners.get(key);
+        if (owner !== undefined) ctx.addIssue({ code: "custom", path: ["consumers", consumerName, "keys", i], message: `this key already belongs to consumer "${owner}"` });
+        owners.set(key, consumerName);
+      });
+    }
+  });
+
+export type SluiceConfig = z.output<typeof configSchema>;
+export type ServiceConfig = SluiceConfig["services"][string];
+export type LimitConfig = SluiceConfig["limits"][string];
+export type RouteConfig = NonNullable<ServiceConfig["routes"]>[number];
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.search === "" && url.hash === "";
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The control plane: everything on the gateway's port that is not /api/* — health, readiness,
+ * the OpenAPI document and its interactive docs, and the pages behind problem `type` URIs.
+ * It runs on Fastify, off the proxy's hot path (the gateway handler never enters Fastify).
+ */
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { FastifyInstance } from "fastify";
+import type { RouteTable } from "../gateway/routeTable.js";
+import { problemsBySlug } from "../problems/catalogue.js";
+import { replyProblem, useProblemResponses } from "../problems/fastifyProblems.js";
+import { problems } from "../problems/catalogue.js";
+import type { ApiDocs } from "./apiDocs.js";
+
+export interface ControlPlaneDeps {
+  readonly table: RouteTable;
+  readonly docs: ApiDocs;
+}
+
+export async function registerControlPlane(app: FastifyInstance, deps: ControlPlaneDeps): Promise<void> {
+  useProblemResponses(app);
+
+  app.get("/healthz", () => ({ status: "ok" }));
+
+  app.get("/readyz", async (_request, reply) => {
+    const services = await probeUpstreams(deps.table);
+    const ready = Object.values(services).every((s) => s === "reachable");
+    return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "not ready", config: "loaded", services });
+  });
+
+  app.get("/openapi.json", () => deps.docs.fresh());
+
+  await app.register(swagger, { mode: "static", specification: { document: { openapi: "3.1.0", info: { title: "Sluice", version: "0" }, paths: {} } } });
+  await app.register(swaggerUi, {
+    routePrefix: "/docs",
+    uiConfig: { persistAuthorization: true, tryItOutEnabled: true, displayRequestDuration: true },
+    transformSpecificationClone: false,
+    transformSpecification: () => deps.docs.current,
+  });
+
+  app.get("/", (_request, reply) => reply.redirect("/docs"));
+
+  app.get<{ Params: { slug: string } }>("/problems/:slug", (request, reply) => {
+    const kind = problemsBySlug.get(request.params.slug);
+    if (kind === undefined) return replyProblem(reply, problems.notFound, `No problem type "${request.params.slug}".`);
+    return reply.type("text/html; charset=utf-8").send(
+      `<!doctype html><html lang="en"><meta charset="utf-8"><title>${kind.title}</title>` +
+      `<h1>${kind.status} ${kind.title}</h1><p><code>${kind.code}</code></p><p>${kind.help}</p></html>`,
+    );
+  });
+}
+
+/** Each upstream is reachable when it answers HTTP at all within a second, whatever the status. */
+async function probeUpstreams(table: RouteTable): Promise<Record<string, "reachable" | "unreachable">> {
+  const entries = await Promise.all([...table.values()].map(async (service) => {
+    try {
+      const { body } = await service.pool.request({ path: service.basePath + "/", method: "GET", headersTimeout: 1_000, bodyTimeout: 1_000 });
+      await body.dump();
+      return [service.name, "reachable"] as const;
+    } catch {
+      return [service.name, "unreachable"] as const;
+    }
+  }));
+  return Object.fromEntries(entries);
+}

@@ -1,0 +1,133 @@
+/**
+ * The gateway's OpenAPI document: each service's own description (fetched from its upstream)
+ * re-rooted under /api/{service}, with the API-key scheme and the gateway's problem responses
+ * added to every operation, plus the gateway's own endpoints. /docs renders it; /openapi.json
+ * serves it.
+ */
+import type { RouteTable } from "../gateway/routeTable.js";
+import { API_KEY_HEADER } from "../gateway/stages/authenticate.js";
+import { problems } from "../problems/catalogue.js";
+
+type Json = Record<string, unknown>;
+type UpstreamDoc = { paths?: Record<string, Json>; components?: { schemas?: Record<string, Json> } };
+
+const METHODS = ["get", "put", "post", "delete", "options", "head", "patch"];
+/** Upstream endpoints that describe the upstream itself, not its API. */
+const HIDDEN_PATHS = new Set(["/openapi.json", "/healthz"]);
+
+const problemResponse = (description: string, headers?: Json) => ({
+  description,
+  ...(headers && { headers }),
+  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+});
+
+const rateLimitHeaders = {
+  "RateLimit": { description: 'Remaining units of the limit closest to exhaustion, e.g. `"per-client";r=4;t=30`.', schema: { type: "string" } },
+  "RateLimit-Policy": { description: 'The limits that apply, e.g. `"per-client";q=5;w=30`.', schema: { type: "string" } },
+};
+
+const gatewayResponses = {
+  "401": { $ref: "#/components/responses/Unauthorized" },
+  "404": { $ref: "#/components/responses/NotFound" },
+  "429": { $ref: "#/components/responses/RateLimited" },
+  "502": { $ref: "#/components/responses/UpstreamUnavailable" },
+  "504": { $ref: "#/components/responses/UpstreamTimeout" },
+};
+
+/** Fetches one upstream's OpenAPI document, or undefined when it has none or does not answer. */
+export async function fetchUpstreamDoc(table: RouteTable, serviceName: string, timeoutMs = 2_000): Promise<UpstreamDoc | undefined> {
+  const service = table.get(serviceName);
+  if (service === undefined || service.config.openapi === false) return undefined;
+  try {
+    const { statusCode, body } = await service.pool.request({
+      path: service.basePath + service.config.openapi,
+      method: "GET",
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    if (statusCode !== 200) {
+      await body.dump();
+      return undefined;
+    }
+    return (await body.json()) as UpstreamDoc;
+  } catch {
+    return undefined;
+  }
+}
+
+export function buildOpenApi(table: RouteTable, upstreamDocs: ReadonlyMap<string, UpstreamDoc | undefined>): Json {
+  const paths: Record<string, Json> = {
+    "/healthz": { get: { tags: ["gateway"], summary: "Liveness: the process is up", security: [], responses: { "200": { description: "Up." } } } },
+    "/readyz": { get: { tags: ["gateway"], summary: "Readiness: config loaded and upstreams reachable", security: [], responses: { "200": { description: "Ready." }, "503": { description: "Not ready; the body says which upstream is unreachable." } } } },
+  };
+  const schemas: Record<string, Json> = {
+    Problem: {
+      type: "object",
+      description: "An RFC 9457 problem document. `code` is stable; `detail` is for people.",
+      required: ["type", "title", "status", "code"],
+      properties: {
+        type: { type: "string", example: `/problems/${problems.rateLimited.slug}` },
+        title: { type: "string" },
+        status: { type: "integer" },
+        detail: { type: "string" },
+        code: { type: "string", example: problems.rateLimited.code },
+      },
+    },
+  };
+  const tags = [{ name: "gateway", description: "The gateway's own endpoints." }];
+
+  for (const [name, service] of table) {
+    tags.push({ name, description: service.config.description ?? `Service "${name}", proxied to its upstream.` });
+    const doc = upstreamDocs.get(name);
+    const rewrite = (value: unknown) => JSON.parse(JSON.stringify(value).replaceAll('"#/components/schemas/', `"#/components/schemas/${name}.`)) as Json;
+    for (const [schemaName, schema] of Object.entries(doc?.components?.schemas ?? {})) schemas[`${name}.${schemaName}`] = rewrite(schema);
+
+    const upstreamPaths = Object.entries(doc?.paths ?? {}).filter(([path]) => !HIDDEN_PATHS.has(path));
+    if (upstreamPaths.length === 0) {
+      paths[`/api/${name}/{path}`] = { get: gatewayOperation(name, { summary: `Any path of service "${name}"`, parameters: [{ name: "path", in: "path", required: true, schema: { type: "string" } }], responses: { "200": { description: "The upstream's response." } } }) };
+      continue;
+    }
+    for (const [path, item] of upstreamPaths) {
+      const rewritten = rewrite(item);
+      for (const method of METHODS) {
+        if (rewritten[method] !== undefined) rewritten[method] = gatewayOperation(name, rewritten[method] as Json);
+      }
+      paths[`/api/${name}${path}`] = rewritten;
+    }
+  }
+
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Sluice API gateway",
+      version: "0.1.0",
+      description: `Every service is reached at /api/{service}/{path} with an API key in the \`${API_KEY_HEADER}\` header. ` +
+        "Click **Authorize**, enter a key (the demo's is `secret-key`), then **Try it out** on any endpoint. " +
+        "Errors are RFC 9457 problem documents; responses carry the IETF `RateLimit` and `RateLimit-Policy` headers.",
+    },
+    servers: [{ url: "/" }],
+    security: [{ apiKey: [] }],
+    tags,
+    paths,
+    components: {
+      securitySchemes: { apiKey: { type: "apiKey", in: "header", name: API_KEY_HEADER } },
+      schemas,
+      responses: {
+        Unauthorized: problemResponse("Missing or invalid API key."),
+        NotFound: problemResponse("No such service, route or resource."),
+        RateLimited: problemResponse("A rate limit is exhausted.", {
+          "Retry-After": { description: "Seconds to wait before retrying (at least 1).", schema: { type: "integer", minimum: 1 } },
+          ...rateLimitHeaders,
+        }),
+        UpstreamUnavailable: problemResponse("The upstream could not be reached."),
+        UpstreamTimeout: problemResponse("The upstream did not answer in time."),
+      },
+    },
+  };
+}
+
+function gatewayOperation(service: string, operation: Json): Json {
+  const responses = { ...(operation["responses"] as Json | undefined) };
+  for (const [status, ref] of Object.entries(gatewayResponses)) responses[status] ??= ref;
+  return { ...operation, tags: [service], security: [{ apiKey: [] }], responses };
+}

@@ -1,0 +1,73 @@
+/**
+ * The gateway's request pipeline, in the order it runs:
+ *
+ *   identify → authenticate → route → limit → proxy
+ *
+ * `runPipeline` walks the stages; a stage that answers synchronously costs no promise, a stage
+ * that refuses stops the walk and its Rejection becomes a problem document, and a stage that
+ * throws becomes a logged 500 that never reaches the client's eyes in detail.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "pino";
+import type { ApiKeyVerifier } from "../accounts/consumer.js";
+import { problems } from "../problems/catalogue.js";
+import { sendProblem } from "../problems/problemDocument.js";
+import type { RateLimitStore } from "../stores/store.js";
+import { Exchange, type Rejection, type Stage } from "./exchange.js";
+import type { RouteTable } from "./routeTable.js";
+import { authenticate } from "./stages/authenticate.js";
+import { identify } from "./stages/identify.js";
+import { limit } from "./stages/limit.js";
+import { proxy } from "./stages/proxy.js";
+import { route } from "./stages/route.js";
+
+export interface GatewayDeps {
+  readonly table: RouteTable;
+  readonly verifier: ApiKeyVerifier;
+  readonly store: RateLimitStore;
+  readonly logger: Logger;
+}
+
+export function gatewayStages(deps: GatewayDeps): readonly Stage[] {
+  return [identify(), authenticate(deps.verifier), route(deps.table), limit(deps.store), proxy(deps.logger)];
+}
+
+/** The node:http handler for /api/*: one Exchange per request, run through the stages. */
+export function createGatewayHandler(deps: GatewayDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const stages = gatewayStages(deps);
+  return function gateway(req, res) {
+    runPipeline(stages, new Exchange(req, res), 0, deps.logger);
+  };
+}
+
+export function runPipeline(stages: readonly Stage[], exchange: Exchange, from: number, logger: Logger): void {
+  for (let i = from; i < stages.length; i++) {
+    let result: ReturnType<Stage>;
+    try {
+      result = stages[i]!(exchange);
+    } catch (error) {
+      fail(exchange, error, logger);
+      return;
+    }
+    if (result === undefined) continue;
+    if (result instanceof Promise) {
+      result.then(
+        (rejection) => (rejection === undefined ? runPipeline(stages, exchange, i + 1, logger) : refuse(exchange, rejection)),
+        (error: unknown) => fail(exchange, error, logger),
+      );
+      return;
+    }
+    refuse(exchange, result);
+    return;
+  }
+}
+
+function refuse(exchange: Exchange, rejection: Rejection): void {
+  const headers = { ...rejection.headers, "x-request-id": exchange.requestId };
+  sendProblem(exchange.res, rejection.kind, rejection.detail, headers);
+}
+
+function fail(exchange: Exchange, error: unknown, logger: Logger): void {
+  logger.error({ err: error, requestId: exchange.requestId }, "gateway pipeline failed");
+  sendProblem(exchange.res, problems.internal, "An unexpected error occurred.", { "x-request-id": exchange.requestId });
+}

@@ -1,0 +1,94 @@
+/**
+ * The config's services, compiled once for the hot path: a Map from service name to its upstream
+ * pool, routes and limits, with the `RateLimit-Policy` header of each route already formatted.
+ */
+import { Pool } from "undici";
+import type { LimitConfig, ServiceConfig, SluiceConfig } from "../config/schema.js";
+import { rateLimitPolicyHeader } from "../limiter/headers.js";
+import type { Policy } from "../limiter/policy.js";
+import type { Exchange } from "./exchange.js";
+import { compileLimitKey } from "./limitKeys.js";
+
+export interface CompiledLimit {
+  readonly policy: Policy;
+  readonly key: (exchange: Exchange) => string;
+}
+
+export interface CompiledRoute {
+  /** `service:index`, or `service:*` for a service without routes; used in limit keys. */
+  readonly id: string;
+  /** Exact path, or a prefix when `prefix` is true. */
+  readonly path: string;
+  readonly prefix: boolean;
+  /** Upper-case methods, or undefined for any. */
+  readonly methods: ReadonlySet<string> | undefined;
+  readonly limits: readonly CompiledLimit[];
+  readonly policyHeader: string;
+}
+
+export interface CompiledService {
+  readonly name: string;
+  readonly upstream: URL;
+  /** The upstream URL's path without a trailing slash, prepended to every forwarded path. */
+  readonly basePath: string;
+  readonly pool: Pool;
+  readonly timeoutMs: number;
+  readonly routes: readonly CompiledRoute[];
+  readonly config: ServiceConfig;
+}
+
+export type RouteTable = ReadonlyMap<string, CompiledService>;
+
+/** `upstreams` maps each service to its resolved URL (demo:// already replaced by a real address). */
+export function compileRouteTable(config: SluiceConfig, upstreams: ReadonlyMap<string, string>): RouteTable {
+  const limits = new Map<string, CompiledLimit>(
+    Object.entries(config.limits).map(([name, limit]) => [name, { policy: toPolicy(name, limit), key: compileLimitKey(name, limit.by) }]),
+  );
+  const pick = (names: readonly string[]) => names.map((name) => limits.get(name)!);
+
+  const table = new Map<string, CompiledService>();
+  for (const [name, service] of Object.entries(config.services)) {
+    const upstream = new URL(upstreams.get(name) ?? service.upstream);
+    const serviceLimits = pick(service.limits ?? config.defaults.limits);
+    const routes = service.routes?.map((route, i) => compileRoute(`${name}:${i}`, route.path, route.methods, route.limits ? pick(route.limits) : serviceLimits))
+      ?? [compileRoute(`${name}:*`, "/*", undefined, serviceLimits)];
+    table.set(name, {
+      name,
+      upstream,
+      basePath: upstream.pathname.replace(/\/+$/, ""),
+      pool: new Pool(upstream.origin, { connections: 256, keepAliveTimeout: 4_000, connectTimeout: 5_000, headersTimeout: service.timeout }),
+      timeoutMs: service.timeout,
+      routes,
+      config: service,
+    });
+  }
+  return table;
+}
+
+/** Finds the route for a path under a service: the first exact or prefix match, in config order. */
+export function matchRoute(service: CompiledService, path: string): CompiledRoute | undefined {
+  for (const route of service.routes) {
+    if (route.prefix ? path.startsWith(route.path) || path === route.path.slice(0, -1) : path === route.path) return route;
+  }
+  return undefined;
+}
+
+export async function closeRouteTable(table: RouteTable): Promise<void> {
+  await Promise.all([...table.values()].map((service) => service.pool.close()));
+}
+
+function compileRoute(id: string, path: string, methods: readonly string[] | undefined, limits: readonly CompiledLimit[]): CompiledRoute {
+  const prefix = path.endsWith("/*");
+  return {
+    id,
+    path: prefix ? path.slice(0, -1) : path,
+    prefix,
+    methods: methods ? new Set(methods) : undefined,
+    limits,
+    policyHeader: rateLimitPolicyHeader(limits.map((l) => l.policy)),
+  };
+}
+
+function toPolicy(name: string, limit: LimitConfig): Policy {
+  return { name, algorithm: limit.algorithm, limit: limit.limit, windowMs: limit.window, ...(limit.burst !== undefined && { burst: limit.burst }) };
+}

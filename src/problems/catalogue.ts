@@ -1,0 +1,46 @@
+/**
+ * Every error Sluice answers with, declared once: a stable code (tests assert the code, never
+ * the wording), the HTTP status, a public title, and a slug that forms the problem's `type` URI
+ * (`/problems/<slug>`, served by the gateway itself so the type is dereferenceable).
+ */
+export interface ProblemKind {
+  readonly code: `SLUICE_ERR_${string}`;
+  readonly status: number;
+  readonly slug: string;
+  readonly title: string;
+  /** Shown on the /problems/<slug> page: what the client can do about it. */
+  readonly help: string;
+}
+
+function kind(code: ProblemKind["code"], status: number, slug: string, title: string, help: string): ProblemKind {
+  return { code, status, slug, title, help };
+}
+
+export const problems = {
+  badRequest: kind("SLUICE_ERR_BAD_REQUEST", 400, "bad-request", "Bad request",
+    "The request is malformed or a parameter is invalid; the detail names it. Fix the request and send it again."),
+  badPath: kind("SLUICE_ERR_BAD_PATH", 400, "bad-path", "Path not allowed",
+    "The path contains dot segments, encoded separators or control characters. Send the plain path."),
+  unauthorized: kind("SLUICE_ERR_UNAUTHORIZED", 401, "unauthorized", "Missing or invalid API key",
+    "Send a valid API key in the x-api-key header."),
+  serviceNotFound: kind("SLUICE_ERR_SERVICE_NOT_FOUND", 404, "service-not-found", "No such service",
+    "The first path segment after /api/ names a service; the gateway's /openapi.json lists them."),
+  routeNotFound: kind("SLUICE_ERR_ROUTE_NOT_FOUND", 404, "route-not-found", "No such route",
+    "The service exists but exposes no route for this path; see /docs."),
+  notFound: kind("SLUICE_ERR_NOT_FOUND", 404, "not-found", "Not found",
+    "The resource does not exist."),
+  methodNotAllowed: kind("SLUICE_ERR_METHOD_NOT_ALLOWED", 405, "method-not-allowed", "Method not allowed",
+    "The route exists but not for this method; the Allow header lists the methods it accepts."),
+  rateLimited: kind("SLUICE_ERR_RATE_LIMITED", 429, "rate-limited", "Too many requests",
+    "A rate limit is exhausted. Wait the number of seconds in Retry-After; the RateLimit header says which limit."),
+  internal: kind("SLUICE_ERR_INTERNAL", 500, "internal", "Internal error",
+    "Sluice failed to handle the request. It has been logged with the request id; retry later."),
+  upstreamUnavailable: kind("SLUICE_ERR_UPSTREAM_UNAVAILABLE", 502, "upstream-unavailable", "Upstream unavailable",
+    "The service behind the gateway could not be reached or broke the connection. Retry later."),
+  upstreamTimeout: kind("SLUICE_ERR_UPSTREAM_TIMEOUT", 504, "upstream-timeout", "Upstream timed out",
+    "The service behind the gateway did not answer in time. Retry later."),
+} as const satisfies Record<string, ProblemKind>;
+
+export type ProblemName = keyof typeof problems;
+
+export const problemsBySlug: ReadonlyMap<string, ProblemKind> = new Map(Object.values(problems).map((p) => [p.slug, p]));

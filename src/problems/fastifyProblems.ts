@@ -1,0 +1,32 @@
+/**
+ * Makes a Fastify app (the control plane, each demo service) answer its errors as problem
+ * documents: schema validation failures become 400 `bad-request` naming the parameter, unknown
+ * routes 404, anything unexpected 500 without internals.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
+import { problems, type ProblemKind } from "./catalogue.js";
+import { PROBLEM_CONTENT_TYPE, problemDocument } from "./problemDocument.js";
+
+export function replyProblem(reply: FastifyReply, kind: ProblemKind, detail: string): FastifyReply {
+  return reply.code(kind.status).type(PROBLEM_CONTENT_TYPE).header("cache-control", "no-store").send(problemDocument(kind, detail));
+}
+
+export function useProblemResponses(app: FastifyInstance): void {
+  app.setNotFoundHandler((request, reply) => replyProblem(reply, problems.notFound, `Nothing at ${request.method} ${request.url.split("?")[0]}.`));
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.validation !== undefined) return replyProblem(reply, problems.badRequest, validationDetail(error));
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      return replyProblem(reply, { ...problems.badRequest, status: error.statusCode }, error.message);
+    }
+    request.log.error({ err: error }, "unhandled error");
+    return replyProblem(reply, problems.internal, "An unexpected error occurred.");
+  });
+}
+
+function validationDetail(error: FastifyError): string {
+  const first = error.validation?.[0];
+  if (first === undefined) return error.message;
+  const where = error.validationContext ?? "request";
+  const field = first.instancePath.replace(/^\//, "") || String(first.params["missingProperty"] ?? "");
+  return `${where}${field ? ` parameter '${field}'` : ""} ${first.message ?? "is invalid"}.`;
+}

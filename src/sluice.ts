@@ -1,0 +1,118 @@
+/**
+ * Starts Sluice: the demo backends when the config refers to them, the limiter store, the
+ * gateway pipeline on /api/*, and the control plane beside it, all on one port.
+ *
+ * One node:http server receives every request and decides once, by prefix, where it goes: /api/*
+ * straight into the gateway pipeline, everything else into Fastify. That keeps the framework off
+ * the proxy's hot path (docs/architecture.md explains the measurement behind it).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import Fastify, { LogController, type FastifyBaseLogger } from "fastify";
+import { hasPlaintextKeys, staticApiKeys } from "./accounts/staticApiKeys.js";
+import { ConfigError } from "./config/loader.js";
+import type { SluiceConfig } from "./config/schema.js";
+import { ApiDocs } from "./control/apiDocs.js";
+import { registerControlPlane } from "./control/controlPlane.js";
+import { DEMO_SERVICE_NAMES, startDemoServices, type DemoServiceName, type RunningDemo } from "./demo/demoServices.js";
+import { createGatewayHandler } from "./gateway/pipeline.js";
+import { closeRouteTable, compileRouteTable } from "./gateway/routeTable.js";
+import { API_PREFIX } from "./gateway/stages/route.js";
+import { createLogger, type Logger } from "./observability/logger.js";
+import { MemoryStore } from "./stores/memoryStore.js";
+import type { Clock, RateLimitStore } from "./stores/store.js";
+
+export interface SluiceOptions {
+  readonly config: SluiceConfig;
+  /** Start the demo backends that `demo://` upstreams refer to (default true). */
+  readonly demo?: boolean;
+  readonly logger?: Logger;
+  /** Clock of the default memory store; tests move it instead of sleeping. */
+  readonly clock?: Clock;
+  readonly store?: RateLimitStore;
+}
+
+export interface RunningSluice {
+  /** Base URL the gateway listens on, e.g. http://127.0.0.1:8080 */
+  readonly url: string;
+  readonly demo: RunningDemo | undefined;
+  close(): Promise<void>;
+}
+
+const DEMO_SCHEME = "demo://";
+
+/** Server-level limits against slow or oversized requests. */
+const SERVER_LIMITS = { headersTimeout: 10_000, requestTimeout: 60_000, keepAliveTimeout: 5_000, maxHeaderSize: 16_384 };
+
+export async function startSluice(options: SluiceOptions): Promise<RunningSluice> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger();
+  const demo = await startNeededDemos(config, options.demo ?? true);
+  const upstreams = new Map(Object.entries(config.services).map(([name, s]) => [name, resolveUpstream(s.upstream, demo)]));
+  const table = compileRouteTable(config, upstreams);
+  const store = options.store ?? new MemoryStore(options.clock ? { clock: options.clock } : {});
+  const gateway = createGatewayHandler({ table, verifier: staticApiKeys(config.consumers), store, logger });
+  const docs = new ApiDocs(table);
+
+  const app = Fastify({
+    loggerInstance: logger.child({ plane: "control" }) as FastifyBaseLogger,
+    // The control plane logs its errors, not a line per docs asset fetched.
+    logController: new LogController({ disableRequestLogging: true }),
+    serverFactory: (controlPlane) =>
+      createServer(SERVER_LIMITS, (req: IncomingMessage, res: ServerResponse) => {
+        if (req.url?.startsWith(API_PREFIX)) gateway(req, res);
+        else controlPlane(req, res);
+      }),
+  });
+  try {
+    await registerControlPlane(app, { table, docs });
+    await docs.refresh();
+    await app.listen({ host: config.server.host, port: config.server.port });
+  } catch (error) {
+    await Promise.allSettled([app.close(), closeRouteTable(table), store.close(), demo?.close()]);
+    throw error;
+  }
+
+  const address = app.server.address();
+  const port = typeof address === "object" && address !== null ? address.port : config.server.port;
+  const host = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;
+  const url = `http://${host}:${port}`;
+  if (hasPlaintextKeys(config.consumers) && !isLoopback(config.server.host)) {
+    logger.warn({ host: config.server.host }, 'the config holds plaintext API keys and Sluice listens beyond loopback: store keys as "sha256:<hex>" (docs/security.md)');
+  }
+  logger.info({ url, services: [...table.keys()], demo: demo ? Object.fromEntries(demo.urls) : undefined }, "sluice is listening");
+
+  return {
+    url,
+    demo,
+    close: async () => {
+      await app.close();
+      await Promise.allSettled([closeRouteTable(table), store.close(), demo?.close()]);
+    },
+  };
+}
+
+/** Starts only the demo services that the config's `demo://` upstreams name. */
+async function startNeededDemos(config: SluiceConfig, enabled: boolean): Promise<RunningDemo | undefined> {
+  const wanted = Object.entries(config.services).filter(([, s]) => s.upstream.startsWith(DEMO_SCHEME));
+  if (wanted.length === 0) return undefined;
+  const problems = wanted.flatMap(([name, s]) => {
+    const demoName = s.upstream.slice(DEMO_SCHEME.length);
+    if (!DEMO_SERVICE_NAMES.includes(demoName as DemoServiceName)) {
+      return [{ line: 0, column: 0, path: `services.${name}.upstream`, message: `no demo service "${demoName}"; there are ${DEMO_SERVICE_NAMES.join(", ")}` }];
+    }
+    if (!enabled) {
+      return [{ line: 0, column: 0, path: `services.${name}.upstream`, message: `${s.upstream} needs the demo services, which --no-demo turned off; point it at a real URL` }];
+    }
+    return [];
+  });
+  if (problems.length > 0) throw new ConfigError("configuration", problems);
+  return startDemoServices([...new Set(wanted.map(([, s]) => s.upstream.slice(DEMO_SCHEME.length) as DemoServiceName))]);
+}
+
+function resolveUpstream(upstream: string, demo: RunningDemo | undefined): string {
+  return upstream.startsWith(DEMO_SCHEME) ? demo!.urls.get(upstream.slice(DEMO_SCHEME.length) as DemoServiceName)! : upstream;
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
+}

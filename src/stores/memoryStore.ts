@@ -1,0 +1,89 @@
+/**
+ * In-process limiter store: one Map from key to state. Atomic because JavaScript runs one
+ * decision at a time in a process; exact for that process only (use Redis for many).
+ *
+ * Memory stays bounded: expired state is dropped when read and by a periodic sweep, and past
+ * `maxKeys` the least recently written key is evicted (a Map iterates in insertion order, and
+ * every write re-inserts).
+ */
+import { decideAll } from "../limiter/decideAll.js";
+import type { Verdict } from "../limiter/decision.js";
+import type { LimitCheck } from "../limiter/policy.js";
+import type { Clock, RateLimitStore } from "./store.js";
+
+export interface MemoryStoreOptions {
+  readonly clock?: Clock;
+  /** Most keys kept before the least recently written is evicted. */
+  readonly maxKeys?: number;
+  /** How often expired state is swept; 0 disables the timer (tests sweep by hand). */
+  readonly sweepIntervalMs?: number;
+}
+
+interface Entry {
+  state: unknown;
+  expiresAt: number;
+}
+
+export class MemoryStore implements RateLimitStore {
+  readonly #entries = new Map<string, Entry>();
+  readonly #clock: Clock;
+  readonly #maxKeys: number;
+  readonly #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#clock = options.clock ?? Date.now;
+    this.#maxKeys = options.maxKeys ?? 1_000_000;
+    const every = options.sweepIntervalMs ?? 10_000;
+    this.#timer = every > 0 ? setInterval(() => this.sweep(), every).unref() : undefined;
+  }
+
+  consume(checks: readonly LimitCheck[]): Verdict {
+    const now = this.#clock();
+    const states = checks.map((check) => this.#read(check.key, now));
+    const { verdict, writes } = decideAll(states, checks, now);
+    if (writes !== undefined) {
+      for (let i = 0; i < checks.length; i++) {
+        const { state, expiresAt } = writes[i]!;
+        this.#write((checks[i] as LimitCheck).key, state, expiresAt);
+      }
+    }
+    return verdict;
+  }
+
+  reset(key: string): void {
+    this.#entries.delete(key);
+  }
+
+  /** Drops every expired entry. */
+  sweep(): void {
+    const now = this.#clock();
+    for (const [key, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(key);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  close(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#entries.clear();
+    return Promise.resolve();
+  }
+
+  #read(key: string, now: number): unknown {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt > now) return entry.state;
+    this.#entries.delete(key);
+    return undefined;
+  }
+
+  #write(key: string, state: unknown, expiresAt: number): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, { state, expiresAt });
+    if (this.#entries.size > this.#maxKeys) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done !== true) this.#entries.delete(oldest.value);
+    }
+  }
+}
