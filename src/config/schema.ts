@@ -52,7 +52,7 @@ const service = z.strictObject({
   routes: z.array(route).min(1).optional().describe("When given, only these paths are routed; others answer 404."),
   openapi: z.union([z.string().startsWith("/"), z.literal(false)]).default("/openapi.json")
     .describe("Path of the upstream's OpenAPI document, merged into /docs; false to leave it out."),
-  timeout: duration.default(30_000).describe("Longest wait for the upstream's response headers."),
+  timeout: duration.prefault("30s").describe("Longest wait for the upstream's response headers."),
 });
 
 const apiKey = z.string().refine((key) => /^sha256:[0-9a-f]{64}$/.test(key) || (key.length >= 8 && !key.startsWith("sha256:")), {
