@@ -8,7 +8,14 @@ import { problems, type ProblemKind } from "./catalogue.js";
 import { PROBLEM_CONTENT_TYPE, problemDocument } from "./problemDocument.js";
 
 export function replyProblem(reply: FastifyReply, kind: ProblemKind, detail: string): FastifyReply {
-  return reply.code(kind.status).type(PROBLEM_CONTENT_TYPE).header("cache-control", "no-store").send(problemDocument(kind, detail));
+  // An explicit serializer keeps Fastify from appending "; charset=utf-8": every problem Sluice
+  // sends, from the gateway or from Fastify, carries exactly the same media type.
+  return reply
+    .code(kind.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .header("cache-control", "no-store")
+    .serializer(JSON.stringify)
+    .send(problemDocument(kind, detail));
 }
 
 export function useProblemResponses(app: FastifyInstance): void {

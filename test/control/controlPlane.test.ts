@@ -1,0 +1,133 @@
+// The control plane beside the gateway: liveness and readiness, the OpenAPI document built from
+// what the upstreams publish, the interactive docs, and a page behind every problem type.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { problems } from "../../src/problems/catalogue.js";
+import { startRecordingUpstream, type RecordingUpstream } from "../support/recordingUpstream.js";
+import { DEMO_YAML, startTestSluice, type TestSluice } from "../support/testSluice.js";
+
+type OpenApi = {
+  openapi: string;
+  paths: Record<string, Record<string, { tags?: string[]; security?: unknown[]; responses: Record<string, unknown>; parameters?: unknown[] }>>;
+  components: { securitySchemes: Record<string, unknown> };
+};
+
+let sluice: TestSluice;
+let doomed: RecordingUpstream;
+let degraded: TestSluice;
+
+before(async () => {
+  sluice = await startTestSluice(DEMO_YAML);
+  doomed = await startRecordingUpstream();
+  degraded = await startTestSluice(`
+services:
+  alive: { upstream: "demo://users" }
+  doomed: { upstream: "${doomed.url}", openapi: false }
+`);
+});
+after(async () => {
+  await sluice.close();
+  await degraded.close();
+  await doomed.close(); // already closed by the readiness test unless it failed early
+});
+
+describe("health", () => {
+  it("answers /healthz while the process is up", async () => {
+    const response = await sluice.call("/healthz");
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), { status: "ok" });
+  });
+
+  it("is ready when every upstream answers", async () => {
+    const response = await sluice.call("/readyz");
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), {
+      status: "ready",
+      config: "loaded",
+      services: { users: "reachable", recommend: "reachable", random: "reachable" },
+    });
+  });
+
+  it("is not ready, and says which upstream, once an upstream stops answering", async () => {
+    assert.equal((await degraded.call("/readyz")).status, 200);
+    await doomed.close();
+    const response = await degraded.call("/readyz");
+    assert.equal(response.status, 503);
+    assert.deepEqual(((await response.json()) as { services: unknown }).services, { alive: "reachable", doomed: "unreachable" });
+  });
+});
+
+describe("the OpenAPI document", () => {
+  let doc: OpenApi;
+  before(async () => {
+    const response = await sluice.call("/openapi.json");
+    assert.equal(response.status, 200);
+    doc = (await response.json()) as OpenApi;
+  });
+
+  it("is OpenAPI 3.1 with an API-key scheme on x-api-key", () => {
+    assert.equal(doc.openapi, "3.1.0");
+    assert.deepEqual(doc.components.securitySchemes["apiKey"], { type: "apiKey", in: "header", name: "x-api-key" });
+  });
+
+  it("lists every demo endpoint as reached through the gateway", () => {
+    assert.deepEqual(Object.keys(doc.paths).sort(), [
+      "/api/random/number",
+      "/api/recommend/recommend/{id}",
+      "/api/users/users/{id}",
+      "/healthz",
+      "/readyz",
+    ]);
+  });
+
+  it("keeps each service's own description of an operation and adds the gateway's answers", () => {
+    const operation = doc.paths["/api/random/number"]!["get"]!;
+    assert.deepEqual(operation.tags, ["random"]);
+    assert.deepEqual(operation.security, [{ apiKey: [] }]);
+    assert.ok(operation.parameters?.length === 2, "min and max come from the random-number service");
+    for (const status of ["200", "400", "401", "429", "502", "504"]) assert.ok(status in operation.responses, status);
+  });
+
+  it("marks the gateway's own endpoints as public", () => {
+    assert.deepEqual(doc.paths["/healthz"]!["get"]!.security, []);
+  });
+
+  it("describes a service without a document of its own by a catch-all path", async () => {
+    const response = await degraded.call("/openapi.json");
+    const paths = Object.keys(((await response.json()) as OpenApi).paths);
+    assert.ok(paths.includes("/api/doomed/{path}"), paths.join(", "));
+    assert.ok(paths.includes("/api/alive/users/{id}"), paths.join(", "));
+  });
+});
+
+describe("interactive docs", () => {
+  it("serves Swagger UI at /docs, fed with the gateway's document", async () => {
+    const page = await sluice.call("/docs/");
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
+    const spec = (await (await sluice.call("/docs/json")).json()) as OpenApi;
+    assert.ok("/api/users/users/{id}" in spec.paths);
+  });
+
+  it("sends / to the docs", async () => {
+    const response = await sluice.call("/", { redirect: "manual" });
+    assert.equal(response.status, 302);
+    assert.equal(response.headers.get("location"), "/docs");
+  });
+});
+
+describe("problem types", () => {
+  it("serves a page for every problem type in the catalogue", async () => {
+    for (const kind of Object.values(problems)) {
+      const response = await sluice.call(`/problems/${kind.slug}`);
+      assert.equal(response.status, 200, kind.slug);
+      assert.ok((await response.text()).includes(kind.code), kind.slug);
+    }
+  });
+
+  it("answers an unknown control-plane path with a 404 problem", async () => {
+    const response = await sluice.call("/nothing-here");
+    assert.equal(response.status, 404);
+    assert.equal(response.headers.get("content-type"), "application/problem+json");
+  });
+});
