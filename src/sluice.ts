@@ -53,8 +53,10 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
   const gateway = createGatewayHandler({ table, verifier: staticApiKeys(config.consumers), store, logger });
   const docs = new ApiDocs(table);
 
+  // Typed as Fastify's logger, so Fastify's generics are not inferred from pino's richer type.
+  const controlLogger: FastifyBaseLogger = logger.child({ plane: "control" });
   const app = Fastify({
-    loggerInstance: logger.child({ plane: "control" }) as FastifyBaseLogger,
+    loggerInstance: controlLogger,
     // The control plane logs its errors, not a line per docs asset fetched.
     logController: new LogController({ disableRequestLogging: true }),
     serverFactory: (controlPlane) =>

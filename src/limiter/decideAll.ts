@@ -15,7 +15,7 @@ export interface DecideAllResult {
 }
 
 export function decideAll(states: readonly unknown[], checks: readonly LimitCheck[], now: number): DecideAllResult {
-  const outcomes: Outcome<unknown>[] = new Array(checks.length);
+  const outcomes = new Array<Outcome<unknown>>(checks.length);
   let allowed = true;
   for (let i = 0; i < checks.length; i++) {
     const check = checks[i] as LimitCheck;

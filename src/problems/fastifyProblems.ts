@@ -34,6 +34,7 @@ function validationDetail(error: FastifyError): string {
   const first = error.validation?.[0];
   if (first === undefined) return error.message;
   const where = error.validationContext ?? "request";
-  const field = first.instancePath.replace(/^\//, "") || String(first.params["missingProperty"] ?? "");
+  const missing = first.params["missingProperty"];
+  const field = first.instancePath.replace(/^\//, "") || (typeof missing === "string" ? missing : "");
   return `${where}${field ? ` parameter '${field}'` : ""} ${first.message ?? "is invalid"}.`;
 }

@@ -39,8 +39,8 @@ export async function startCli(args: readonly string[] = [], env: NodeJS.Process
   const child = spawnCli(["start", ...args], { PORT: "0", ...env });
   let stdout = "";
   let stderr = "";
-  child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const finished = collect(child);
 
   const url = await new Promise<string>((resolve, reject) => {

@@ -14,7 +14,7 @@ export function limit(store: RateLimitStore): Stage {
   return function limit(exchange) {
     const limits = exchange.route!.limits;
     if (limits.length === 0) return undefined;
-    const checks: LimitCheck[] = new Array(limits.length);
+    const checks = new Array<LimitCheck>(limits.length);
     for (let i = 0; i < limits.length; i++) {
       const { policy, key } = limits[i]!;
       checks[i] = { key: key(exchange), policy, cost: 1 };

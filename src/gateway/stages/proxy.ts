@@ -7,7 +7,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { TLSSocket } from "node:tls";
 import type { Logger } from "pino";
-import type { Dispatcher } from "undici";
 import { problems } from "../../problems/catalogue.js";
 import { sendProblem } from "../../problems/problemDocument.js";
 import type { Exchange, Stage } from "../exchange.js";
@@ -25,7 +24,7 @@ export function proxy(logger: Logger): Stage {
     service!.pool.stream(
       {
         path: exchange.upstreamPath,
-        method: (req.method ?? "GET") as Dispatcher.HttpMethod,
+        method: req.method ?? "GET",
         headers: upstreamRequestHeaders(exchange),
         body: hasBody ? req : null,
         headersTimeout: service!.timeoutMs,

@@ -8,7 +8,7 @@ import { slidingWindowLog } from "./slidingWindowLog.js";
 export { fixedWindow, gcra, slidingWindowLog };
 
 export const algorithms: { readonly [N in AlgorithmName]: Algorithm<unknown> } = {
-  "gcra": gcra as Algorithm<unknown>,
-  "sliding-window-log": slidingWindowLog as Algorithm<unknown>,
-  "fixed-window": fixedWindow as Algorithm<unknown>,
+  "gcra": gcra,
+  "sliding-window-log": slidingWindowLog,
+  "fixed-window": fixedWindow,
 };
