@@ -6,18 +6,20 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config/loader.js";
 import { DEMO_SERVICE_NAMES, startDemoServices, type DemoServiceName } from "../demo/demoServices.js";
-import { createLogger } from "../observability/logger.js";
+import { createLogger, LOG_LEVELS, type LogLevel } from "../observability/logger.js";
 import { startSluice } from "../sluice.js";
 
 const USAGE = `Usage: sluice <command> [options]
 
 Commands:
-  start [--config FILE] [--no-demo]   Start the gateway (and the demo services its config refers to).
+  start [--config FILE] [--no-demo] [--port N] [--host ADDR]
+                                      Start the gateway (and the demo services its config refers to).
   check-config [--config FILE]        Validate a config file and exit.
   demo [SERVICE...] [--port N]        Run demo backends on their own (${DEMO_SERVICE_NAMES.join(", ")}).
   help                                Show this text.
 
-Environment: SLUICE_CONFIG (config file), PORT and HOST (override server.port/host), LOG_LEVEL.
+Environment: SLUICE_CONFIG (config file), PORT and HOST (override server.port/host; the flags
+override them), LOG_LEVEL (${LOG_LEVELS.join(", ")}; default info).
 With no config named, the demo config examples/sluice.yaml is used.`;
 
 const OPTIONS = {
@@ -42,11 +44,18 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const logger = createLogger((process.env["LOG_LEVEL"] as "info" | undefined) ?? "info");
+  const level = process.env["LOG_LEVEL"] || "info";
+  if (!LOG_LEVELS.includes(level as LogLevel)) {
+    process.stderr.write(`sluice: LOG_LEVEL "${level}" is not one of ${LOG_LEVELS.join(", ")}\n`);
+    return 2;
+  }
+  const logger = createLogger(level as LogLevel);
   try {
     switch (command) {
       case "start": {
-        const { config, source } = await loadConfig({ file: values.config });
+        // The flags go through the same validation as the PORT and HOST they override.
+        const env = { ...process.env, ...(values.port !== undefined && { PORT: values.port }), ...(values.host !== undefined && { HOST: values.host }) };
+        const { config, source } = await loadConfig({ file: values.config, env });
         logger.info({ config: source }, "configuration loaded");
         const sluice = await startSluice({ config, demo: !values["no-demo"], logger });
         process.stdout.write(`\nSluice is ready at ${sluice.url}\n  docs:  ${sluice.url}/docs\n  try:   curl -H 'x-api-key: secret-key' ${sluice.url}/api/users/users/104\n\n`);

@@ -20,7 +20,8 @@ export function compileLimitKey(limitName: string, by: readonly string[]): (exch
 
 function partReader(part: KeyPart): PartReader {
   switch (part) {
-    // Without a consumer (an unauthenticated route) the client address stands in for it.
+    // Authentication runs first, so a consumer is known today; should a route ever admit anonymous
+    // callers, each address then counts alone instead of all of them sharing one counter.
     case "consumer": return (ex) => (ex.consumer ? `c=${ex.consumer.id}` : `ip=${ex.clientIp}`);
     case "ip": return (ex) => `ip=${ex.clientIp}`;
     case "service": return (ex) => `s=${ex.service?.name ?? ""}`;

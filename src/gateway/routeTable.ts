@@ -65,12 +65,25 @@ export function compileRouteTable(config: SluiceConfig, upstreams: ReadonlyMap<s
   return table;
 }
 
-/** Finds the route for a path under a service: the first exact or prefix match, in config order. */
-export function matchRoute(service: CompiledService, path: string): CompiledRoute | undefined {
+/** What a route lookup found: the route, or why there is none for this method or path. */
+export type RouteMatch =
+  | { readonly route: CompiledRoute }
+  | { readonly route: undefined; readonly allowed: readonly string[] };
+
+/**
+ * Finds the route for a request under a service: the first route, in config order, whose path
+ * matches (exactly, or as a prefix) and which accepts the method. When routes match the path but
+ * none the method, `allowed` lists the methods they accept (for 405 and `Allow`); when no route
+ * matches the path, it is empty (404).
+ */
+export function matchRoute(service: CompiledService, path: string, method: string): RouteMatch {
+  const allowed = new Set<string>();
   for (const route of service.routes) {
-    if (route.prefix ? path.startsWith(route.path) || path === route.path.slice(0, -1) : path === route.path) return route;
+    if (route.prefix ? !(path.startsWith(route.path) || path === route.path.slice(0, -1)) : path !== route.path) continue;
+    if (route.methods === undefined || route.methods.has(method)) return { route };
+    for (const m of route.methods) allowed.add(m);
   }
-  return undefined;
+  return { route: undefined, allowed: [...allowed] };
 }
 
 export async function closeRouteTable(table: RouteTable): Promise<void> {
@@ -83,7 +96,8 @@ function compileRoute(id: string, path: string, methods: readonly string[] | und
     id,
     path: prefix ? path.slice(0, -1) : path,
     prefix,
-    methods: methods ? new Set(methods) : undefined,
+    // A route that answers GET answers HEAD too (RFC 9110 §9.3.2).
+    methods: methods ? new Set(methods.includes("GET") ? [...methods, "HEAD"] : methods) : undefined,
     limits,
     policyHeader: rateLimitPolicyHeader(limits.map((l) => l.policy)),
   };

@@ -1,6 +1,7 @@
 /**
  * The contract every algorithm meets: a pure function of (state, policy, now, cost).
- * No I/O and no clock: the store supplies `now`, so memory and Redis share one behaviour.
+ * No I/O and no clock: the store supplies `now`, so every store (memory today, Redis next) shares
+ * one behaviour.
  */
 import type { Decision } from "./decision.js";
 import type { AlgorithmName, Policy } from "./policy.js";

@@ -1,7 +1,7 @@
 /**
  * Several limits, one answer: a request is admitted only if every limit admits it, and a denied
- * request consumes nothing from any limit. Pure, so every store applies exactly these semantics
- * (the memory store calls it; the Redis store mirrors it in one Lua script).
+ * request consumes nothing from any limit. Pure, so every store applies exactly these semantics:
+ * the memory store calls it, and a shared store (Redis, next) must mirror it atomically.
  */
 import type { Outcome } from "./algorithm.js";
 import { algorithms } from "./algorithms/index.js";

@@ -8,7 +8,7 @@ export interface Decision {
   readonly policy: Policy;
   readonly allowed: boolean;
   readonly limit: number;
-  /** Units still available after this request (0 when denied). */
+  /** Units still available: after this request when admitted, as they stand when denied. */
   readonly remaining: number;
   /** Epoch ms at which the limit is whole again if nothing more arrives. */
   readonly resetAt: number;

@@ -1,6 +1,7 @@
 /**
  * In-process limiter store: one Map from key to state. Atomic because JavaScript runs one
- * decision at a time in a process; exact for that process only (use Redis for many).
+ * decision at a time in a process; exact for that process only (several processes need a shared
+ * store, which the Redis store will be).
  *
  * Memory stays bounded: expired state is dropped when read and by a periodic sweep, and past
  * `maxKeys` the least recently written key is evicted (a Map iterates in insertion order, and

@@ -52,10 +52,18 @@ describe("a bad configuration", () => {
     assert.match(result.stderr, /file not found/);
   });
 
-  it("exits 2 when PORT is not a port", async () => {
-    const result = await runCli(["start"], { PORT: "http" });
+  it("exits 2 when PORT, or the --port that overrides it, is not a port", async () => {
+    for (const [args, env] of [[["start"], { PORT: "http" }], [["start", "--port", "http"], { PORT: "8080" }]] as const) {
+      const result = await runCli(args, env);
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, /PORT: "http" is not a port number/);
+    }
+  });
+
+  it("exits 2 on an unknown LOG_LEVEL instead of crashing", async () => {
+    const result = await runCli(["check-config"], { LOG_LEVEL: "loud" });
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /PORT: "http" is not a port number/);
+    assert.match(result.stderr, /LOG_LEVEL "loud" is not one of fatal, error, warn, info, debug, trace, silent/);
   });
 
   it("takes the file from SLUICE_CONFIG too", async () => {
@@ -92,6 +100,15 @@ describe("--no-demo", () => {
     } finally {
       demo.stop();
     }
+  });
+});
+
+describe("--port and --host", () => {
+  it("override PORT and HOST", async () => {
+    const sluice = await startCli(["--port", "0", "--host", "127.0.0.1"], { PORT: "http", HOST: "192.0.2.1" });
+    assert.match(sluice.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal((await fetch(`${sluice.url}/healthz`)).status, 200);
+    assert.equal((await sluice.stop()).code, 0);
   });
 });
 

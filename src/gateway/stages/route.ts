@@ -27,14 +27,14 @@ export function route(table: RouteTable): Stage {
       return { kind: problems.serviceNotFound, detail: name ? `There is no service named "${name}".` : "The path names no service: use /api/{service}/{path}." };
     }
     const rest = nameEnd === -1 ? "/" : path.slice(nameEnd);
-    const matched = matchRoute(service, rest);
-    if (matched === undefined) return { kind: problems.routeNotFound, detail: `Service "${name}" has no route for ${rest}.` };
     const method = exchange.req.method ?? "GET";
-    if (matched.methods !== undefined && !matched.methods.has(method)) {
-      return { kind: problems.methodNotAllowed, detail: `${rest} does not accept ${method}.`, headers: { allow: [...matched.methods].join(", ") } };
+    const match = matchRoute(service, rest, method);
+    if (match.route === undefined) {
+      if (match.allowed.length === 0) return { kind: problems.routeNotFound, detail: `Service "${name}" has no route for ${rest}.` };
+      return { kind: problems.methodNotAllowed, detail: `${rest} does not accept ${method}.`, headers: { allow: match.allowed.join(", ") } };
     }
     exchange.service = service;
-    exchange.route = matched;
+    exchange.route = match.route;
     exchange.upstreamPath = service.basePath + rest + (queryAt === -1 ? "" : url.slice(queryAt));
     return undefined;
   };

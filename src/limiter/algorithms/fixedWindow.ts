@@ -1,9 +1,10 @@
 /**
  * Fixed window: a counter that starts with a key's first request and lasts one window. Once the
  * counter is spent the key is locked out until that window ends (the original random-number
- * scenario: 5 a minute, then wait for the minute to be over). Windows begin at the first request,
- * not at clock boundaries, so a client cannot get 2 × limit by straddling a boundary it knows.
- * See docs/algorithms.md.
+ * scenario: 5 a minute, then wait for the minute to be over). Windows begin at each key's first
+ * request, not at clock boundaries, so a lock-out always lasts the rest of that client's window
+ * and clients do not all get fresh counters at the same instant. Like every fixed window, it
+ * admits up to 2 × limit − 1 around the end of a window. See docs/algorithms.md.
  */
 import type { Algorithm } from "../algorithm.js";
 

@@ -23,6 +23,8 @@ services:
     routes:
       - { path: /items/*, methods: [GET, POST] }
       - { path: /health }
+      - { path: /orders/*, methods: [GET] }
+      - { path: /orders/*, methods: [PUT] }
 consumers:
   tester: { keys: [${KEY}] }
 `);
@@ -101,7 +103,20 @@ describe("routes of a service that lists them", () => {
   it("answers a method the route does not accept with 405 and Allow", async () => {
     const response = await rawRequest(sluice.url, "/api/shop/items/7", { method: "DELETE", headers: auth });
     assert.equal(response.status, 405);
-    assert.equal(response.headers["allow"], "GET, POST");
+    assert.equal(response.headers["allow"], "GET, POST, HEAD");
     assert.equal((JSON.parse(response.body) as { code: string }).code, "SLUICE_ERR_METHOD_NOT_ALLOWED");
+  });
+
+  it("lets two routes on one path split the methods between them", async () => {
+    assert.equal((await rawRequest(sluice.url, "/api/shop/orders/1", { method: "PUT", headers: auth })).status, 200);
+    const refused = await rawRequest(sluice.url, "/api/shop/orders/1", { method: "POST", headers: auth });
+    assert.equal(refused.status, 405);
+    assert.equal(refused.headers["allow"], "GET, HEAD, PUT");
+  });
+
+  it("answers HEAD wherever it answers GET", async () => {
+    const response = await rawRequest(sluice.url, "/api/shop/items/7", { method: "HEAD", headers: auth });
+    assert.equal(response.status, 200);
+    assert.equal(upstream.received.at(-1)?.method, "HEAD");
   });
 });
