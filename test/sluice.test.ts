@@ -67,8 +67,12 @@ describe("demo upstreams", () => {
     });
   });
 
-  it("must name a demo service that exists", async () => {
-    const config = parseConfig("server: { port: 0 }\nservices:\n  x: { upstream: demo://weather }\n");
-    await assert.rejects(startSluice({ config, logger: pino({ level: "silent" }) }), /no demo service "weather"; there are users, recommendations, random-number/);
+  it("must name a demo service that exists, which the config check catches with its line", () => {
+    assert.throws(() => parseConfig("services:\n  x: { upstream: demo://weather }\n", "t.yaml"), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.deepEqual([error.problems[0]?.line, error.problems[0]?.path], [2, "services.x.upstream"]);
+      assert.match(error.problems[0]!.message, /demo:\/\/users, demo:\/\/recommendations, demo:\/\/random-number/);
+      return true;
+    });
   });
 });

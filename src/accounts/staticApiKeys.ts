@@ -6,21 +6,15 @@
  *
  * @example staticApiKeys({ demo: { keys: ["secret-key"] } }).verify("secret-key") // → { id: "demo" }
  */
-import { createHash } from "node:crypto";
 import type { SluiceConfig } from "../config/schema.js";
+import { apiKeyDigest, HASHED_KEY_PREFIX, sha256Hex } from "./apiKeyDigest.js";
 import type { ApiKeyVerifier, Consumer } from "./consumer.js";
-
-const HASHED = "sha256:";
-
-export function sha256Hex(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
-}
 
 export function staticApiKeys(consumers: SluiceConfig["consumers"]): ApiKeyVerifier {
   const byHash = new Map<string, Consumer>();
   for (const [id, consumer] of Object.entries(consumers)) {
     const identity: Consumer = Object.freeze({ id });
-    for (const key of consumer.keys) byHash.set(key.startsWith(HASHED) ? key.slice(HASHED.length) : sha256Hex(key), identity);
+    for (const key of consumer.keys) byHash.set(apiKeyDigest(key), identity);
   }
   return {
     verify: (presentedKey) => byHash.get(sha256Hex(presentedKey)),
@@ -29,5 +23,5 @@ export function staticApiKeys(consumers: SluiceConfig["consumers"]): ApiKeyVerif
 
 /** True when any consumer's key is written in plaintext (fine for a demo, not for production). */
 export function hasPlaintextKeys(consumers: SluiceConfig["consumers"]): boolean {
-  return Object.values(consumers).some((c) => c.keys.some((key) => !key.startsWith(HASHED)));
+  return Object.values(consumers).some((c) => c.keys.some((key) => !key.startsWith(HASHED_KEY_PREFIX)));
 }

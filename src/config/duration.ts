@@ -1,5 +1,5 @@
-/** Durations in config are strings with a unit — "500ms", "30s", "1m", "2h", "1d" — never bare numbers. */
-export const DURATION_PATTERN = /^(\d+)(ms|s|m|h|d)$/;
+/** Durations in config are strings with a unit — "500ms", "30s", "1m", "2h", "1d" — never bare numbers, never zero. */
+export const DURATION_PATTERN = /^([1-9]\d*)(ms|s|m|h|d)$/;
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 

@@ -13,6 +13,7 @@ import { configSchema, type SluiceConfig } from "./schema.js";
 export const DEMO_CONFIG_PATH = fileURLToPath(new URL("../../examples/sluice.yaml", import.meta.url));
 
 export interface ConfigProblem {
+  /** 1-based; 0 when the problem has no place in the file (a missing file, an environment variable). */
   readonly line: number;
   readonly column: number;
   readonly path: string;
@@ -24,7 +25,7 @@ export class ConfigError extends Error {
   constructor(readonly source: string, readonly problems: readonly ConfigProblem[]) {
     super(
       `invalid configuration in ${source}:\n` +
-        problems.map((p) => `  ${source}:${p.line}:${p.column}  ${p.path ? `${p.path}: ` : ""}${p.message}`).join("\n"),
+        problems.map((p) => `  ${p.line > 0 ? `${source}:${p.line}:${p.column}` : source}  ${p.path ? `${p.path}: ` : ""}${p.message}`).join("\n"),
     );
     this.name = "ConfigError";
   }
@@ -66,7 +67,7 @@ export function parseConfig(text: string, source = "<config>"): SluiceConfig {
       message: e.message.split("\n")[0] ?? e.message,
     })));
   }
-  const result = configSchema.safeParse(doc.toJS() ?? {});
+  const result = configSchema.safeParse(doc.toJS() ?? {}, { reportInput: true });
   if (!result.success) throw new ConfigError(source, result.error.issues.map((issue) => locate(issue, doc, lineCounter)));
   return result.data;
 }
@@ -93,6 +94,8 @@ function locate(issue: z.core.$ZodIssue, doc: Document, lineCounter: LineCounter
     path = [...path, issue.keys[0] as string];
   } else if (issue.code === "invalid_type" && issue.input === undefined) {
     message = `required field is missing (${issue.expected} expected)`;
+  } else if (issue.code === "invalid_key") {
+    message = `invalid name "${String(issue.input)}": ${issue.issues[0]?.message ?? issue.message}`;
   }
   for (let depth = path.length; depth >= 0; depth--) {
     const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);

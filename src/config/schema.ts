@@ -4,6 +4,8 @@
  * (schema/sluice.config.schema.json) for editors. docs/config.md documents every field.
  */
 import { z } from "zod";
+import { apiKeyDigest } from "../accounts/apiKeyDigest.js";
+import { DEMO_SERVICE_NAMES } from "../demo/names.js";
 import { ALGORITHM_NAMES } from "../limiter/policy.js";
 import { DURATION_PATTERN, parseDuration } from "./duration.js";
 
@@ -13,9 +15,8 @@ const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, {
 
 const duration = z
   .string()
-  .regex(DURATION_PATTERN, { error: 'write a duration with a unit, e.g. "500ms", "30s", "1m", "2h", "1d"' })
-  .transform(parseDuration)
-  .refine((ms) => ms > 0, { error: "a duration must be longer than zero" });
+  .regex(DURATION_PATTERN, { error: 'write a positive duration with a unit, e.g. "500ms", "30s", "1m", "2h", "1d"' })
+  .transform(parseDuration);
 
 const keyPart = z.union([
   z.enum(["consumer", "ip", "service", "route", "global"]),
@@ -28,13 +29,14 @@ const limit = z.strictObject({
   window: duration.describe('The window, e.g. "30s".'),
   burst: z.number().int().positive().optional().describe("GCRA only: units that may arrive at once; defaults to limit."),
   by: z.array(keyPart).min(1).default(["consumer"]).describe("The parts of the counter's key; one counter per distinct combination."),
-});
+}).refine((l) => l.burst === undefined || l.algorithm === "gcra", { error: "burst applies to the gcra algorithm only", path: ["burst"] });
 
 const limitRefs = z.array(name).describe("Names of limits defined under `limits`.");
 
-const upstream = z.string().refine((value) => /^demo:\/\/[a-z-]+$/.test(value) || isHttpUrl(value), {
-  error: 'an upstream is an http(s) URL such as "http://127.0.0.1:9000", or demo://<name> for a built-in demo service',
-});
+const upstream = z.union([
+  z.string().regex(new RegExp(`^demo://(${DEMO_SERVICE_NAMES.join("|")})$`)),
+  z.url({ protocol: /^https?$/ }).refine((value) => !/[?#]/.test(value)),
+], { error: `an upstream is an http(s) URL without query or fragment, such as "http://127.0.0.1:9000/base", or a built-in demo service: ${DEMO_SERVICE_NAMES.map((n) => `demo://${n}`).join(", ")}` });
 
 const httpMethod = z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
@@ -50,14 +52,15 @@ const service = z.strictObject({
   description: z.string().optional(),
   limits: limitRefs.optional().describe("Limits for every request to this service; `defaults.limits` when omitted."),
   routes: z.array(route).min(1).optional().describe("When given, only these paths are routed; others answer 404."),
-  openapi: z.union([z.string().startsWith("/"), z.literal(false)]).default("/openapi.json")
+  openapi: z.union([z.string().regex(/^\//), z.literal(false)], { error: 'the path of the upstream\'s OpenAPI document, starting with "/", or false' }).default("/openapi.json")
     .describe("Path of the upstream's OpenAPI document, merged into /docs; false to leave it out."),
   timeout: duration.prefault("30s").describe("Longest wait for the upstream's response headers."),
 });
 
-const apiKey = z.string().refine((key) => /^sha256:[0-9a-f]{64}$/.test(key) || (key.length >= 8 && !key.startsWith("sha256:")), {
-  error: 'an API key is at least 8 characters, or "sha256:" followed by the 64 hex digits of its SHA-256 hash',
-});
+const apiKey = z.union([
+  z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  z.string().min(8).regex(/^(?!sha256:)/),
+], { error: 'an API key is at least 8 characters, or "sha256:" followed by the 64 lower-case hex digits of its SHA-256' });
 
 const consumer = z.strictObject({
   keys: z.array(apiKey).min(1).describe('API keys of this consumer: plaintext (demo only) or "sha256:<hex>".'),
@@ -91,12 +94,14 @@ export const configSchema = z
       checkRefs(svc.limits, ["services", serviceName, "limits"]);
       svc.routes?.forEach((r, i) => checkRefs(r.limits, ["services", serviceName, "routes", i, "limits"]));
     }
+    // Compared by digest, so a key written in plaintext in one place and hashed in another is caught.
     const owners = new Map<string, string>();
     for (const [consumerName, c] of Object.entries(config.consumers)) {
       c.keys.forEach((key, i) => {
-        const owner = owners.get(key);
+        const digest = apiKeyDigest(key);
+        const owner = owners.get(digest);
         if (owner !== undefined) ctx.addIssue({ code: "custom", path: ["consumers", consumerName, "keys", i], message: `this key already belongs to consumer "${owner}"` });
-        owners.set(key, consumerName);
+        owners.set(digest, consumerName);
       });
     }
   });
@@ -105,12 +110,3 @@ export type SluiceConfig = z.output<typeof configSchema>;
 export type ServiceConfig = SluiceConfig["services"][string];
 export type LimitConfig = SluiceConfig["limits"][string];
 export type RouteConfig = NonNullable<ServiceConfig["routes"]>[number];
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === "http:" || url.protocol === "https:") && url.search === "" && url.hash === "";
-  } catch {
-    return false;
-  }
-}

@@ -3,18 +3,18 @@
  * several Sluice instances can run on one host). Config refers to them as `demo://<name>`.
  */
 import type { FastifyInstance } from "fastify";
+import { DEMO_SERVICE_NAMES, type DemoServiceName } from "./names.js";
 import { createRandomNumberService } from "./randomNumberService.js";
 import { createRecommendationsService } from "./recommendationsService.js";
 import { createUsersService } from "./usersService.js";
 
-export const DEMO_SERVICES = {
+export { DEMO_SERVICE_NAMES, type DemoServiceName };
+
+const DEMO_SERVICES: Record<DemoServiceName, () => Promise<FastifyInstance>> = {
   "users": createUsersService,
   "recommendations": createRecommendationsService,
   "random-number": createRandomNumberService,
-} as const satisfies Record<string, () => Promise<FastifyInstance>>;
-
-export type DemoServiceName = keyof typeof DEMO_SERVICES;
-export const DEMO_SERVICE_NAMES = Object.keys(DEMO_SERVICES) as DemoServiceName[];
+};
 
 export interface RunningDemo {
   /** Base URL of each running demo service, e.g. users → http://127.0.0.1:40123 */

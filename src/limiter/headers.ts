@@ -9,7 +9,7 @@ import type { Policy } from "./policy.js";
 
 /** The `RateLimit-Policy` value for a set of policies; computed once per route, not per request. */
 export function rateLimitPolicyHeader(policies: readonly Policy[]): string {
-  return policies.map((p) => `"${p.name}";q=${p.burst ?? p.limit};w=${Math.ceil(p.windowMs / 1000)}`).join(", ");
+  return policies.map((p) => `"${p.name}";q=${p.limit};w=${Math.ceil(p.windowMs / 1000)}`).join(", ");
 }
 
 /** The decision a client should heed: the denial that lasts longest, else the fewest units left. */

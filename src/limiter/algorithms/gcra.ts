@@ -16,7 +16,8 @@ export const gcra: Algorithm<number> = {
     const burst = policy.burst ?? policy.limit;
     const capacity = burst * interval;
     const base = tat === undefined || tat < now ? now : tat;
-    const limit = burst;
+    // Clients are told the rate (limit per window); `remaining` says how much may go at once.
+    const { limit } = policy;
 
     if (cost > burst) {
       const decision = { policy, allowed: false, limit, remaining: unitsLeft(capacity, base - now, interval), resetAt: base, retryAfterMs: policy.windowMs, reason: "cost-exceeds-limit" } as const;
