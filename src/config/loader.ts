@@ -92,8 +92,8 @@ function locate(issue: z.core.$ZodIssue, doc: Document, lineCounter: LineCounter
   if (issue.code === "unrecognized_keys") {
     message = `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}; check the spelling against docs/config.md`;
     path = [...path, issue.keys[0] as string];
-  } else if (issue.code === "invalid_type" && issue.input === undefined) {
-    message = `required field is missing (${issue.expected} expected)`;
+  } else if (issue.input === undefined && (issue.code === "invalid_type" || issue.code === "invalid_union")) {
+    message = `required field is missing${issue.code === "invalid_type" ? ` (${issue.expected} expected)` : ""}`;
   } else if (issue.code === "invalid_key") {
     message = `invalid name "${String(issue.input)}": ${issue.issues[0]?.message ?? issue.message}`;
   }

@@ -32,7 +32,7 @@ describe("a bad configuration", () => {
     ].join("\n"));
     const result = await runCli(["start", "--config", path]);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, new RegExp(`${path}:2:\\d+ +limits\\.per-client\\.window: write a duration with a unit`));
+    assert.match(result.stderr, new RegExp(`${path}:2:\\d+ +limits\\.per-client\\.window: write a positive duration with a unit`));
     assert.match(result.stderr, new RegExp(`${path}:5:\\d+ +services\\.users\\.upstrem: unknown field "upstrem"`));
     assert.match(result.stderr, /services\.users\.upstream: required field is missing/);
     assert.match(result.stderr, /Nothing was started\./);
