@@ -1,0 +1,50 @@
+/**
+ * What the two baseline proxies share: where the upstream is, the undici pool options (the same
+ * ones the gateway gives each service, src/gateway/routeTable.ts), the path they answer under, and
+ * the one line on stdout that tells bench/run.ts they are listening.
+ *
+ * Both baselines forward GET /api/users/<rest> to <upstream>/<rest> with no auth, no limit and no
+ * header rewriting beyond status, content-type and content-length: the least a proxy can do.
+ */
+import type { AddressInfo } from "node:net";
+import type { Pool } from "undici";
+
+/** Same prefix as the gateway's route to the `users` service, so every target gets the same URL. */
+export const PREFIX = "/api/users";
+
+/** The pool options of the gateway's route table, minus nothing: a like-for-like upstream side. */
+export const POOL_OPTIONS = { connections: 256, keepAliveTimeout: 4_000, connectTimeout: 5_000, headersTimeout: 30_000 } satisfies Pool.Options;
+
+/** The upstream base URL (UPSTREAM) and the port to listen on (PORT; 0, the default, is any free port). */
+export function baselineSettings(name: string): { upstream: string; port: number; host: string } {
+  const upstream = process.env["UPSTREAM"];
+  if (upstream === undefined || !/^http:\/\/[^/]+$/.test(upstream)) {
+    process.stderr.write(`${name}: set UPSTREAM to the upstream's origin, e.g. http://127.0.0.1:9000\n`);
+    process.exit(2);
+  }
+  const port = Number(process.env["PORT"] ?? "0");
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`${name}: PORT must be a port number\n`);
+    process.exit(2);
+  }
+  return { upstream, port, host: process.env["HOST"] ?? "127.0.0.1" };
+}
+
+/** The line bench/run.ts waits for: `<name> is ready at http://host:port`. */
+export function announce(name: string, address: AddressInfo | string | null): void {
+  if (address === null || typeof address === "string") throw new Error(`${name} has no TCP address`);
+  process.stdout.write(`${name} is ready at http://${address.address}:${address.port}\n`);
+}
+
+/** Closes on SIGINT/SIGTERM; a second signal, or a close that hangs for 3 s, exits at once. */
+export function closeOnSignal(close: () => Promise<unknown>): void {
+  let closing = false;
+  const handler = () => {
+    if (closing) process.exit(1);
+    closing = true;
+    setTimeout(() => process.exit(1), 3_000).unref();
+    close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+}
