@@ -27,7 +27,6 @@ export function proxy(logger: Logger): Stage {
         method: req.method ?? "GET",
         headers: upstreamRequestHeaders(exchange),
         body: hasBody ? req : null,
-        headersTimeout: service!.timeoutMs,
       },
       ({ statusCode, headers }) => {
         res.writeHead(statusCode, clientResponseHeaders(headers, exchange));
@@ -72,11 +71,16 @@ function clientResponseHeaders(upstream: IncomingHttpHeaders, exchange: Exchange
   return out;
 }
 
-/** Headers listed in `Connection` are hop-by-hop too (RFC 9110 §7.6.1). */
+/**
+ * Headers listed in `Connection` are hop-by-hop too (RFC 9110 §7.6.1). Nearly every message
+ * says just "keep-alive" or "close", which name no header: no set to build for those.
+ */
 function connectionHeaders(headers: IncomingHttpHeaders): Set<string> | undefined {
   const connection = headers.connection;
   if (connection === undefined) return undefined;
-  return new Set(String(connection).toLowerCase().split(",").map((token) => token.trim()));
+  const value = String(connection).toLowerCase();
+  if (value === "keep-alive" || value === "close") return undefined;
+  return new Set(value.split(",").map((token) => token.trim()));
 }
 
 const TIMEOUTS = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CONNECT_TIMEOUT"]);
