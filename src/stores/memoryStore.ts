@@ -44,8 +44,11 @@ export class MemoryStore implements RateLimitStore {
     const { verdict, writes } = decideAll(states, checks, now);
     if (writes !== undefined) {
       for (let i = 0; i < checks.length; i++) {
+        const check = checks[i] as LimitCheck;
+        // A peek (cost 0) changes nothing, so it writes nothing: it must not keep a key alive.
+        if (check.cost === 0) continue;
         const { state, expiresAt } = writes[i]!;
-        this.#write((checks[i] as LimitCheck).key, state, expiresAt);
+        this.#write(check.key, state, expiresAt);
       }
     }
     return verdict;

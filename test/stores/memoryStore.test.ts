@@ -1,0 +1,97 @@
+// The in-process store: decisions on an injected clock, several limits consumed together or not
+// at all, and memory that stays bounded (expired state reclaimed, a cap on keys).
+import assert from "node:assert/strict";
+import { afterEach, describe, it } from "node:test";
+import type { LimitCheck, Policy } from "../../src/limiter/policy.js";
+import { MemoryStore, type MemoryStoreOptions } from "../../src/stores/memoryStore.js";
+import { ManualClock } from "../support/manualClock.js";
+
+const twoPerSecond: Policy = { name: "fast", algorithm: "fixed-window", limit: 2, windowMs: 1000 };
+const fivePerMinute: Policy = { name: "slow", algorithm: "fixed-window", limit: 5, windowMs: 60_000 };
+const check = (key: string, policy = twoPerSecond, cost = 1): LimitCheck => ({ key, policy, cost });
+
+const stores: MemoryStore[] = [];
+function memoryStore(options: MemoryStoreOptions = {}): { store: MemoryStore; clock: ManualClock } {
+  const clock = new ManualClock();
+  const store = new MemoryStore({ clock: clock.read, sweepIntervalMs: 0, ...options });
+  stores.push(store);
+  return { store, clock };
+}
+afterEach(async () => {
+  await Promise.all(stores.splice(0).map((s) => s.close()));
+});
+
+describe("MemoryStore", () => {
+  it("decides on its clock and remembers admitted requests per key", () => {
+    const { store, clock } = memoryStore();
+    const verdicts = [store.consume([check("alice")]), store.consume([check("alice")]), store.consume([check("alice")])];
+    assert.deepEqual(verdicts.map((v) => v.allowed), [true, true, false]);
+    assert.equal(verdicts[2]?.now, clock.now);
+    assert.equal(store.consume([check("bob")]).allowed, true, "keys are counted apart");
+
+    clock.advance(1000);
+    assert.equal(store.consume([check("alice")]).allowed, true, "the window has ended");
+  });
+
+  it("answers synchronously: the hot path pays for no promise", () => {
+    const { store } = memoryStore();
+    assert.equal(store.consume([check("alice")]) instanceof Promise, false);
+  });
+
+  it("consumes several limits together, and none of them when one refuses", () => {
+    const { store } = memoryStore();
+    const both = [check("fast|alice"), check("slow|alice", fivePerMinute)];
+    store.consume(both);
+    store.consume(both);
+    const refused = store.consume(both);
+    assert.equal(refused.allowed, false);
+    assert.equal(refused.decisions[1]?.remaining, 3, "the refused request cost the slow limit nothing");
+  });
+
+  it("forgets a key on reset", () => {
+    const { store } = memoryStore();
+    store.consume([check("alice", twoPerSecond, 2)]);
+    store.reset("alice");
+    assert.equal(store.consume([check("alice")]).decisions[0]?.remaining, 1);
+  });
+
+  it("drops expired state when it is read", () => {
+    const { store, clock } = memoryStore();
+    store.consume([check("alice")]);
+    clock.advance(1000);
+    store.consume([check("bob")]);
+    assert.equal(store.size, 2);
+    store.consume([check("alice", twoPerSecond, 0)]);
+    assert.equal(store.size, 1, "a peek at an expired key removes it and writes nothing");
+  });
+
+  it("sweeps expired state that is never read again", () => {
+    const { store, clock } = memoryStore();
+    store.consume([check("alice")]);
+    store.consume([check("forever", fivePerMinute)]);
+    clock.advance(999);
+    store.sweep();
+    assert.equal(store.size, 2);
+    clock.advance(1);
+    store.sweep();
+    assert.equal(store.size, 1);
+  });
+
+  it("evicts the least recently written key beyond its cap", () => {
+    const { store } = memoryStore({ maxKeys: 2 });
+    store.consume([check("a", fivePerMinute)]);
+    store.consume([check("b", fivePerMinute)]);
+    store.consume([check("a", fivePerMinute)]); // a is now the most recently written
+    store.consume([check("c", fivePerMinute)]);
+    assert.equal(store.size, 2);
+    assert.equal(store.consume([check("a", fivePerMinute, 0)]).decisions[0]?.remaining, 3, "a was kept");
+    assert.equal(store.consume([check("b", fivePerMinute, 0)]).decisions[0]?.remaining, 5, "b was evicted");
+  });
+
+  it("forgets everything when closed", async () => {
+    const { store } = memoryStore();
+    store.consume([check("alice")]);
+    await store.close();
+    assert.equal(store.size, 0);
+  });
+});
