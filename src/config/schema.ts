@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { apiKeyDigest } from "../accounts/apiKeyDigest.js";
 import { DEMO_SERVICE_NAMES } from "../demo/names.js";
-import { ALGORITHM_NAMES } from "../limiter/policy.js";
+import { ALGORITHM_NAMES, FAILURE_MODES } from "../limiter/policy.js";
 import { DURATION_PATTERN, parseDuration } from "./duration.js";
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, {
@@ -19,17 +19,31 @@ const duration = z
   .transform(parseDuration);
 
 const keyPart = z.union([
-  z.enum(["consumer", "ip", "service", "route", "global"]),
+  z.enum(["consumer", "ip", "service", "route", "plan", "global"]),
   z.string().regex(/^header:[a-z0-9-]+$/, { error: 'a header key part is "header:<lower-case header name>"' }),
-]).describe("What the limit counts by: consumer, ip, service, route, global, or header:<name>.");
+  z.string().regex(/^param:[a-z_][a-z0-9_]*$/, { error: 'a path parameter key part is "param:<name>", naming a ":<name>" segment of the route' }),
+]).describe("What the limit counts by: consumer, ip, service, route, plan, global, header:<name> or param:<name>.");
+
+/** Fields that belong to one algorithm only: [field, algorithm]. */
+const ALGORITHM_FIELDS = [["burst", "gcra"], ["capacity", "token-bucket"], ["align", "fixed-window"]] as const;
 
 const limit = z.strictObject({
   algorithm: z.enum(ALGORITHM_NAMES).default("gcra").describe("How the limit is counted; see docs/algorithms.md."),
-  limit: z.number().int().positive().describe("Units admitted per window."),
-  window: duration.describe('The window, e.g. "30s".'),
-  burst: z.number().int().positive().optional().describe("GCRA only: units that may arrive at once; defaults to limit."),
+  limit: z.number().int().positive().describe("Units admitted per window; for concurrency, units in flight at once."),
+  window: duration.optional().describe('The window, e.g. "30s"; for concurrency, how long an unreleased lease lives (default "1m").'),
+  burst: z.number().int().positive().optional().describe("gcra only: units that may arrive at once; defaults to limit."),
+  capacity: z.number().int().positive().optional().describe("token-bucket only (required): tokens the bucket holds; limit tokens refill per window."),
+  align: z.enum(["first-request", "clock"]).optional().describe("fixed-window only: windows start at each key's first request (default) or at multiples of the window since the epoch."),
   by: z.array(keyPart).min(1).default(["consumer"]).describe("The parts of the counter's key; one counter per distinct combination."),
-}).refine((l) => l.burst === undefined || l.algorithm === "gcra", { error: "burst applies to the gcra algorithm only", path: ["burst"] });
+  shadow: z.boolean().default(false).describe("Decide and report, but never refuse: to watch a new limit before enforcing it."),
+  onStoreFailure: z.enum(FAILURE_MODES).default("open").describe("When Redis cannot answer in time: open (admit), closed (503), local (an in-process limiter)."),
+}).superRefine((l, ctx) => {
+  for (const [field, algorithm] of ALGORITHM_FIELDS) {
+    if (l[field] !== undefined && l.algorithm !== algorithm) ctx.addIssue({ code: "custom", path: [field], message: `${field} applies to the ${algorithm} algorithm only` });
+  }
+  if (l.algorithm === "token-bucket" && l.capacity === undefined) ctx.addIssue({ code: "custom", path: ["capacity"], message: "a token-bucket limit needs a capacity (tokens the bucket holds)" });
+  if (l.algorithm !== "concurrency" && l.window === undefined) ctx.addIssue({ code: "custom", path: ["window"], message: 'required field is missing (a duration such as "30s")' });
+});
 
 const limitRefs = z.array(name).describe("Names of limits defined under `limits`.");
 
@@ -42,7 +56,8 @@ const httpMethod = z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPT
 
 const route = z.strictObject({
   path: z.string().regex(/^\/[^?#]*$/, { error: 'a route path starts with "/"; end it with "/*" to match everything below it' })
-    .describe('Path under the service, exact ("/number") or a prefix ending in "/*" ("/users/*").'),
+    .describe('Path under the service: exact ("/number"), with ":name" segments that match any one segment ("/users/:id"), or a prefix ending in "/*" ("/users/*").'),
+  cost: z.number().int().positive().default(1).describe("Units each request of this route takes from its limits."),
   methods: z.array(httpMethod).min(1).optional().describe("Methods the route accepts; all when omitted."),
   limits: limitRefs.optional().describe("Limits for this route, applied instead of the service's."),
 });
@@ -64,6 +79,7 @@ const apiKey = z.union([
 
 const consumer = z.strictObject({
   keys: z.array(apiKey).min(1).describe('API keys of this consumer: plaintext (demo only) or "sha256:<hex>".'),
+  plan: name.optional().describe('The consumer\'s plan, for limits counted "by: [plan]".'),
   description: z.string().optional(),
 });
 
@@ -72,6 +88,18 @@ export const configSchema = z
     server: z.strictObject({
       host: z.string().min(1).default("127.0.0.1").describe("Address to listen on; HOST overrides it."),
       port: z.number().int().min(0).max(65535).default(8080).describe("Port to listen on (0: any free port); PORT overrides it."),
+      trustedProxies: z.union([
+        z.number().int().min(1).max(32),
+        z.array(z.string().min(1)).min(1),
+      ], { error: 'trustedProxies is a number of proxy hops (e.g. 1) or a list of addresses and CIDR ranges (e.g. ["10.0.0.0/8", "loopback"])' }).optional()
+        .describe("Proxies in front of Sluice whose X-Forwarded-For is believed; none when omitted (the socket address counts)."),
+      ipv6Prefix: z.number().int().min(1).max(128).default(64).describe("IPv6 clients are counted by this prefix length, so one client cannot rotate addresses around a limit."),
+    }).prefault({}),
+    limiter: z.strictObject({
+      store: z.enum(["auto", "memory", "redis"]).default("auto").describe("Where limit state lives: redis when REDIS_URL is set (auto), or memory."),
+      timeout: duration.prefault("50ms").describe("Longest wait for a Redis decision before the limit's onStoreFailure applies."),
+      keyPrefix: z.string().max(64).default("sluice:").describe("Prefix of every Redis key, to share a Redis with other applications."),
+      legacyHeaders: z.boolean().default(false).describe("Also send X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset."),
     }).prefault({}),
     defaults: z.strictObject({
       limits: limitRefs.default([]).describe("Limits of every service that names none of its own."),

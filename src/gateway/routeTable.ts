@@ -103,6 +103,21 @@ function compileRoute(id: string, path: string, methods: readonly string[] | und
   };
 }
 
-function toPolicy(name: string, limit: LimitConfig): Policy {
-  return { name, algorithm: limit.algorithm, limit: limit.limit, windowMs: limit.window, ...(limit.burst !== undefined && { burst: limit.burst }) };
+/** A concurrency lease nobody releases (a crashed gateway) lapses after this, unless the limit says otherwise. */
+const DEFAULT_LEASE_MS = 60_000;
+
+export function toPolicy(name: string, limit: LimitConfig): Policy {
+  const common = {
+    name,
+    limit: limit.limit,
+    windowMs: limit.window ?? DEFAULT_LEASE_MS,
+    ...(limit.shadow && { shadow: true }),
+    onStoreFailure: limit.onStoreFailure,
+  };
+  switch (limit.algorithm) {
+    case "gcra": return { ...common, algorithm: "gcra", ...(limit.burst !== undefined && { burst: limit.burst }) };
+    case "token-bucket": return { ...common, algorithm: "token-bucket", capacity: limit.capacity ?? limit.limit };
+    case "fixed-window": return { ...common, algorithm: "fixed-window", ...(limit.align !== undefined && { align: limit.align }) };
+    default: return { ...common, algorithm: limit.algorithm };
+  }
 }

@@ -8,10 +8,10 @@
  *   const verdict = store.consume([{ key: "api|user-42", policy, cost: 1 }]);
  */
 export type { Algorithm, Outcome } from "./algorithm.js";
-export { algorithms, fixedWindow, gcra, slidingWindowLog } from "./algorithms/index.js";
+export { algorithmOf, concurrency, fixedWindow, gcra, slidingWindowCounter, slidingWindowLog, tokenBucket } from "./algorithms/index.js";
 export type { Decision, Verdict } from "./decision.js";
 export { decideAll } from "./decideAll.js";
 export { bindingDecision, rateLimitHeader, rateLimitPolicyHeader, retryAfterSeconds } from "./headers.js";
-export { ALGORITHM_NAMES, type AlgorithmName, type LimitCheck, type Policy } from "./policy.js";
+export * from "./policy.js";
 export { MemoryStore, type MemoryStoreOptions } from "../stores/memoryStore.js";
 export type { Clock, RateLimitStore } from "../stores/store.js";

@@ -9,7 +9,8 @@
  */
 import { decideAll } from "../limiter/decideAll.js";
 import type { Verdict } from "../limiter/decision.js";
-import type { LimitCheck } from "../limiter/policy.js";
+import { concurrency, type Lease } from "../limiter/algorithms/concurrency.js";
+import type { LeaseRelease, LimitCheck } from "../limiter/policy.js";
 import type { Clock, RateLimitStore } from "./store.js";
 
 export interface MemoryStoreOptions {
@@ -45,13 +46,21 @@ export class MemoryStore implements RateLimitStore {
     if (writes !== undefined) {
       for (let i = 0; i < checks.length; i++) {
         const check = checks[i] as LimitCheck;
+        const write = writes[i];
         // A peek (cost 0) changes nothing, so it writes nothing: it must not keep a key alive.
-        if (check.cost === 0) continue;
-        const { state, expiresAt } = writes[i]!;
-        this.#write(check.key, state, expiresAt);
+        if (write === undefined || check.cost === 0) continue;
+        this.#write(check.key, write.state, write.expiresAt);
       }
     }
     return verdict;
+  }
+
+  release(leases: readonly LeaseRelease[]): void {
+    const now = this.#clock();
+    for (const { key, policy, lease } of leases) {
+      const outcome = concurrency.release!(this.#read(key, now) as readonly Lease[] | undefined, policy, now, lease);
+      if (outcome !== undefined) this.#write(key, outcome.state, outcome.expiresAt);
+    }
   }
 
   reset(key: string): void {

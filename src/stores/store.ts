@@ -5,11 +5,13 @@
  * so the gateway's hot path pays for no promise per request.
  */
 import type { Verdict } from "../limiter/decision.js";
-import type { LimitCheck } from "../limiter/policy.js";
+import type { LeaseRelease, LimitCheck } from "../limiter/policy.js";
 
 export interface RateLimitStore {
   /** Decide every check at once; admitted only if all admit, and then all are consumed. */
   consume(checks: readonly LimitCheck[]): Verdict | Promise<Verdict>;
+  /** Give back concurrency leases when their requests end. */
+  release(leases: readonly LeaseRelease[]): void | Promise<void>;
   /** Forget every counter of `key` (admin reset, tests). */
   reset(key: string): void | Promise<void>;
   close(): Promise<void>;

@@ -18,12 +18,12 @@ describe("decideAll", () => {
     assert.equal(verdict.allowed, true);
     assert.equal(verdict.now, 0);
     assert.deepEqual(verdict.decisions.map((d) => [d.policy.name, d.remaining]), [["burst", 1], ["daily", 9]]);
-    assert.deepEqual(writes?.map((w) => w.state), [500, { start: 0, count: 1 }]);
+    assert.deepEqual(writes?.map((w) => w?.state), [500, [0, 1]]);
   });
 
   it("refuses when one limit refuses, writes nothing, and reports the others untouched", () => {
     const spentBurst = 1000; // TAT one window ahead: the bucket is empty
-    const daySoFar = { start: 0, count: 4 };
+    const daySoFar = [0, 4];
     const { verdict, writes } = decideAll([spentBurst, daySoFar], checks, 0);
     assert.equal(verdict.allowed, false);
     assert.equal(writes, undefined);

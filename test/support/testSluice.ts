@@ -16,7 +16,7 @@ export interface TestSluice extends RunningSluice {
 export async function startTestSluice(yaml: string): Promise<TestSluice> {
   const config = parseConfig(yaml, "test.yaml");
   const clock = new ManualClock();
-  const sluice = await startSluice({ config: { ...config, server: { host: "127.0.0.1", port: 0 } }, clock: clock.read, logger: createLogger("silent") });
+  const sluice = await startSluice({ config: { ...config, server: { ...config.server, host: "127.0.0.1", port: 0 } }, clock: clock.read, logger: createLogger("silent") });
   return {
     ...sluice,
     clock,

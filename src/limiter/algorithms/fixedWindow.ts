@@ -1,35 +1,35 @@
 /**
- * Fixed window: a counter that starts with a key's first request and lasts one window. Once the
- * counter is spent the key is locked out until that window ends (the original random-number
- * scenario: 5 a minute, then wait for the minute to be over). Windows begin at each key's first
- * request, not at clock boundaries, so a lock-out always lasts the rest of that client's window
- * and clients do not all get fresh counters at the same instant. Like every fixed window, it
- * admits up to 2 × limit − 1 around the end of a window. See docs/algorithms.md.
+ * Fixed window: a counter that lasts one window. By default a key's window starts at its first
+ * request, so once the counter is spent the key is locked out until its own window ends (the
+ * original random-number scenario: 5 a minute, then wait for the minute to be over); with
+ * `align: clock` windows start at multiples of the window since the epoch, so a daily quota
+ * resets at 00:00 UTC for everyone. Either way it admits up to 2 × limit − 1 around the end of a
+ * window. See docs/algorithms.md.
  */
-import type { Algorithm } from "../algorithm.js";
+import { costExceedsCapacity, type Algorithm } from "../algorithm.js";
+import type { FixedWindowPolicy } from "../policy.js";
 
-export interface FixedWindowState {
-  readonly start: number;
-  readonly count: number;
-}
+/** [start, count]: `count` units admitted in the window that began at `start`. */
+export type FixedWindowState = readonly [start: number, count: number];
 
-export const fixedWindow: Algorithm<FixedWindowState> = {
+export const fixedWindow: Algorithm<FixedWindowState, FixedWindowPolicy> = {
   name: "fixed-window",
   decide(state, policy, now, cost) {
     const { limit, windowMs } = policy;
-    const current = state !== undefined && now < state.start + windowMs ? state : { start: now, count: 0 };
-    const resetAt = current.start + windowMs;
+    const current: FixedWindowState = state !== undefined && now < state[0] + windowMs && now >= state[0]
+      ? state
+      : [policy.align === "clock" ? now - (now % windowMs) : now, 0];
+    const [start, count] = current;
+    const resetAt = start + windowMs;
 
     if (cost > limit) {
-      const decision = { policy, allowed: false, limit, remaining: Math.max(0, limit - current.count), resetAt, retryAfterMs: windowMs, reason: "cost-exceeds-limit" } as const;
-      return { decision, state: current, expiresAt: resetAt };
+      return { decision: costExceedsCapacity(policy, Math.max(0, limit - count), resetAt), state: current, expiresAt: resetAt };
     }
-    if (current.count + cost <= limit) {
-      const next = cost === 0 ? current : { start: current.start, count: current.count + cost };
-      const decision = { policy, allowed: true, limit, remaining: limit - next.count, resetAt };
-      return { decision, state: next, expiresAt: resetAt };
+    if (count + cost <= limit) {
+      const next: FixedWindowState = cost === 0 ? current : [start, count + cost];
+      return { decision: { policy, allowed: true, limit, remaining: limit - next[1], resetAt }, state: next, expiresAt: resetAt };
     }
-    const decision = { policy, allowed: false, limit, remaining: Math.max(0, limit - current.count), resetAt, retryAfterMs: resetAt - now };
+    const decision = { policy, allowed: false, limit, remaining: Math.max(0, limit - count), resetAt, retryAfterMs: resetAt - now };
     return { decision, state: current, expiresAt: resetAt };
   },
 };

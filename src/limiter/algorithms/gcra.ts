@@ -7,9 +7,16 @@
  *
  * @example gcra.decide(undefined, { name: "api", algorithm: "gcra", limit: 10, windowMs: 1000 }, now, 1)
  */
-import { EPSILON, type Algorithm } from "../algorithm.js";
+import { costExceedsCapacity, type Algorithm } from "../algorithm.js";
+import type { GcraPolicy } from "../policy.js";
 
-export const gcra: Algorithm<number> = {
+/**
+ * Times closer than a microsecond are equal: an epoch-ms double near 1.7e12 carries ~0.25 µs of
+ * rounding, which would otherwise cost a unit at an exact boundary.
+ */
+export const TIME_TOLERANCE_MS = 1e-3;
+
+export const gcra: Algorithm<number, GcraPolicy> = {
   name: "gcra",
   decide(tat, policy, now, cost) {
     const interval = policy.windowMs / policy.limit;
@@ -20,12 +27,11 @@ export const gcra: Algorithm<number> = {
     const { limit } = policy;
 
     if (cost > burst) {
-      const decision = { policy, allowed: false, limit, remaining: unitsLeft(capacity, base - now, interval), resetAt: base, retryAfterMs: policy.windowMs, reason: "cost-exceeds-limit" } as const;
-      return { decision, state: base, expiresAt: base };
+      return { decision: costExceedsCapacity(policy, unitsLeft(capacity, base - now, interval), base), state: base, expiresAt: base };
     }
     const nextTat = base + cost * interval;
     const allowAt = nextTat - capacity;
-    if (allowAt <= now + EPSILON) {
+    if (allowAt <= now + TIME_TOLERANCE_MS) {
       const decision = { policy, allowed: true, limit, remaining: unitsLeft(capacity, nextTat - now, interval), resetAt: nextTat };
       return { decision, state: nextTat, expiresAt: nextTat };
     }
@@ -35,5 +41,5 @@ export const gcra: Algorithm<number> = {
 };
 
 function unitsLeft(capacity: number, backlog: number, interval: number): number {
-  return Math.max(0, Math.floor((capacity - backlog) / interval + EPSILON));
+  return Math.max(0, Math.floor((capacity - backlog + TIME_TOLERANCE_MS) / interval));
 }

@@ -5,9 +5,10 @@
  *
  * State: admitted unit timestamps, oldest first. A unit admitted at t counts while now < t + window.
  */
-import type { Algorithm } from "../algorithm.js";
+import { costExceedsCapacity, type Algorithm } from "../algorithm.js";
+import type { SlidingWindowLogPolicy } from "../policy.js";
 
-export const slidingWindowLog: Algorithm<readonly number[]> = {
+export const slidingWindowLog: Algorithm<readonly number[], SlidingWindowLogPolicy> = {
   name: "sliding-window-log",
   decide(log = [], policy, now, cost) {
     const { limit, windowMs } = policy;
@@ -17,10 +18,7 @@ export const slidingWindowLog: Algorithm<readonly number[]> = {
     const used = live.length;
     const resetAt = used === 0 ? now : (live[used - 1] as number) + windowMs;
 
-    if (cost > limit) {
-      const decision = { policy, allowed: false, limit, remaining: Math.max(0, limit - used), resetAt, retryAfterMs: windowMs, reason: "cost-exceeds-limit" } as const;
-      return { decision, state: live, expiresAt: resetAt };
-    }
+    if (cost > limit) return { decision: costExceedsCapacity(policy, Math.max(0, limit - used), resetAt), state: live, expiresAt: resetAt };
     if (used + cost <= limit) {
       const next = cost === 0 ? live : [...live, ...new Array<number>(cost).fill(now)];
       const nextResetAt = cost === 0 ? resetAt : now + windowMs;

@@ -10,14 +10,14 @@ const threePerSecond: Policy = { name: "fixed", algorithm: "fixed-window", limit
 describe("fixed window", () => {
   it("starts the window at the key's first request, not at a clock boundary", () => {
     const first = fixedWindow.decide(undefined, threePerSecond, 1500, 1);
-    assert.deepEqual(first.state, { start: 1500, count: 1 });
+    assert.deepEqual(first.state, [1500, 1]);
     assert.equal(first.decision.resetAt, 2500);
     assert.equal(first.decision.remaining, 2);
     assert.equal(first.expiresAt, 2500);
   });
 
   it("locks the key out for the rest of its window once the counter is spent", () => {
-    const spent: FixedWindowState = { start: 1500, count: 3 };
+    const spent: FixedWindowState = [1500, 3];
     const denied = fixedWindow.decide(spent, threePerSecond, 1900, 1);
     assert.deepEqual(denied.decision, { policy: threePerSecond, allowed: false, limit: 3, remaining: 0, resetAt: 2500, retryAfterMs: 600 });
     assert.deepEqual(denied.state, spent);
@@ -25,19 +25,19 @@ describe("fixed window", () => {
   });
 
   it("opens a fresh window at the end of the old one", () => {
-    const next = fixedWindow.decide({ start: 1500, count: 3 }, threePerSecond, 2500, 1);
+    const next = fixedWindow.decide([1500, 3], threePerSecond, 2500, 1);
     assert.equal(next.decision.allowed, true);
-    assert.deepEqual(next.state, { start: 2500, count: 1 });
+    assert.deepEqual(next.state, [2500, 1]);
     assert.equal(next.decision.resetAt, 3500);
   });
 
   it("charges the cost and denies one that no longer fits, leaving the counter as it was", () => {
-    const state: FixedWindowState = { start: 0, count: 2 };
+    const state: FixedWindowState = [0, 2];
     const denied = fixedWindow.decide(state, threePerSecond, 100, 2);
     assert.equal(denied.decision.allowed, false);
     assert.equal(denied.decision.remaining, 1);
     const fits = fixedWindow.decide(state, threePerSecond, 100, 1);
-    assert.deepEqual(fits.state, { start: 0, count: 3 });
+    assert.deepEqual(fits.state, [0, 3]);
   });
 
   it("refuses a cost above the limit outright, with a reason", () => {
@@ -47,7 +47,7 @@ describe("fixed window", () => {
   });
 
   it("peeks without counting when the cost is 0", () => {
-    const state: FixedWindowState = { start: 0, count: 1 };
+    const state: FixedWindowState = [0, 1];
     const peek = fixedWindow.decide(state, threePerSecond, 10, 0);
     assert.equal(peek.decision.remaining, 2);
     assert.equal(peek.state, state);

@@ -3,12 +3,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { gcra } from "../../../src/limiter/algorithms/gcra.js";
-import type { Policy } from "../../../src/limiter/policy.js";
+import type { GcraPolicy } from "../../../src/limiter/policy.js";
 
-const fivePerSecond: Policy = { name: "api", algorithm: "gcra", limit: 5, windowMs: 1000 };
+const fivePerSecond: GcraPolicy = { name: "api", algorithm: "gcra", limit: 5, windowMs: 1000 };
 
 /** Sends `costs` at `now` one after another, threading the state, and returns the last outcome. */
-function run(policy: Policy, requests: readonly (readonly [now: number, cost: number])[], initial?: number) {
+function run(policy: GcraPolicy, requests: readonly (readonly [now: number, cost: number])[], initial?: number) {
   let state = initial;
   const outcomes = requests.map(([now, cost]) => {
     const outcome = gcra.decide(state, policy, now, cost);
@@ -64,7 +64,7 @@ describe("gcra", () => {
   });
 
   it("separates the rate from the burst: 10 per second, at most 2 at once", () => {
-    const policy: Policy = { ...fivePerSecond, limit: 10, burst: 2 };
+    const policy: GcraPolicy = { ...fivePerSecond, limit: 10, burst: 2 };
     const { outcomes } = run(policy, [[0, 1], [0, 1], [0, 1], [100, 1]]);
     assert.deepEqual(outcomes.map((o) => o.decision.allowed), [true, true, false, true]);
     assert.deepEqual(outcomes.map((o) => o.decision.remaining), [1, 0, 0, 0]);
@@ -81,7 +81,7 @@ describe("gcra", () => {
 
   it("does not lose a unit to rounding when the interval is fractional", () => {
     // 3 per second: the interval is 333.33… ms, and three of them must still fill exactly 1 s.
-    const policy: Policy = { ...fivePerSecond, limit: 3 };
+    const policy: GcraPolicy = { ...fivePerSecond, limit: 3 };
     const { outcomes } = run(policy, [[0, 1], [0, 1], [0, 1], [0, 1]]);
     assert.deepEqual(outcomes.map((o) => o.decision.allowed), [true, true, true, false]);
     assert.deepEqual(outcomes.map((o) => o.decision.remaining), [2, 1, 0, 0]);
