@@ -18,7 +18,7 @@ import { createGatewayHandler } from "./gateway/pipeline.js";
 import { closeRouteTable, compileRouteTable } from "./gateway/routeTable.js";
 import { API_PREFIX } from "./gateway/stages/route.js";
 import { createLogger, type Logger } from "./observability/logger.js";
-import { MemoryStore } from "./stores/memoryStore.js";
+import { createLimiterStore } from "./stores/createStore.js";
 import type { Clock, RateLimitStore } from "./stores/store.js";
 
 export interface SluiceOptions {
@@ -29,6 +29,8 @@ export interface SluiceOptions {
   /** Clock of the default memory store; tests move it instead of sleeping. */
   readonly clock?: Clock;
   readonly store?: RateLimitStore;
+  /** Keep limit state in this Redis (the CLI passes REDIS_URL); see `limiter.store`. */
+  readonly redisUrl?: string | undefined;
 }
 
 export interface RunningSluice {
@@ -49,8 +51,8 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
   const demo = await startNeededDemos(config, options.demo ?? true);
   const upstreams = new Map(Object.entries(config.services).map(([name, s]) => [name, resolveUpstream(s.upstream, demo)]));
   const table = compileRouteTable(config, upstreams);
-  const store = options.store ?? new MemoryStore(options.clock ? { clock: options.clock } : {});
-  const gateway = createGatewayHandler({ table, verifier: staticApiKeys(config.consumers), store, logger });
+  const store = options.store ?? createLimiterStore({ limiter: config.limiter, redisUrl: options.redisUrl, logger, clock: options.clock });
+  const gateway = createGatewayHandler({ table, verifier: staticApiKeys(config.consumers), store, logger, legacyHeaders: config.limiter.legacyHeaders });
   const docs = new ApiDocs(table);
 
   // Typed as Fastify's logger, so Fastify's generics are not inferred from pino's richer type.
@@ -67,7 +69,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
   });
   try {
     await registerControlPlane(app, { table, docs });
-    await docs.refresh();
+    await Promise.all([docs.refresh(), store.ready?.()]);
     await app.listen({ host: config.server.host, port: config.server.port });
   } catch (error) {
     await Promise.allSettled([app.close(), closeRouteTable(table), store.close(), demo?.close()]);

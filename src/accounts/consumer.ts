@@ -2,6 +2,8 @@
 export interface Consumer {
   /** Stable id: the consumer's name in the config (later: the account id). Never the key. */
   readonly id: string;
+  /** The plan the consumer is on, for limits counted by plan. */
+  readonly plan?: string;
 }
 
 /**

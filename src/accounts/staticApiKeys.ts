@@ -13,7 +13,7 @@ import type { ApiKeyVerifier, Consumer } from "./consumer.js";
 export function staticApiKeys(consumers: SluiceConfig["consumers"]): ApiKeyVerifier {
   const byHash = new Map<string, Consumer>();
   for (const [id, consumer] of Object.entries(consumers)) {
-    const identity: Consumer = Object.freeze({ id });
+    const identity: Consumer = Object.freeze(consumer.plan === undefined ? { id } : { id, plan: consumer.plan });
     for (const key of consumer.keys) byHash.set(apiKeyDigest(key), identity);
   }
   return {

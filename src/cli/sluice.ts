@@ -57,7 +57,7 @@ async function main(argv: readonly string[]): Promise<number> {
         const env = { ...process.env, ...(values.port !== undefined && { PORT: values.port }), ...(values.host !== undefined && { HOST: values.host }) };
         const { config, source } = await loadConfig({ file: values.config, env });
         logger.info({ config: source }, "configuration loaded");
-        const sluice = await startSluice({ config, demo: !values["no-demo"], logger });
+        const sluice = await startSluice({ config, demo: !values["no-demo"], logger, redisUrl: process.env["REDIS_URL"] || undefined });
         process.stdout.write(`\nSluice is ready at ${sluice.url}\n  docs:  ${sluice.url}/docs\n  try:   curl -H 'x-api-key: secret-key' ${sluice.url}/api/users/users/104\n\n`);
         onShutdown(() => sluice.close());
         return await new Promise<number>(() => {});

@@ -15,6 +15,8 @@ export class Exchange {
   consumer: Consumer | undefined = undefined;
   service: CompiledService | undefined = undefined;
   route: CompiledRoute | undefined = undefined;
+  /** Values of the route's ":name" path segments. */
+  params: Readonly<Record<string, string>> | undefined = undefined;
   /** Path and query to send upstream (the service's base path + the rest of the request path). */
   upstreamPath = "";
   /** RateLimit headers of an admitted request, added to the upstream's response. */

@@ -1,11 +1,12 @@
 /**
  * Builds the counter key of a limit for one request from the limit's `by` parts, e.g.
- * `per-client|c=demo` or `per-ip-route|ip=10.0.0.7|r=users:0`. Parts are compiled once per limit
+ * `per-client|c=demo` or `per-ip-route|ip=10.0.0.7|r=users:0`: the limit's name, then the
+ * subject it counts (the Redis store makes the subject the key's hash tag). Parts are compiled once per limit
  * into a small list of readers, so the hot path only concatenates strings.
  */
 import type { Exchange } from "./exchange.js";
 
-type KeyPart = "consumer" | "ip" | "service" | "route" | "global" | `header:${string}`;
+type KeyPart = "consumer" | "ip" | "service" | "route" | "plan" | "global" | `header:${string}` | `param:${string}`;
 type PartReader = (exchange: Exchange) => string;
 
 export function compileLimitKey(limitName: string, by: readonly string[]): (exchange: Exchange) => string {
@@ -26,8 +27,13 @@ function partReader(part: KeyPart): PartReader {
     case "ip": return (ex) => `ip=${ex.clientIp}`;
     case "service": return (ex) => `s=${ex.service?.name ?? ""}`;
     case "route": return (ex) => `r=${ex.route?.id ?? ""}`;
+    case "plan": return (ex) => `p=${ex.consumer?.plan ?? ""}`;
     case "global": return () => "";
     default: {
+      if (part.startsWith("param:")) {
+        const param = part.slice("param:".length);
+        return (ex) => `${param}=${encodeURIComponent(ex.params?.[param] ?? "")}`;
+      }
       const header = part.slice("header:".length);
       return (ex) => {
         const value = ex.req.headers[header];

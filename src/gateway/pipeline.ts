@@ -26,10 +26,12 @@ export interface GatewayDeps {
   readonly verifier: ApiKeyVerifier;
   readonly store: RateLimitStore;
   readonly logger: Logger;
+  /** Also send X-RateLimit-* headers (config: limiter.legacyHeaders). */
+  readonly legacyHeaders?: boolean;
 }
 
 export function gatewayStages(deps: GatewayDeps): readonly Stage[] {
-  return [identify(), authenticate(deps.verifier), route(deps.table), limit(deps.store), proxy(deps.logger)];
+  return [identify(), authenticate(deps.verifier), route(deps.table), limit({ store: deps.store, logger: deps.logger, legacyHeaders: deps.legacyHeaders ?? false }), proxy(deps.logger)];
 }
 
 /** The node:http handler for /api/*: one Exchange per request, run through the stages. */

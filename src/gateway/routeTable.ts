@@ -3,7 +3,7 @@
  * pool, routes and limits, with the `RateLimit-Policy` header of each route already formatted.
  */
 import { Pool } from "undici";
-import type { LimitConfig, ServiceConfig, SluiceConfig } from "../config/schema.js";
+import type { LimitConfig, RouteConfig, ServiceConfig, SluiceConfig } from "../config/schema.js";
 import { rateLimitPolicyHeader } from "../limiter/headers.js";
 import type { Policy } from "../limiter/policy.js";
 import type { Exchange } from "./exchange.js";
@@ -20,6 +20,11 @@ export interface CompiledRoute {
   /** Exact path, or a prefix when `prefix` is true. */
   readonly path: string;
   readonly prefix: boolean;
+  /** For a path with ":name" segments: its matcher, whose groups are the parameters, and their names. */
+  readonly pattern: RegExp | undefined;
+  readonly params: readonly string[];
+  /** Units each request takes from the route's limits. */
+  readonly cost: number;
   /** Upper-case methods, or undefined for any. */
   readonly methods: ReadonlySet<string> | undefined;
   readonly limits: readonly CompiledLimit[];
@@ -50,8 +55,8 @@ export function compileRouteTable(config: SluiceConfig, upstreams: ReadonlyMap<s
   for (const [name, service] of Object.entries(config.services)) {
     const upstream = new URL(upstreams.get(name) ?? service.upstream);
     const serviceLimits = pick(service.limits ?? config.defaults.limits);
-    const routes = service.routes?.map((route, i) => compileRoute(`${name}:${i}`, route.path, route.methods, route.limits ? pick(route.limits) : serviceLimits))
-      ?? [compileRoute(`${name}:*`, "/*", undefined, serviceLimits)];
+    const routes = service.routes?.map((route, i) => compileRoute(`${name}:${i}`, route, route.limits ? pick(route.limits) : serviceLimits))
+      ?? [compileRoute(`${name}:*`, { path: "/*", cost: 1 }, serviceLimits)];
     table.set(name, {
       name,
       upstream,
@@ -67,7 +72,7 @@ export function compileRouteTable(config: SluiceConfig, upstreams: ReadonlyMap<s
 
 /** What a route lookup found: the route, or why there is none for this method or path. */
 export type RouteMatch =
-  | { readonly route: CompiledRoute }
+  | { readonly route: CompiledRoute; readonly params: Readonly<Record<string, string>> | undefined }
   | { readonly route: undefined; readonly allowed: readonly string[] };
 
 /**
@@ -79,8 +84,13 @@ export type RouteMatch =
 export function matchRoute(service: CompiledService, path: string, method: string): RouteMatch {
   const allowed = new Set<string>();
   for (const route of service.routes) {
-    if (route.prefix ? !(path.startsWith(route.path) || path === route.path.slice(0, -1)) : path !== route.path) continue;
-    if (route.methods === undefined || route.methods.has(method)) return { route };
+    let params: Record<string, string> | undefined;
+    if (route.pattern !== undefined) {
+      const found = route.pattern.exec(path);
+      if (found === null) continue;
+      params = Object.fromEntries(route.params.map((name, i) => [name, found[i + 1] ?? ""]));
+    } else if (route.prefix ? !(path.startsWith(route.path) || path === route.path.slice(0, -1)) : path !== route.path) continue;
+    if (route.methods === undefined || route.methods.has(method)) return { route, params };
     for (const m of route.methods) allowed.add(m);
   }
   return { route: undefined, allowed: [...allowed] };
@@ -90,12 +100,20 @@ export async function closeRouteTable(table: RouteTable): Promise<void> {
   await Promise.all([...table.values()].map((service) => service.pool.close()));
 }
 
-function compileRoute(id: string, path: string, methods: readonly string[] | undefined, limits: readonly CompiledLimit[]): CompiledRoute {
+function compileRoute(id: string, { path, methods, cost }: Pick<RouteConfig, "path" | "methods" | "cost">, limits: readonly CompiledLimit[]): CompiledRoute {
   const prefix = path.endsWith("/*");
+  const params = [...path.matchAll(/\/:([a-z_][a-z0-9_]*)/gi)].map((m) => m[1]!);
+  const base = prefix ? path.slice(0, -2) : path;
+  const pattern = params.length === 0 ? undefined : new RegExp(
+    `^${base.split("/").map((segment) => (segment.startsWith(":") ? "([^/]+)" : escapeRegExp(segment))).join("/")}${prefix ? "(?:/.*)?" : ""}$`,
+  );
   return {
     id,
     path: prefix ? path.slice(0, -1) : path,
     prefix,
+    pattern,
+    params,
+    cost,
     // A route that answers GET answers HEAD too (RFC 9110 §9.3.2).
     methods: methods ? new Set(methods.includes("GET") ? [...methods, "HEAD"] : methods) : undefined,
     limits,
@@ -120,4 +138,8 @@ export function toPolicy(name: string, limit: LimitConfig): Policy {
     case "fixed-window": return { ...common, algorithm: "fixed-window", ...(limit.align !== undefined && { align: limit.align }) };
     default: return { ...common, algorithm: limit.algorithm };
   }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -15,7 +15,7 @@ export interface Decision {
   /** When denied: ms to wait before the same request would be admitted. */
   readonly retryAfterMs?: number;
   /** When denied for a reason other than "over the limit". */
-  readonly reason?: "cost-exceeds-limit";
+  readonly reason?: "cost-exceeds-limit" | "store-unavailable";
 }
 
 /** The answer for a request under several limits: admitted only when every limit admits it. */
@@ -24,4 +24,10 @@ export interface Verdict {
   readonly decisions: readonly Decision[];
   /** The clock reading the decisions were made at (the store's clock, which may not be ours). */
   readonly now: number;
+  /**
+   * How the verdict was reached when not by the store alone: from the over-limit cache (its
+   * decisions are only the denials it remembers), or by the limits' failure modes because the
+   * store did not answer in time.
+   */
+  readonly via?: "over-limit-cache" | "store-failure";
 }

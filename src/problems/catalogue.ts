@@ -37,6 +37,8 @@ export const problems = {
     "Sluice failed to handle the request. It has been logged with the request id; retry later."),
   upstreamUnavailable: kind("SLUICE_ERR_UPSTREAM_UNAVAILABLE", 502, "upstream-unavailable", "Upstream unavailable",
     "The service behind the gateway could not be reached or broke the connection. Retry later."),
+  limiterUnavailable: kind("SLUICE_ERR_LIMITER_UNAVAILABLE", 503, "limiter-unavailable", "Rate limiter unavailable",
+    "A limit that must be enforced could not be checked because its store did not answer. Retry after Retry-After."),
   upstreamTimeout: kind("SLUICE_ERR_UPSTREAM_TIMEOUT", 504, "upstream-timeout", "Upstream timed out",
     "The service behind the gateway did not answer in time. Retry later."),
 } as const satisfies Record<string, ProblemKind>;

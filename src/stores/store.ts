@@ -14,6 +14,8 @@ export interface RateLimitStore {
   release(leases: readonly LeaseRelease[]): void | Promise<void>;
   /** Forget every counter of `key` (admin reset, tests). */
   reset(key: string): void | Promise<void>;
+  /** Resolves true once the store can decide (a shared store has connected), false if it could not in time. */
+  ready?(): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -1,44 +1,80 @@
 /**
- * Stage 4, limit: every limit of the route is checked at once through the store; the request
- * goes on only if all admit it. Admitted requests carry `RateLimit`/`RateLimit-Policy` to the
- * client; refused ones get 429 with `Retry-After` as well.
+ * Stage 4, limit: every limit of the route is checked at once through the store, each taking the
+ * route's cost; the request goes on only if all enforced limits admit it. Admitted requests carry
+ * `RateLimit`/`RateLimit-Policy` to the client; refused ones get 429 (or 503 when a limit that
+ * fails closed could not be checked) with `Retry-After`. Concurrency leases are given back when
+ * the response ends or the client goes away; shadow refusals are logged, never enforced.
  */
-import { bindingDecision, rateLimitHeader, retryAfterSeconds } from "../../limiter/headers.js";
+import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import { bindingDecision, isAnnounced, legacyRateLimitHeaders, rateLimitHeader, retryAfterSeconds } from "../../limiter/headers.js";
 import type { Verdict } from "../../limiter/decision.js";
-import type { LimitCheck } from "../../limiter/policy.js";
+import type { LeaseRelease, LimitCheck } from "../../limiter/policy.js";
 import { problems } from "../../problems/catalogue.js";
 import type { RateLimitStore } from "../../stores/store.js";
 import type { Exchange, Rejection, Stage } from "../exchange.js";
 
-export function limit(store: RateLimitStore): Stage {
+export interface LimitOptions {
+  readonly store: RateLimitStore;
+  readonly logger: Logger;
+  /** Also send X-RateLimit-Limit/Remaining/Reset. */
+  readonly legacyHeaders?: boolean;
+}
+
+export function limit({ store, logger, legacyHeaders = false }: LimitOptions): Stage {
+  function enforce(exchange: Exchange, checks: readonly LimitCheck[], verdict: Verdict): Rejection | undefined {
+    for (const d of verdict.decisions) {
+      if (d.policy.shadow === true && !d.allowed) logger.info({ requestId: exchange.requestId, limit: d.policy.name }, "shadow limit would have refused this request");
+    }
+    const binding = bindingDecision(verdict);
+    const headers: Record<string, string> = {};
+    if (exchange.route!.policyHeader !== "") headers["ratelimit-policy"] = exchange.route!.policyHeader;
+    if (binding !== undefined && isAnnounced(binding.policy)) {
+      headers["ratelimit"] = rateLimitHeader(binding, verdict.now);
+      if (legacyHeaders) Object.assign(headers, legacyRateLimitHeaders(binding, verdict.now));
+    }
+    if (verdict.allowed) {
+      exchange.rateLimitHeaders = headers;
+      holdLeases(exchange, checks, store, logger);
+      return undefined;
+    }
+    const seconds = retryAfterSeconds(binding?.retryAfterMs ?? 0);
+    headers["retry-after"] = String(seconds);
+    const name = binding?.policy.name ?? "";
+    if (binding?.reason === "store-unavailable") {
+      return { kind: problems.limiterUnavailable, detail: `Limit "${name}" could not be checked; retry in ${seconds}s.`, headers };
+    }
+    const detail = binding?.reason === "cost-exceeds-limit"
+      ? `The request costs more than limit "${name}" allows at once.`
+      : binding?.policy.algorithm === "concurrency"
+        ? `Limit "${name}" allows ${binding.policy.limit} requests in flight at once; retry in ${seconds}s.`
+        : `Limit "${name}" allows ${binding?.policy.limit} requests per ${(binding?.policy.windowMs ?? 0) / 1000}s; retry in ${seconds}s.`;
+    return { kind: problems.rateLimited, detail, headers };
+  }
+
   return function limit(exchange) {
-    const limits = exchange.route!.limits;
+    const { limits, cost } = exchange.route!;
     if (limits.length === 0) return undefined;
     const checks = new Array<LimitCheck>(limits.length);
     for (let i = 0; i < limits.length; i++) {
       const { policy, key } = limits[i]!;
-      checks[i] = { key: key(exchange), policy, cost: 1 };
+      checks[i] = policy.algorithm === "concurrency" ? { key: key(exchange), policy, cost, lease: randomUUID() } : { key: key(exchange), policy, cost };
     }
     const verdict = store.consume(checks);
-    return verdict instanceof Promise ? verdict.then((v) => enforce(exchange, v)) : enforce(exchange, verdict);
+    return verdict instanceof Promise ? verdict.then((v) => enforce(exchange, checks, v)) : enforce(exchange, checks, verdict);
   };
 }
 
-function enforce(exchange: Exchange, verdict: Verdict): Rejection | undefined {
-  const binding = bindingDecision(verdict)!;
-  const headers: Record<string, string> = {
-    "ratelimit-policy": exchange.route!.policyHeader,
-    "ratelimit": rateLimitHeader(binding, verdict.now),
-  };
-  if (verdict.allowed) {
-    exchange.rateLimitHeaders = headers;
-    return undefined;
+/** Gives the request's concurrency leases back once, when its response ends or its client leaves. */
+function holdLeases(exchange: Exchange, checks: readonly LimitCheck[], store: RateLimitStore, logger: Logger): void {
+  let leases: LeaseRelease[] | undefined;
+  for (const check of checks) {
+    if (check.policy.algorithm === "concurrency" && check.lease !== undefined && check.cost > 0) {
+      (leases ??= []).push({ key: check.key, policy: check.policy, lease: check.lease, units: check.cost });
+    }
   }
-  const seconds = retryAfterSeconds(binding.retryAfterMs ?? 0);
-  headers["retry-after"] = String(seconds);
-  const { name, limit: quota, windowMs } = binding.policy;
-  const detail = binding.reason === "cost-exceeds-limit"
-    ? `The request costs more than limit "${name}" allows in one window.`
-    : `Limit "${name}" allows ${quota} requests per ${windowMs / 1000}s; retry in ${seconds}s.`;
-  return { kind: problems.rateLimited, detail, headers };
+  if (leases === undefined) return;
+  exchange.res.once("close", () => {
+    Promise.resolve(store.release(leases)).catch((error: unknown) => logger.warn({ err: error }, "could not release a concurrency lease; it lapses with its window"));
+  });
 }

@@ -35,6 +35,7 @@ export function route(table: RouteTable): Stage {
     }
     exchange.service = service;
     exchange.route = match.route;
+    exchange.params = match.params;
     exchange.upstreamPath = service.basePath + rest + (queryAt === -1 ? "" : url.slice(queryAt));
     return undefined;
   };

@@ -50,6 +50,24 @@ export class RedisStore implements RateLimitStore {
     this.#decide = (...args) => client.sluiceDecide(...args);
   }
 
+  /**
+   * Resolves once connected, or false after `withinMs`. Without an offline queue, a decision asked
+   * before the connection is up is answered by the failure modes, so start-up waits for this.
+   */
+  ready(withinMs = 2_000): Promise<boolean> {
+    if (this.#client.status === "ready") return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(false), withinMs);
+      const onReady = () => done(true);
+      const done = (ready: boolean) => {
+        clearTimeout(timer);
+        this.#client.off("ready", onReady);
+        resolve(ready);
+      };
+      this.#client.once("ready", onReady);
+    });
+  }
+
   consume(checks: readonly LimitCheck[]): Promise<Verdict> {
     if (!this.#batch) return this.#send([checks]).then((verdicts) => verdicts[0]!);
     return new Promise((resolve, reject) => {
@@ -68,7 +86,9 @@ export class RedisStore implements RateLimitStore {
   }
 
   async close(): Promise<void> {
-    await this.#client.quit().catch(() => undefined);
+    // QUIT waits for a reply, which a client that never connected will not get.
+    if (this.#client.status === "ready") await this.#client.quit().catch(() => undefined);
+    else this.#client.disconnect();
   }
 
   /** The Redis key of a check: `<prefix>{<subject>}<policy>:<algorithm>`. See keyOf. */

@@ -2,6 +2,7 @@
 // request consumes none of them; limits can count by client IP or by a header; a route's own
 // limits replace its service's.
 import assert from "node:assert/strict";
+import type { ServerResponse } from "node:http";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { startRecordingUpstream, type RecordingUpstream } from "../../support/recordingUpstream.js";
 import { startTestSluice, type TestSluice } from "../../support/testSluice.js";
@@ -93,4 +94,103 @@ describe("what a limit counts by", () => {
     for (let i = 0; i < 4; i++) assert.equal(await statusOf("/api/tenants/other", "alice-key-0001"), 200);
     assert.equal(await statusOf("/api/tenants/other", "alice-key-0001"), 429);
   });
+});
+
+describe("costs, path parameters, plans, shadow limits, concurrency and legacy headers", () => {
+  const held: ServerResponse[] = [];
+  let slow: RecordingUpstream;
+  let gw: TestSluice;
+  before(async () => {
+    slow = await startRecordingUpstream((request, res) => {
+      if (request.url.startsWith("/hold")) held.push(res);
+      else res.end("ok");
+    });
+    gw = await startTestSluice(`
+limiter: { legacyHeaders: true }
+limits:
+  units: { algorithm: fixed-window, limit: 10, window: 1m, by: [consumer] }
+  per-user: { algorithm: fixed-window, limit: 1, window: 1m, by: [param:id] }
+  per-plan: { algorithm: fixed-window, limit: 3, window: 1m, by: [plan] }
+  watching: { algorithm: fixed-window, limit: 1, window: 1m, by: [consumer], shadow: true }
+  inflight: { algorithm: concurrency, limit: 1, by: [consumer] }
+services:
+  costly:
+    upstream: "${slow.url}"
+    openapi: false
+    routes:
+      - { path: /report, cost: 4, limits: [units] }
+      - { path: /users/:id/profile, limits: [per-user] }
+      - { path: /planned, limits: [per-plan] }
+      - { path: /watched, limits: [watching] }
+      - { path: /hold/*, limits: [inflight] }
+consumers:
+  alice: { keys: [alice-key-0001], plan: gold }
+  bob: { keys: [bob-key-00001], plan: gold }
+  carol: { keys: [carol-key-0001] }
+`);
+  });
+  after(async () => {
+    for (const res of held) res.end();
+    await gw.close();
+    await slow.close();
+  });
+
+  it("charges a route's cost to its limits", async () => {
+    const first = await gw.call("/api/costly/report", { key: "alice-key-0001" });
+    assert.equal(first.headers.get("ratelimit"), '"units";r=6;t=60');
+    assert.equal(first.headers.get("x-ratelimit-remaining"), "6", "legacy headers when asked for");
+    assert.equal(first.headers.get("x-ratelimit-limit"), "10");
+    await first.body?.cancel();
+    const second = await gw.call("/api/costly/report", { key: "alice-key-0001" });
+    await second.body?.cancel();
+    const third = await gw.call("/api/costly/report", { key: "alice-key-0001" });
+    await third.body?.cancel();
+    assert.deepEqual([second.status, third.status], [200, 429], "2 units left cannot pay for 4");
+  });
+
+  it("counts by a path parameter", async () => {
+    assert.equal(await gwStatus("/api/costly/users/7/profile", "alice-key-0001"), 200);
+    assert.equal(await gwStatus("/api/costly/users/7/profile", "bob-key-00001"), 429);
+    assert.equal(await gwStatus("/api/costly/users/8/profile", "bob-key-00001"), 200);
+  });
+
+  it("counts by plan: consumers on one plan share the counter", async () => {
+    const statuses = [await gwStatus("/api/costly/planned", "alice-key-0001"), await gwStatus("/api/costly/planned", "bob-key-00001"), await gwStatus("/api/costly/planned", "alice-key-0001")];
+    assert.deepEqual(statuses, [200, 200, 200]);
+    assert.equal(await gwStatus("/api/costly/planned", "bob-key-00001"), 429);
+    assert.equal(await gwStatus("/api/costly/planned", "carol-key-0001"), 200, "carol has no plan of her own counter");
+  });
+
+  it("never refuses for a shadow limit, and does not announce it", async () => {
+    for (let i = 0; i < 3; i++) {
+      const response = await gw.call("/api/costly/watched", { key: "alice-key-0001" });
+      await response.body?.cancel();
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get("ratelimit"), null);
+      assert.equal(response.headers.get("ratelimit-policy"), null);
+    }
+  });
+
+  it("holds a concurrency slot while the response is in flight and gives it back when it ends", async () => {
+    const first = gw.call("/api/costly/hold/1", { key: "alice-key-0001" });
+    while (held.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    const second = await gw.call("/api/costly/hold/2", { key: "alice-key-0001" });
+    assert.equal(second.status, 429);
+    assert.equal(second.headers.get("retry-after"), "1");
+    assert.equal(second.headers.get("ratelimit"), null, "a concurrency limit states no quota per window");
+    await second.body?.cancel();
+
+    held.shift()!.end("done");
+    assert.equal(await (await first).text(), "done");
+    const third = gw.call("/api/costly/hold/3", { key: "alice-key-0001" });
+    while (held.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    held.shift()!.end("again");
+    assert.equal((await third).status, 200);
+  });
+
+  async function gwStatus(path: string, key: string): Promise<number> {
+    const response = await gw.call(path, { key });
+    await response.body?.cancel();
+    return response.status;
+  }
 });
