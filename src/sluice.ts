@@ -14,6 +14,7 @@ import type { SluiceConfig } from "./config/schema.js";
 import { ApiDocs } from "./control/apiDocs.js";
 import { registerControlPlane } from "./control/controlPlane.js";
 import { startDemoServices, type DemoServiceName, type RunningDemo } from "./demo/demoServices.js";
+import { trustFromConfig } from "./gateway/clientAddress.js";
 import { createGatewayHandler } from "./gateway/pipeline.js";
 import { closeRouteTable, compileRouteTable } from "./gateway/routeTable.js";
 import { API_PREFIX } from "./gateway/stages/route.js";
@@ -52,7 +53,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
   const upstreams = new Map(Object.entries(config.services).map(([name, s]) => [name, resolveUpstream(s.upstream, demo)]));
   const table = compileRouteTable(config, upstreams);
   const store = options.store ?? createLimiterStore({ limiter: config.limiter, redisUrl: options.redisUrl, logger, clock: options.clock });
-  const gateway = createGatewayHandler({ table, verifier: staticApiKeys(config.consumers), store, logger, legacyHeaders: config.limiter.legacyHeaders });
+  const gateway = createGatewayHandler({ table, verifier: staticApiKeys(config.consumers), store, logger, legacyHeaders: config.limiter.legacyHeaders, trust: trustFromConfig(config.server.trustedProxies) });
   const docs = new ApiDocs(table);
 
   // Typed as Fastify's logger, so Fastify's generics are not inferred from pino's richer type.

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { apiKeyDigest } from "../accounts/apiKeyDigest.js";
 import { DEMO_SERVICE_NAMES } from "../demo/names.js";
+import { isTrustEntry } from "../gateway/clientAddress.js";
 import { ALGORITHM_NAMES, FAILURE_MODES } from "../limiter/policy.js";
 import { DURATION_PATTERN, parseDuration } from "./duration.js";
 
@@ -90,7 +91,7 @@ export const configSchema = z
       port: z.number().int().min(0).max(65535).default(8080).describe("Port to listen on (0: any free port); PORT overrides it."),
       trustedProxies: z.union([
         z.number().int().min(1).max(32),
-        z.array(z.string().min(1)).min(1),
+        z.array(z.string().refine(isTrustEntry, { error: 'not an IP address, a CIDR range (e.g. "10.0.0.0/8") or one of "loopback", "linklocal", "uniquelocal"' })).min(1),
       ], { error: 'trustedProxies is a number of proxy hops (e.g. 1) or a list of addresses and CIDR ranges (e.g. ["10.0.0.0/8", "loopback"])' }).optional()
         .describe("Proxies in front of Sluice whose X-Forwarded-For is believed; none when omitted (the socket address counts)."),
       ipv6Prefix: z.number().int().min(1).max(128).default(64).describe("IPv6 clients are counted by this prefix length, so one client cannot rotate addresses around a limit."),

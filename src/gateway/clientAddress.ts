@@ -36,21 +36,24 @@ export interface AddressedRequest {
   readonly headers: IncomingHttpHeaders;
 }
 
-const trustNobody: TrustFunction = () => false;
+/** The socket peer's address, IPv4-mapped IPv6 unmapped; "" once the socket has closed. */
+export function peerAddress(req: AddressedRequest): string {
+  return unmapIPv4(req.socket.remoteAddress ?? "");
+}
 
 /**
  * Compiles the trust configuration once. Throws an Error naming the offending entry when a CIDR
  * entry is invalid (including "/0": proxy-addr refuses to trust everything by range) or when
  * `hops` is not a non-negative integer.
  */
-export function compileTrust(trust: TrustedProxies): TrustFunction {
-  if (trust === undefined) return trustNobody;
+export function compileTrust(trust: TrustedProxies): TrustFunction | undefined {
+  if (trust === undefined) return undefined;
   if ("hops" in trust) {
     const hops = trust.hops;
     if (!Number.isSafeInteger(hops) || hops < 0) {
       throw new Error(`trusted proxies: hops must be a non-negative integer, got ${String(hops)}`);
     }
-    return hops === 0 ? trustNobody : (_address, hop) => hop < hops;
+    return hops === 0 ? undefined : (_address, hop) => hop < hops;
   }
   const cidrs = [...trust.cidrs];
   cidrs.forEach((entry, index) => {
@@ -65,7 +68,22 @@ export function compileTrust(trust: TrustedProxies): TrustFunction {
       );
     }
   });
-  return cidrs.length === 0 ? trustNobody : proxyaddr.compile(cidrs);
+  return cidrs.length === 0 ? undefined : proxyaddr.compile(cidrs);
+}
+
+/** `server.trustedProxies` of the config: a number of hops, or a list of addresses and ranges. */
+export function trustFromConfig(setting: number | readonly string[] | undefined): TrustFunction | undefined {
+  return compileTrust(typeof setting === "number" ? { hops: setting } : setting && { cidrs: setting });
+}
+
+/** Whether `entry` is an address, a CIDR range or a named range that `compileTrust` accepts. */
+export function isTrustEntry(entry: string): boolean {
+  try {
+    proxyaddr.compile(entry);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -74,9 +92,9 @@ export function compileTrust(trust: TrustedProxies): TrustFunction {
  * if the walk stops at one, the answer is the last trusted hop before it (ultimately the socket
  * address). An unknown socket address (closed socket) with no usable hop gives "".
  */
-export function clientAddress(req: AddressedRequest, trust: TrustFunction): string {
+export function clientAddress(req: AddressedRequest, trust: TrustFunction | undefined): string {
   const socketAddress = req.socket.remoteAddress ?? "";
-  if (trust === trustNobody) return unmapIPv4(socketAddress);
+  if (trust === undefined) return unmapIPv4(socketAddress);
   const header = req.headers["x-forwarded-for"];
   // proxy-addr (via `forwarded`) throws on an array header; join repeated headers as Node does.
   const source = Array.isArray(header) ? { socket: req.socket, headers: { "x-forwarded-for": header.join(",") } } : req;

@@ -11,6 +11,9 @@ import type { CompiledRoute, CompiledService } from "./routeTable.js";
 
 export class Exchange {
   requestId = "";
+  /** The socket peer: the client itself, or the nearest proxy in front of the gateway. */
+  peerIp = "";
+  /** The client: the peer, or the address a trusted proxy reported for it (server.trustedProxies). */
   clientIp = "";
   consumer: Consumer | undefined = undefined;
   service: CompiledService | undefined = undefined;

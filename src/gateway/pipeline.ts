@@ -13,6 +13,7 @@ import type { ApiKeyVerifier } from "../accounts/consumer.js";
 import { problems } from "../problems/catalogue.js";
 import { sendProblem } from "../problems/problemDocument.js";
 import type { RateLimitStore } from "../stores/store.js";
+import type { TrustFunction } from "./clientAddress.js";
 import { Exchange, type Rejection, type Stage } from "./exchange.js";
 import type { RouteTable } from "./routeTable.js";
 import { authenticate } from "./stages/authenticate.js";
@@ -28,10 +29,12 @@ export interface GatewayDeps {
   readonly logger: Logger;
   /** Also send X-RateLimit-* headers (config: limiter.legacyHeaders). */
   readonly legacyHeaders?: boolean;
+  /** Proxies believed about the client address (config: server.trustedProxies); none when undefined. */
+  readonly trust?: TrustFunction | undefined;
 }
 
 export function gatewayStages(deps: GatewayDeps): readonly Stage[] {
-  return [identify(), authenticate(deps.verifier), route(deps.table), limit({ store: deps.store, logger: deps.logger, legacyHeaders: deps.legacyHeaders ?? false }), proxy(deps.logger)];
+  return [identify(deps.trust), authenticate(deps.verifier), route(deps.table), limit({ store: deps.store, logger: deps.logger, legacyHeaders: deps.legacyHeaders ?? false }), proxy(deps.logger)];
 }
 
 /** The node:http handler for /api/*: one Exchange per request, run through the stages. */

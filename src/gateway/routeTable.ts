@@ -47,7 +47,7 @@ export type RouteTable = ReadonlyMap<string, CompiledService>;
 /** `upstreams` maps each service to its resolved URL (demo:// already replaced by a real address). */
 export function compileRouteTable(config: SluiceConfig, upstreams: ReadonlyMap<string, string>): RouteTable {
   const limits = new Map<string, CompiledLimit>(
-    Object.entries(config.limits).map(([name, limit]) => [name, { policy: toPolicy(name, limit), key: compileLimitKey(name, limit.by) }]),
+    Object.entries(config.limits).map(([name, limit]) => [name, { policy: toPolicy(name, limit), key: compileLimitKey(name, limit.by, config.server.ipv6Prefix) }]),
   );
   const pick = (names: readonly string[]) => names.map((name) => limits.get(name)!);
 

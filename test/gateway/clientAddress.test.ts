@@ -125,6 +125,7 @@ describe("compileTrust", () => {
   for (const [entry, trusted, untrusted] of goodCidrs) {
     it(`accepts cidr ${JSON.stringify(entry)}: trusts ${trusted}, not ${untrusted}`, () => {
       const trust = compileTrust({ cidrs: [entry] });
+      assert.ok(trust);
       assert.equal(trust(trusted, 0), true);
       assert.equal(trust(untrusted, 0), false);
     });

@@ -1,23 +1,22 @@
 /**
- * Stage 1, identify: who is on the other end of the socket, and which request this is.
- * The client address comes from the socket (trusted-proxy parsing of X-Forwarded-For arrives
- * with the limiter engine); an incoming `x-request-id` is kept when it is short and plain.
+ * Stage 1, identify: who is on the other end of the socket, who the client behind it is, and
+ * which request this is. The client is the right-most address no trusted proxy vouches for
+ * (see ../clientAddress.ts); with no trusted proxies configured it is the socket peer and
+ * X-Forwarded-For is ignored. An incoming `x-request-id` is kept when it is short and plain.
  */
 import { randomUUID } from "node:crypto";
+import { clientAddress, peerAddress, type TrustFunction } from "../clientAddress.js";
 import type { Stage } from "../exchange.js";
 
 const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-export function identify(): Stage {
+/** `trust` comes from `compileTrust(server.trustedProxies)`; the default trusts nobody. */
+export function identify(trust?: TrustFunction): Stage {
   return function identify(exchange) {
     const incoming = exchange.req.headers["x-request-id"];
     exchange.requestId = typeof incoming === "string" && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    exchange.clientIp = normalizeIp(exchange.req.socket.remoteAddress ?? "");
+    exchange.peerIp = peerAddress(exchange.req);
+    exchange.clientIp = trust === undefined ? exchange.peerIp : clientAddress(exchange.req, trust);
     return undefined;
   };
-}
-
-/** IPv4 clients of a dual-stack socket appear as ::ffff:a.b.c.d; count them as a.b.c.d. */
-export function normalizeIp(address: string): string {
-  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
 }

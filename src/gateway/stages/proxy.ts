@@ -50,7 +50,7 @@ function upstreamRequestHeaders(exchange: Exchange): Record<string, string | str
     if (value !== undefined) out[name] = value;
   }
   const forwardedFor = req.headers["x-forwarded-for"];
-  out["x-forwarded-for"] = forwardedFor ? `${String(forwardedFor)}, ${exchange.clientIp}` : exchange.clientIp;
+  out["x-forwarded-for"] = forwardedFor ? `${String(forwardedFor)}, ${exchange.peerIp}` : exchange.peerIp;
   out["x-forwarded-proto"] = (req.socket as TLSSocket).encrypted ? "https" : "http";
   if (req.headers.host) out["x-forwarded-host"] = req.headers.host;
   out["x-request-id"] = exchange.requestId;
