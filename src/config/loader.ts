@@ -1,7 +1,8 @@
 /**
  * The one way configuration gets in: read the YAML file, validate it against `configSchema`,
  * apply the environment (PORT, HOST). Every problem is reported at once, each with its file,
- * line and column, its path in the document, and what to write instead.
+ * line and column, its path in the document, and what to write instead. Settings that the
+ * environment overrides or completes (PORT, HOST, REDIS_URL) are checked here too.
  */
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
@@ -81,6 +82,9 @@ function applyEnvironment(config: SluiceConfig, env: NodeJS.ProcessEnv): SluiceC
       throw new ConfigError("environment", [{ line: 0, column: 0, path: "PORT", message: `"${env["PORT"]}" is not a port number (0–65535)` }]);
     }
     server.port = port;
+  }
+  if (config.limiter.store === "redis" && !env["REDIS_URL"]) {
+    throw new ConfigError("environment", [{ line: 0, column: 0, path: "REDIS_URL", message: 'limiter.store is "redis", so REDIS_URL must name the Redis (e.g. redis://127.0.0.1:6379)' }]);
   }
   return { ...config, server };
 }

@@ -1,6 +1,6 @@
 // Loading the config: the shipped example parses; every mistake in a file is reported at once,
 // each with file:line:col, its path in the document and what to write instead; PORT and HOST
-// from the environment win over the file.
+// from the environment win over the file, and a Redis store needs REDIS_URL.
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -296,6 +296,18 @@ describe("the environment", () => {
     const withEnv = await loadConfig({ file, env: { PORT: "9090", HOST: "0.0.0.0" } });
     const without = await loadConfig({ file, env: {} });
     assert.deepEqual({ ...withEnv.config, server: without.config.server }, without.config);
+  });
+
+  it("refuses limiter.store redis without REDIS_URL, and takes it with one", async () => {
+    const redisFile = await fileWith("redis.yaml", "limiter: { store: redis }\n");
+    await assert.rejects(loadConfig({ file: redisFile, env: {} }), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.problems[0]?.path, "REDIS_URL");
+      assert.match(error.message, /limiter\.store is "redis", so REDIS_URL must name the Redis/);
+      return true;
+    });
+    const { config } = await loadConfig({ file: redisFile, env: { REDIS_URL: "redis://127.0.0.1:6379" } });
+    assert.equal(config.limiter.store, "redis");
   });
 
   for (const port of ["abc", "65536", "-1", "80.5"]) {
