@@ -4,8 +4,9 @@
  * store, which the Redis store will be).
  *
  * Memory stays bounded: expired state is dropped when read and by a periodic sweep, and past
- * `maxKeys` the least recently written key is evicted (a Map iterates in insertion order, and
- * every write re-inserts).
+ * `maxKeys` the least recently used key is evicted (a Map iterates in insertion order; every
+ * write re-inserts its key, and so does a refusal, so a client that keeps being refused is not
+ * the first to be forgotten and handed a fresh allowance).
  */
 import { decideAll } from "../limiter/decideAll.js";
 import type { Verdict } from "../limiter/decision.js";
@@ -15,7 +16,7 @@ import type { Clock, RateLimitStore } from "./store.js";
 
 export interface MemoryStoreOptions {
   readonly clock?: Clock;
-  /** Most keys kept before the least recently written is evicted. */
+  /** Most keys kept before the least recently used is evicted; default 1,000,000. */
   readonly maxKeys?: number;
   /** How often expired state is swept; 0 disables the timer (tests sweep by hand). */
   readonly sweepIntervalMs?: number;
@@ -43,7 +44,9 @@ export class MemoryStore implements RateLimitStore {
     const now = this.#clock();
     const states = checks.map((check) => this.#read(check.key, now));
     const { verdict, writes } = decideAll(states, checks, now);
-    if (writes !== undefined) {
+    if (!verdict.allowed) {
+      for (const check of checks) this.#touch(check.key);
+    } else if (writes !== undefined) {
       for (let i = 0; i < checks.length; i++) {
         const check = checks[i] as LimitCheck;
         const write = writes[i];
@@ -89,6 +92,14 @@ export class MemoryStore implements RateLimitStore {
     if (entry.expiresAt > now) return entry.state;
     this.#entries.delete(key);
     return undefined;
+  }
+
+  /** Marks a live key as just used, so eviction takes it last. */
+  #touch(key: string): void {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return;
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
   }
 
   #write(key: string, state: unknown, expiresAt: number): void {

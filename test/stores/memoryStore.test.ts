@@ -1,5 +1,6 @@
 // The in-process store: decisions on an injected clock, several limits consumed together or not
-// at all, and memory that stays bounded (expired state reclaimed, a cap on keys).
+// at all, and memory that stays bounded (expired state reclaimed, a cap on keys that evicts the
+// least recently used).
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import type { LimitCheck, Policy } from "../../src/limiter/policy.js";
@@ -77,7 +78,7 @@ describe("MemoryStore", () => {
     assert.equal(store.size, 1);
   });
 
-  it("evicts the least recently written key beyond its cap", () => {
+  it("evicts the least recently used key beyond its cap", () => {
     const { store } = memoryStore({ maxKeys: 2 });
     store.consume([check("a", fivePerMinute)]);
     store.consume([check("b", fivePerMinute)]);
@@ -86,6 +87,17 @@ describe("MemoryStore", () => {
     assert.equal(store.size, 2);
     assert.equal(store.consume([check("a", fivePerMinute, 0)]).decisions[0]?.remaining, 3, "a was kept");
     assert.equal(store.consume([check("b", fivePerMinute, 0)]).decisions[0]?.remaining, 5, "b was evicted");
+  });
+
+  it("counts a refusal as a use, so a refused client is not evicted first and handed a fresh allowance", () => {
+    const { store } = memoryStore({ maxKeys: 2 });
+    const onePerMinute: Policy = { ...fivePerMinute, limit: 1 };
+    store.consume([check("abuser", onePerMinute)]);
+    store.consume([check("b", onePerMinute)]);
+    assert.equal(store.consume([check("abuser", onePerMinute)]).allowed, false); // refused, and so used
+    store.consume([check("c", onePerMinute)]);
+    assert.equal(store.consume([check("abuser", onePerMinute)]).allowed, false, "the abuser's count was kept");
+    assert.equal(store.consume([check("b", onePerMinute, 0)]).decisions[0]?.remaining, 1, "b was evicted");
   });
 
   it("forgets everything when closed", async () => {
