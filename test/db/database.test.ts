@@ -6,63 +6,21 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import type { Database } from "../../src/db/database.js";
 import { migrate, MIGRATIONS, type Migration } from "../../src/db/migrations.js";
-import { openDatabase, type DatabaseLocation } from "../../src/db/openDatabase.js";
-import { createScratchPostgres } from "../support/postgres.js";
+import type { DatabaseLocation } from "../../src/db/openDatabase.js";
+import { openTestDatabase, TEST_ENGINES } from "../support/databases.js";
 
-interface Engine {
-  readonly name: string;
-  /** A new, empty place for a database; several `openDatabase` calls on it share it. */
-  fresh(): Promise<DatabaseLocation>;
-  /** Engines that several processes can open at once. */
-  readonly shared: boolean;
-}
-
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-});
-
-const engines: Engine[] = [
-  {
-    name: "embedded (PGlite)",
-    shared: false,
-    fresh: async () => {
-      const dataDir = await mkdtemp(join(tmpdir(), "sluice-db-"));
-      cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-      return { dataDir };
-    },
-  },
-  {
-    name: "PostgreSQL",
-    shared: true,
-    fresh: async () => {
-      const scratch = await createScratchPostgres();
-      cleanups.push(() => scratch.drop());
-      return { url: scratch.url };
-    },
-  },
-];
-
-async function opened(location: DatabaseLocation): Promise<Database> {
-  const db = await openDatabase(location);
-  cleanups.push(() => db.close());
-  return db;
-}
-
-for (const engine of engines) {
+for (const engine of TEST_ENGINES) {
   describe(`the ${engine.name} engine`, () => {
     let location: DatabaseLocation;
     let db: Database;
     before(async () => {
       location = await engine.fresh();
-      db = await opened(location);
+      db = await openTestDatabase(location);
     });
 
     it("is migrated when opened, and a second migration run applies nothing", async () => {
@@ -124,7 +82,7 @@ for (const engine of engines) {
     it("loses no committed row when its process is killed in the middle of writes", async () => {
       const location = await engine.fresh();
       const committed = await writeUntilKilled(location, 40);
-      const reopened = await opened(location);
+      const reopened = await openTestDatabase(location);
       const rows = await reopened.query<{ id: string }>("select id from survivors");
       const stored = new Set(rows.map((r) => r.id));
       const lost = committed.filter((id) => !stored.has(id));
@@ -132,17 +90,17 @@ for (const engine of engines) {
       assert.ok(rows.length >= committed.length);
     });
 
-    if (engine.shared) {
+    if (engine.name === "postgres") {
       it("migrates once when several instances start at the same moment", async () => {
         const empty = await engine.fresh();
         // Without the migration lock, the losers would fail on "relation already exists".
-        const instances = await Promise.all([1, 2, 3].map(() => opened(empty)));
+        const instances = await Promise.all([1, 2, 3].map(() => openTestDatabase(empty)));
         const rows = await instances[0]!.query<{ id: number }>("select id from sluice_migrations");
         assert.deepEqual(rows.map((r) => r.id), MIGRATIONS.map((m) => m.id));
       });
 
       it("tells listeners on another instance", async () => {
-        const other = await opened(location);
+        const other = await openTestDatabase(location);
         const received: string[] = [];
         await other.listen("sluice_test_cross", (payload) => received.push(payload));
         await db.notify("sluice_test_cross", "plan-changed:gold");
