@@ -101,6 +101,8 @@ export const configSchema = z
       timeout: duration.prefault("50ms").describe("Longest wait for a Redis decision before the limit's onStoreFailure applies."),
       keyPrefix: z.string().max(64).default("sluice:").describe("Prefix of every Redis key, to share a Redis with other applications."),
       legacyHeaders: z.boolean().default(false).describe("Also send X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset."),
+      cluster: z.boolean().default(false)
+        .describe("REDIS_URL is a Redis Cluster: one seed node, or several as a comma-separated list (redis://host:port,redis://host:port)."),
     }).prefault({}),
     defaults: z.strictObject({
       limits: limitRefs.default([]).describe("Limits of every service that names none of its own."),
@@ -139,3 +141,8 @@ export type SluiceConfig = z.output<typeof configSchema>;
 export type ServiceConfig = SluiceConfig["services"][string];
 export type LimitConfig = SluiceConfig["limits"][string];
 export type RouteConfig = NonNullable<ServiceConfig["routes"]>[number];
+
+// Plans in the database (src/accounts/plans.ts) hold limits and names of exactly this shape.
+export { limit as limitSchema, name as nameSchema };
+/** A limit as written (durations as strings, defaults not yet applied); `limitSchema` turns it into a `LimitConfig`. */
+export type LimitInput = z.input<typeof limit>;

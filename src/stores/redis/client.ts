@@ -4,18 +4,106 @@
  *   answered by the limit's failure mode, never replayed later (a replay would count twice);
  * - auto-pipelining: commands of concurrent requests share one write to the socket;
  * - reconnection in the background with a short, capped back-off.
+ * createRedisClient connects to one Redis; createRedisCluster to a Redis Cluster, from its seeds.
  */
-import { Redis } from "ioredis";
+import { Cluster, Redis, type ClusterNode } from "ioredis";
 
-export function createRedisClient(url: string, options: { readonly commandTimeoutMs: number }): Redis {
+export interface RedisClientOptions {
+  /** A command that has no reply by then is rejected (the failover store has answered already). */
+  readonly commandTimeoutMs: number;
+}
+
+const CONNECT_TIMEOUT_MS = 2_000;
+const CONNECTION_NAME = "sluice-limiter";
+const reconnectDelay = (attempt: number) => Math.min(50 * 2 ** attempt, 1_000);
+
+/**
+ * One Redis, from a URL ioredis understands.
+ * @example createRedisClient("redis://127.0.0.1:6379", { commandTimeoutMs: 50 })
+ */
+export function createRedisClient(url: string, options: RedisClientOptions): Redis {
   return new Redis(url, {
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 0,
     enableAutoPipelining: true,
     commandTimeout: options.commandTimeoutMs,
-    connectTimeout: 2_000,
-    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 1_000),
-    connectionName: "sluice-limiter",
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    retryStrategy: reconnectDelay,
+    connectionName: CONNECTION_NAME,
   });
+}
+
+/**
+ * A Redis Cluster, from one seed node or a comma-separated list of them; the client learns the
+ * other nodes and the slot map from the seeds. Credentials and TLS (`rediss://`) are taken from
+ * the seeds' URLs; a database number is refused, as a cluster has only database 0.
+ * @example createRedisCluster("redis://10.0.0.1:6379,redis://10.0.0.2:6379", { commandTimeoutMs: 50 })
+ */
+export function createRedisCluster(seeds: string, options: RedisClientOptions): Cluster {
+  const { nodes, username, password, tls } = parseClusterSeeds(seeds);
+  return new Cluster(nodes, {
+    enableOfflineQueue: false,
+    enableAutoPipelining: true,
+    // Writes and scripts go to masters anyway; reading a replica would decide on stale counts.
+    scaleReads: "master",
+    clusterRetryStrategy: reconnectDelay,
+    clusterNodeRetryStrategy: reconnectDelay,
+    // "Connection is closed" may come after the script ran on the node: resending it could
+    // count the request twice, so fail now and let the failure mode answer.
+    retryDelayOnFailover: 0,
+    // A cluster without a majority will not heal within a decision's deadline: fail fast.
+    retryDelayOnClusterDown: 0,
+    // MOVED, ASK and TRYAGAIN are still followed: the node refused the command without running it.
+    redisOptions: {
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: options.commandTimeoutMs,
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      connectionName: CONNECTION_NAME,
+      ...(username !== undefined && { username }),
+      ...(password !== undefined && { password }),
+      ...(tls && { tls: {} }),
+    },
+  });
+}
+
+export interface ClusterSeeds {
+  readonly nodes: ClusterNode[];
+  readonly username?: string;
+  readonly password?: string;
+  readonly tls: boolean;
+}
+
+/**
+ * Splits `redis://host:port,redis://host:port` into seed nodes. Throws a readable error for
+ * anything else, since a mistyped seed list would otherwise surface as an endless reconnect.
+ * @example parseClusterSeeds("redis://:secret@10.0.0.1:7000") // nodes [{host: "10.0.0.1", port: 7000}], password "secret"
+ */
+export function parseClusterSeeds(seeds: string): ClusterSeeds {
+  const urls = seeds.split(",").map((seed) => seed.trim()).filter((seed) => seed !== "");
+  if (urls.length === 0) throw new Error("REDIS_URL names no Redis Cluster seed node");
+  let username: string | undefined;
+  let password: string | undefined;
+  const schemes = new Set<string>();
+  const nodes = urls.map((seed): ClusterNode => {
+    let url: URL;
+    try {
+      url = new URL(seed);
+    } catch {
+      throw new Error(`REDIS_URL: "${redactSeed(seed)}" is not a redis://host:port URL`);
+    }
+    if (url.protocol !== "redis:" && url.protocol !== "rediss:") throw new Error(`REDIS_URL: cluster seeds are redis:// or rediss:// URLs, not ${url.protocol}//`);
+    if (url.pathname !== "" && url.pathname !== "/" && url.pathname !== "/0") throw new Error("REDIS_URL: a Redis Cluster has database 0 only; remove the database number");
+    schemes.add(url.protocol);
+    if (url.username !== "") username ??= decodeURIComponent(url.username);
+    if (url.password !== "") password ??= decodeURIComponent(url.password);
+    return { host: url.hostname.replace(/^\[(.*)\]$/, "$1"), port: url.port === "" ? 6379 : Number(url.port) };
+  });
+  if (schemes.size > 1) throw new Error("REDIS_URL: mix of redis:// and rediss:// seeds; a cluster uses TLS on every node or on none");
+  return { nodes, ...(username !== undefined && { username }), ...(password !== undefined && { password }), tls: schemes.has("rediss:") };
+}
+
+function redactSeed(seed: string): string {
+  return seed.replace(/\/\/[^@/]*@/, "//***@");
 }

@@ -17,6 +17,8 @@
  * current"; fixed-window "start count"; sliding-window-log a list of unit times, oldest first;
  * concurrency a sorted set of "units|lease" scored by expiry.
  */
+import { createHash } from "node:crypto";
+
 export const ALGORITHM_CODES = {
   "gcra": "g",
   "token-bucket": "t",
@@ -226,3 +228,6 @@ for _ = 1, tonumber(ARGV[2]) do
 end
 return reply
 `;
+
+/** The SHA1 by which Redis knows DECIDE_SCRIPT once it has run it: what EVALSHA names. */
+export const DECIDE_SCRIPT_SHA = createHash("sha1").update(DECIDE_SCRIPT).digest("hex");
