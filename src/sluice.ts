@@ -19,6 +19,7 @@ import { createGatewayHandler } from "./gateway/pipeline.js";
 import { closeRouteTable, compileRouteTable } from "./gateway/routeTable.js";
 import { API_PREFIX } from "./gateway/stages/route.js";
 import { createLogger, type Logger } from "./observability/logger.js";
+import { createMetrics, type SluiceMetrics } from "./observability/metrics.js";
 import { createLimiterStore } from "./stores/createStore.js";
 import type { Clock, RateLimitStore } from "./stores/store.js";
 
@@ -38,6 +39,8 @@ export interface RunningSluice {
   /** Base URL the gateway listens on, e.g. http://127.0.0.1:8080 */
   readonly url: string;
   readonly demo: RunningDemo | undefined;
+  /** The instance's own Prometheus registry and limiter counts, served at /metrics. */
+  readonly metrics: SluiceMetrics;
   close(): Promise<void>;
 }
 
@@ -52,8 +55,9 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
   const demo = await startNeededDemos(config, options.demo ?? true);
   const upstreams = new Map(Object.entries(config.services).map(([name, s]) => [name, resolveUpstream(s.upstream, demo)]));
   const table = compileRouteTable(config, upstreams);
-  const store = options.store ?? createLimiterStore({ limiter: config.limiter, redisUrl: options.redisUrl, logger, clock: options.clock });
-  const gateway = createGatewayHandler({ table, verifier: staticApiKeys(config.consumers), store, logger, legacyHeaders: config.limiter.legacyHeaders, trust: trustFromConfig(config.server.trustedProxies) });
+  const metrics = createMetrics({ limits: Object.keys(config.limits) });
+  const store = options.store ?? createLimiterStore({ limiter: config.limiter, redisUrl: options.redisUrl, logger, clock: options.clock, observer: metrics.storeObserver });
+  const gateway = createGatewayHandler({ table, verifier: staticApiKeys(config.consumers), store, logger, legacyHeaders: config.limiter.legacyHeaders, trust: trustFromConfig(config.server.trustedProxies), limiterMetrics: metrics.limiter });
   const docs = new ApiDocs(table);
 
   // Typed as Fastify's logger, so Fastify's generics are not inferred from pino's richer type.
@@ -69,7 +73,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
       }),
   });
   try {
-    await registerControlPlane(app, { table, docs });
+    await registerControlPlane(app, { table, docs, metrics });
     await Promise.all([docs.refresh(), store.ready?.()]);
     await app.listen({ host: config.server.host, port: config.server.port });
   } catch (error) {
@@ -89,6 +93,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
   return {
     url,
     demo,
+    metrics,
     close: async () => {
       await app.close();
       await Promise.allSettled([closeRouteTable(table), store.close(), demo?.close()]);

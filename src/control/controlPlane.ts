@@ -1,12 +1,14 @@
 /**
  * The control plane: everything on the gateway's port that is not /api/* — health, readiness,
- * the OpenAPI document and its interactive docs, and the pages behind problem `type` URIs.
+ * Prometheus metrics, the OpenAPI document and its interactive docs, and the pages behind
+ * problem `type` URIs.
  * It runs on Fastify, off the proxy's hot path (the gateway handler never enters Fastify).
  */
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
 import type { RouteTable } from "../gateway/routeTable.js";
+import type { SluiceMetrics } from "../observability/metrics.js";
 import { problemsBySlug } from "../problems/catalogue.js";
 import { replyProblem, useProblemResponses } from "../problems/fastifyProblems.js";
 import { problems } from "../problems/catalogue.js";
@@ -15,6 +17,8 @@ import type { ApiDocs } from "./apiDocs.js";
 export interface ControlPlaneDeps {
   readonly table: RouteTable;
   readonly docs: ApiDocs;
+  /** Served at /metrics; no such route when undefined. */
+  readonly metrics?: SluiceMetrics | undefined;
 }
 
 export async function registerControlPlane(app: FastifyInstance, deps: ControlPlaneDeps): Promise<void> {
@@ -27,6 +31,11 @@ export async function registerControlPlane(app: FastifyInstance, deps: ControlPl
     const ready = Object.values(services).every((s) => s === "reachable");
     return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "not ready", config: "loaded", services });
   });
+
+  const { metrics } = deps;
+  if (metrics !== undefined) {
+    app.get("/metrics", async (_request, reply) => reply.type(metrics.contentType).send(await metrics.render()));
+  }
 
   app.get("/openapi.json", () => deps.docs.fresh());
 

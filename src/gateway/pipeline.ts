@@ -10,6 +10,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { ApiKeyVerifier } from "../accounts/consumer.js";
+import type { LimiterMetrics } from "../observability/metrics.js";
 import { problems } from "../problems/catalogue.js";
 import { sendProblem } from "../problems/problemDocument.js";
 import type { RateLimitStore } from "../stores/store.js";
@@ -31,10 +32,12 @@ export interface GatewayDeps {
   readonly legacyHeaders?: boolean;
   /** Proxies believed about the client address (config: server.trustedProxies); none when undefined. */
   readonly trust?: TrustFunction | undefined;
+  /** Where the limit stage counts its decisions; none when undefined. */
+  readonly limiterMetrics?: LimiterMetrics | undefined;
 }
 
 export function gatewayStages(deps: GatewayDeps): readonly Stage[] {
-  return [identify(deps.trust), authenticate(deps.verifier), route(deps.table), limit({ store: deps.store, logger: deps.logger, legacyHeaders: deps.legacyHeaders ?? false }), proxy(deps.logger)];
+  return [identify(deps.trust), authenticate(deps.verifier), route(deps.table), limit({ store: deps.store, logger: deps.logger, legacyHeaders: deps.legacyHeaders ?? false, metrics: deps.limiterMetrics }), proxy(deps.logger)];
 }
 
 /** The node:http handler for /api/*: one Exchange per request, run through the stages. */

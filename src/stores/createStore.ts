@@ -1,13 +1,14 @@
 /**
  * Chooses where limit state lives: Redis when REDIS_URL is set (unless `limiter.store` says
- * memory), behind the failover store's deadline, failure modes and over-limit cache; otherwise
- * the in-process memory store.
+ * memory), a single Redis or, with `limiter.cluster`, a Redis Cluster whose seed nodes REDIS_URL
+ * lists; behind the failover store's deadline, failure modes and over-limit cache. Otherwise the
+ * in-process memory store.
  */
 import type { SluiceConfig } from "../config/schema.js";
 import type { Logger } from "../observability/logger.js";
-import { FailoverStore } from "./failoverStore.js";
+import { FailoverStore, type StoreObserver } from "./failoverStore.js";
 import { MemoryStore } from "./memoryStore.js";
-import { createRedisClient } from "./redis/client.js";
+import { createRedisClient, createRedisCluster } from "./redis/client.js";
 import { RedisStore } from "./redis/redisStore.js";
 import type { Clock, RateLimitStore } from "./store.js";
 
@@ -16,22 +17,27 @@ export interface StoreChoice {
   readonly redisUrl: string | undefined;
   readonly logger: Logger;
   readonly clock?: Clock | undefined;
+  /** Told of the shared store's latency and outages (the metrics); the memory store has none. */
+  readonly observer?: StoreObserver | undefined;
 }
 
-export function createLimiterStore({ limiter, redisUrl, logger, clock }: StoreChoice): RateLimitStore {
+export function createLimiterStore({ limiter, redisUrl, logger, clock, observer }: StoreChoice): RateLimitStore {
   const memory = () => new MemoryStore(clock ? { clock } : {});
   if (limiter.store === "memory" || (limiter.store === "auto" && !redisUrl)) return memory();
   if (!redisUrl) throw new Error("limiter.store is redis but REDIS_URL is not set");
-  const client = createRedisClient(redisUrl, { commandTimeoutMs: limiter.timeout });
+  if (!limiter.cluster && /,\s*rediss?:\/\//.test(redisUrl)) throw new Error("REDIS_URL lists several Redis nodes; set limiter.cluster: true for a Redis Cluster");
+  const connection = { commandTimeoutMs: limiter.timeout };
+  const client = limiter.cluster ? createRedisCluster(redisUrl, connection) : createRedisClient(redisUrl, connection);
   // Connection trouble is reported by the failover store once per outage, not per retry.
   client.on("error", () => undefined);
-  logger.info({ redis: redactUrl(redisUrl) }, "limits are kept in Redis");
+  logger.info({ redis: (limiter.cluster ? redisUrl.split(",") : [redisUrl]).map(redactUrl).join(","), cluster: limiter.cluster }, limiter.cluster ? "limits are kept in a Redis Cluster" : "limits are kept in Redis");
   return new FailoverStore({
     primary: new RedisStore({ client, keyPrefix: limiter.keyPrefix }),
     fallback: memory(),
     timeoutMs: limiter.timeout,
     logger,
     ...(clock && { clock }),
+    observer,
   });
 }
 

@@ -7,13 +7,32 @@
  * - Over-limit cache: once the store denies a key until T, this instance denies it locally until
  *   T without asking the store, so a flood from one abusive client costs the store nothing. It
  *   can only refuse what the store would refuse (same key, at least the same cost, before T).
- * - Outages are logged once when they begin and once when they end, with their duration.
+ * - Outages are logged once when they begin and once when they end, with their duration, and
+ *   reported with every store call's latency to an optional `StoreObserver` (the metrics module
+ *   implements it, so this file knows nothing of Prometheus).
  */
+import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import type { Decision, Verdict } from "../limiter/decision.js";
 import type { LeaseRelease, LimitCheck } from "../limiter/policy.js";
 import type { MemoryStore } from "./memoryStore.js";
 import type { Clock, RateLimitStore } from "./store.js";
+
+/**
+ * What the failover store tells whoever watches it; `observability/metrics.ts` turns it into
+ * Prometheus series.
+ *
+ * @example
+ * new FailoverStore({ primary, fallback, timeoutMs: 50, logger, observer: metrics.storeObserver });
+ */
+export interface StoreObserver {
+  /** A decision call to the primary answered or failed after `seconds` (a timed-out one at the deadline). */
+  storeCall(seconds: number): void;
+  /** The primary began failing: at start-up, or on the first failed decision since it last answered. */
+  outageBegan(): void;
+  /** The primary answered again after failing for `seconds`. */
+  outageEnded(seconds: number): void;
+}
 
 export interface FailoverStoreOptions {
   readonly primary: RateLimitStore;
@@ -24,6 +43,7 @@ export interface FailoverStoreOptions {
   readonly clock?: Clock;
   /** Most keys the over-limit cache remembers. */
   readonly maxCachedDenials?: number;
+  readonly observer?: StoreObserver | undefined;
 }
 
 interface CachedDenial {
@@ -39,9 +59,9 @@ export class FailoverStore implements RateLimitStore {
   readonly #logger: Logger;
   readonly #clock: Clock;
   readonly #maxCached: number;
+  readonly #observer: StoreObserver | undefined;
   readonly #denied = new Map<string, CachedDenial>();
   #outageSince: number | undefined;
-  #failures = 0;
 
   constructor(options: FailoverStoreOptions) {
     this.#primary = options.primary;
@@ -50,30 +70,36 @@ export class FailoverStore implements RateLimitStore {
     this.#logger = options.logger;
     this.#clock = options.clock ?? Date.now;
     this.#maxCached = options.maxCachedDenials ?? 100_000;
-  }
-
-  /** Decisions answered by failure modes since start; exported as a metric by the operations work. */
-  get failures(): number {
-    return this.#failures;
+    this.#observer = options.observer;
   }
 
   consume(checks: readonly LimitCheck[]): Verdict | Promise<Verdict> {
     const now = this.#clock();
     const cached = this.#cachedDenial(checks, now);
     if (cached !== undefined) return cached;
+    const started = performance.now();
     return this.#withDeadline(this.#primary.consume(checks)).then(
       (verdict) => {
+        this.#observer?.storeCall((performance.now() - started) / 1000);
         this.#recovered(now);
         if (!verdict.allowed) this.#remember(checks, verdict, now);
         return verdict;
       },
-      (error: unknown) => this.#failed(checks, error, now),
+      (error: unknown) => {
+        this.#observer?.storeCall((performance.now() - started) / 1000);
+        return this.#failed(checks, error, now);
+      },
     );
   }
 
   async ready(): Promise<boolean> {
     const ready = (await this.#primary.ready?.()) ?? true;
-    if (!ready) this.#logger.warn("the limiter store is not reachable at start-up; limits apply their onStoreFailure mode until it is");
+    if (!ready && this.#outageSince === undefined) {
+      // The outage begins now, so the degraded gauge says so before the first request fails.
+      this.#outageSince = this.#clock();
+      this.#observer?.outageBegan();
+      this.#logger.warn("the limiter store is not reachable at start-up; limits apply their onStoreFailure mode until it is");
+    }
     return ready;
   }
 
@@ -129,9 +155,9 @@ export class FailoverStore implements RateLimitStore {
   }
 
   #failed(checks: readonly LimitCheck[], error: unknown, now: number): Verdict {
-    this.#failures++;
     if (this.#outageSince === undefined) {
       this.#outageSince = now;
+      this.#observer?.outageBegan();
       this.#logger.warn({ err: error }, "the limiter store is failing; limits apply their onStoreFailure mode (open, closed or local)");
     }
     const local = checks.filter((c) => c.policy.onStoreFailure === "local");
@@ -153,7 +179,10 @@ export class FailoverStore implements RateLimitStore {
 
   #recovered(now: number): void {
     if (this.#outageSince === undefined) return;
-    this.#logger.info({ outageMs: now - this.#outageSince }, "the limiter store answers again");
+    // A decision that began before the outage may answer after it began: the outage lasted at least 0.
+    const outageMs = Math.max(0, now - this.#outageSince);
     this.#outageSince = undefined;
+    this.#observer?.outageEnded(outageMs / 1000);
+    this.#logger.info({ outageMs }, "the limiter store answers again");
   }
 }

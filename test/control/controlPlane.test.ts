@@ -1,5 +1,6 @@
-// The control plane beside the gateway: liveness and readiness, the OpenAPI document built from
-// what the upstreams publish, the interactive docs, and a page behind every problem type.
+// The control plane beside the gateway: liveness and readiness, Prometheus metrics, the OpenAPI
+// document built from what the upstreams publish, the interactive docs, and a page behind every
+// problem type.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { problems } from "../../src/problems/catalogue.js";
@@ -54,6 +55,21 @@ describe("health", () => {
     const response = await degraded.call("/readyz");
     assert.equal(response.status, 503);
     assert.deepEqual(((await response.json()) as { services: unknown }).services, { alive: "reachable", doomed: "unreachable" });
+  });
+});
+
+describe("metrics", () => {
+  it("serves the instance's metrics in the Prometheus text format, every configured limit at zero before traffic", async () => {
+    const response = await sluice.call("/metrics");
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+    const lines = (await response.text()).split("\n");
+    for (const limit of ["per-client", "random-per-minute"]) {
+      assert.ok(lines.includes(`sluice_limiter_decisions_total{limit="${limit}",outcome="allowed"} 0`), limit);
+      assert.ok(lines.includes(`sluice_limiter_decisions_total{limit="${limit}",outcome="limited"} 0`), limit);
+    }
+    assert.ok(lines.includes("sluice_limiter_store_degraded 0"));
+    assert.ok(lines.includes("# TYPE process_resident_memory_bytes gauge"));
   });
 });
 

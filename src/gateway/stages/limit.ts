@@ -3,13 +3,15 @@
  * route's cost; the request goes on only if all enforced limits admit it. Admitted requests carry
  * `RateLimit`/`RateLimit-Policy` to the client; refused ones get 429 (or 503 when a limit that
  * fails closed could not be checked) with `Retry-After`. Concurrency leases are given back when
- * the response ends or the client goes away; shadow refusals are logged, never enforced.
+ * the response ends or the client goes away; shadow refusals are logged, never enforced. Every
+ * decision is counted by limit and outcome in the metrics (observability/metrics.ts).
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { bindingDecision, isAnnounced, legacyRateLimitHeaders, rateLimitHeader, retryAfterSeconds } from "../../limiter/headers.js";
 import type { Verdict } from "../../limiter/decision.js";
 import type { LeaseRelease, LimitCheck } from "../../limiter/policy.js";
+import type { LimiterMetrics } from "../../observability/metrics.js";
 import { problems } from "../../problems/catalogue.js";
 import type { RateLimitStore } from "../../stores/store.js";
 import type { Exchange, Rejection, Stage } from "../exchange.js";
@@ -19,10 +21,13 @@ export interface LimitOptions {
   readonly logger: Logger;
   /** Also send X-RateLimit-Limit/Remaining/Reset. */
   readonly legacyHeaders?: boolean;
+  /** Where decisions are counted; none when undefined. */
+  readonly metrics?: LimiterMetrics | undefined;
 }
 
-export function limit({ store, logger, legacyHeaders = false }: LimitOptions): Stage {
+export function limit({ store, logger, legacyHeaders = false, metrics }: LimitOptions): Stage {
   function enforce(exchange: Exchange, checks: readonly LimitCheck[], verdict: Verdict): Rejection | undefined {
+    metrics?.record(verdict);
     for (const d of verdict.decisions) {
       if (d.policy.shadow === true && !d.allowed) logger.info({ requestId: exchange.requestId, limit: d.policy.name }, "shadow limit would have refused this request");
     }

@@ -1,9 +1,10 @@
 // Limits over real HTTP: several limits on one request are checked together and a refused
 // request consumes none of them; limits can count by client IP or by a header; a route's own
-// limits replace its service's.
+// limits replace its service's. Every decision shows in /metrics under its limit and outcome.
 import assert from "node:assert/strict";
 import type { ServerResponse } from "node:http";
 import { after, before, beforeEach, describe, it } from "node:test";
+import { metricLines } from "../../support/metricLines.js";
 import { startRecordingUpstream, type RecordingUpstream } from "../../support/recordingUpstream.js";
 import { startTestSluice, type TestSluice } from "../../support/testSluice.js";
 
@@ -193,4 +194,59 @@ consumers:
     await response.body?.cancel();
     return response.status;
   }
+});
+
+describe("metrics", () => {
+  let gw: TestSluice;
+  before(async () => {
+    gw = await startTestSluice(`
+limits:
+  metered: { algorithm: fixed-window, limit: 3, window: 1m, by: [consumer] }
+  watching: { algorithm: fixed-window, limit: 1, window: 1m, by: [consumer], shadow: true }
+services:
+  metered: { upstream: "${upstream.url}", limits: [metered], openapi: false }
+  watched: { upstream: "${upstream.url}", limits: [watching], openapi: false }
+consumers:
+  alice: { keys: [alice-key-0001] }
+`);
+  });
+  after(() => gw.close());
+
+  async function decisionLines(limitName: string): Promise<string[]> {
+    const response = await gw.call("/metrics");
+    assert.equal(response.status, 200);
+    return metricLines(await response.text(), `sluice_limiter_decisions_total{limit="${limitName}",`);
+  }
+
+  it("counts exactly the requests a limit admitted and refused", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const response = await gw.call("/api/metered/x", { key: "alice-key-0001" });
+      await response.body?.cancel();
+      statuses.push(response.status);
+    }
+    assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+    assert.deepEqual(await decisionLines("metered"), [
+      'sluice_limiter_decisions_total{limit="metered",outcome="allowed"} 3',
+      'sluice_limiter_decisions_total{limit="metered",outcome="limited"} 2',
+      'sluice_limiter_decisions_total{limit="metered",outcome="shadow_limited"} 0',
+      'sluice_limiter_decisions_total{limit="metered",outcome="store_failure_open"} 0',
+      'sluice_limiter_decisions_total{limit="metered",outcome="store_failure_closed"} 0',
+      'sluice_limiter_decisions_total{limit="metered",outcome="store_failure_local"} 0',
+    ]);
+  });
+
+  it("counts a shadow limit's would-be refusals as shadow_limited while admitting them", async () => {
+    for (let i = 0; i < 3; i++) {
+      const response = await gw.call("/api/watched/x", { key: "alice-key-0001" });
+      await response.body?.cancel();
+      assert.equal(response.status, 200);
+    }
+    const lines = await decisionLines("watching");
+    assert.deepEqual(lines.slice(0, 3), [
+      'sluice_limiter_decisions_total{limit="watching",outcome="allowed"} 1',
+      'sluice_limiter_decisions_total{limit="watching",outcome="limited"} 0',
+      'sluice_limiter_decisions_total{limit="watching",outcome="shadow_limited"} 2',
+    ]);
+  });
 });
