@@ -13,7 +13,11 @@ import type { ApiKeyVerifier, Consumer } from "./consumer.js";
 export function staticApiKeys(consumers: SluiceConfig["consumers"]): ApiKeyVerifier {
   const byHash = new Map<string, Consumer>();
   for (const [id, consumer] of Object.entries(consumers)) {
-    const identity: Consumer = Object.freeze(consumer.plan === undefined ? { id } : { id, plan: consumer.plan });
+    const identity: Consumer = Object.freeze({
+      id,
+      ...(consumer.plan !== undefined && { plan: consumer.plan }),
+      ...(consumer.scopes !== undefined && { scopes: consumer.scopes }),
+    });
     for (const key of consumer.keys) byHash.set(apiKeyDigest(key), identity);
   }
   return {

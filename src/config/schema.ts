@@ -81,6 +81,7 @@ const apiKey = z.union([
 const consumer = z.strictObject({
   keys: z.array(apiKey).min(1).describe('API keys of this consumer: plaintext (demo only) or "sha256:<hex>".'),
   plan: name.optional().describe('The consumer\'s plan, for limits counted "by: [plan]".'),
+  scopes: z.array(name).min(1).optional().describe("Services the consumer's keys may call; all when omitted."),
   description: z.string().optional(),
 });
 
@@ -124,6 +125,11 @@ export const configSchema = z
     for (const [serviceName, svc] of Object.entries(config.services)) {
       checkRefs(svc.limits, ["services", serviceName, "limits"]);
       svc.routes?.forEach((r, i) => checkRefs(r.limits, ["services", serviceName, "routes", i, "limits"]));
+    }
+    for (const [consumerName, c] of Object.entries(config.consumers)) {
+      c.scopes?.forEach((scope, i) => {
+        if (!(scope in config.services)) ctx.addIssue({ code: "custom", path: ["consumers", consumerName, "scopes", i], message: `no service named "${scope}"` });
+      });
     }
     // Compared by digest, so a key written in plaintext in one place and hashed in another is caught.
     const owners = new Map<string, string>();

@@ -258,6 +258,11 @@ describe("duplicate API keys", () => {
       ['sluice.yaml:3:15  consumers.b.keys.0: this key already belongs to consumer "a"']);
   });
 
+  it("refuses a scope that names no service", () => {
+    assertOneProblem("services:\n  shop: { upstream: \"http://127.0.0.1:9\" }\nconsumers:\n  a: { keys: [secret-key], scopes: [shop, billing] }\n",
+      ['sluice.yaml:4:43  consumers.a.scopes.1: no service named "billing"']);
+  });
+
   it("refuses the same key listed twice for one consumer", () => {
     assertOneProblem("consumers:\n  a: { keys: [secret-key, secret-key] }\n", ['consumers.a.keys.1: this key already belongs to consumer "a"']);
   });

@@ -10,7 +10,8 @@ export const API_KEY_HEADER = "x-api-key";
 const CHALLENGE = { "www-authenticate": `ApiKey header="${API_KEY_HEADER}"` };
 
 const missingKey: Rejection = { kind: problems.unauthorized, detail: `Send your API key in the ${API_KEY_HEADER} header.`, headers: CHALLENGE };
-const invalidKey: Rejection = { kind: problems.unauthorized, detail: "The API key is not valid.", headers: CHALLENGE };
+/** Every key that must not pass gets this one answer: unknown, revoked, expired, out of scope. */
+export const invalidKey: Rejection = { kind: problems.unauthorized, detail: "The API key is not valid.", headers: CHALLENGE };
 
 export function authenticate(verifier: ApiKeyVerifier): Stage {
   const accept = (exchange: Exchange, consumer: Consumer | undefined): Rejection | undefined => {

@@ -2,10 +2,13 @@
  * Stage 3, route: `/api/{service}/{path}` → the service's upstream, and the route within it.
  * Paths that could mean something else upstream than here (dot segments, encoded slashes or
  * dots, backslashes, NUL) are refused, so the path that was authorized is the path forwarded.
+ * A key limited to some services (scopes) gets the invalid-key 401 for any other name, before
+ * the name is looked up, so it cannot learn which services exist.
  */
 import { problems } from "../../problems/catalogue.js";
 import type { Rejection, Stage } from "../exchange.js";
 import { matchRoute, type RouteTable } from "../routeTable.js";
+import { invalidKey } from "./authenticate.js";
 
 export const API_PREFIX = "/api/";
 
@@ -22,6 +25,8 @@ export function route(table: RouteTable): Stage {
 
     const nameEnd = path.indexOf("/", API_PREFIX.length);
     const name = path.slice(API_PREFIX.length, nameEnd === -1 ? undefined : nameEnd);
+    const scopes = exchange.consumer?.scopes;
+    if (scopes !== undefined && !scopes.includes(name)) return invalidKey;
     const service = table.get(name);
     if (service === undefined) {
       return { kind: problems.serviceNotFound, detail: name ? `There is no service named "${name}".` : "The path names no service: use /api/{service}/{path}." };

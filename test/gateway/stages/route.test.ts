@@ -27,6 +27,7 @@ services:
       - { path: /orders/*, methods: [PUT] }
 consumers:
   tester: { keys: [${KEY}] }
+  shopper: { keys: [shop-only-key], scopes: [shop] }
 `);
 });
 after(async () => {
@@ -77,6 +78,25 @@ describe("services", () => {
     const response = await rawRequest(sluice.url, "/api/", { headers: auth });
     assert.equal(response.status, 404);
     assert.equal((JSON.parse(response.body) as { code: string }).code, "SLUICE_ERR_SERVICE_NOT_FOUND");
+  });
+});
+
+describe("a key with scopes", () => {
+  it("reaches the services in its scopes", async () => {
+    const response = await fetch(`${sluice.url}/api/shop/health`, { headers: { "x-api-key": "shop-only-key" } });
+    assert.equal(response.status, 200);
+    await response.body?.cancel();
+  });
+
+  it("gets the invalid-key 401 everywhere else, whether the service exists or not", async () => {
+    const before = upstream.received.length;
+    const valid = await (await fetch(`${sluice.url}/api/open/x`, { headers: { "x-api-key": "wrong-key-000" } })).json();
+    for (const path of ["/api/open/x", "/api/no-such-service/x"]) {
+      const response = await fetch(sluice.url + path, { headers: { "x-api-key": "shop-only-key" } });
+      assert.equal(response.status, 401);
+      assert.deepEqual(await response.json(), valid, "the same body as an unknown key");
+    }
+    assert.equal(upstream.received.length, before);
   });
 });
 
