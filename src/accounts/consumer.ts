@@ -4,6 +4,10 @@ export interface Consumer {
   readonly id: string;
   /** The plan the consumer is on, for limits counted by plan. */
   readonly plan?: string;
+  /** The database key that authenticated the call (accounts' keys only), for logs and last-used. */
+  readonly keyId?: string;
+  /** Services the key may call; absent: all. */
+  readonly scopes?: readonly string[];
 }
 
 /**
