@@ -77,6 +77,23 @@ export const MIGRATIONS: readonly Migration[] = [
       create index api_keys_user on api_keys (user_id);
     `,
   },
+  {
+    id: 2,
+    name: "default plans",
+    // Limits as the config file writes them (src/accounts/plans.ts); a plan an operator
+    // already made under one of these names is left alone.
+    sql: `
+      insert into plans (name, description, limits) values
+        ('free', 'Free: 5 requests per 30 s', '{
+          "free-rate": { "algorithm": "sliding-window-log", "limit": 5, "window": "30s", "by": ["consumer"] }
+        }'),
+        ('premium', 'Premium: 100 requests per minute, 10 000 per day', '{
+          "premium-rate": { "algorithm": "gcra", "limit": 100, "window": "1m", "by": ["consumer"] },
+          "premium-daily": { "algorithm": "fixed-window", "limit": 10000, "window": "1d", "align": "clock", "by": ["consumer"] }
+        }')
+      on conflict (name) do nothing;
+    `,
+  },
 ];
 
 /** Applies the pending migrations; returns the ids it applied (none when up to date). */

@@ -1,0 +1,223 @@
+/**
+ * Passwords: scrypt hashes, stored as a self-describing string, checked in constant time, and
+ * computed behind a gate so a burst of logins cannot exhaust memory.
+ *
+ * Format: `scrypt$<N>$<r>$<p>$<salt>$<hash>` (salt and hash in unpadded base64url). Verification
+ * reads the parameters from the string, so hashes made with older parameters keep verifying;
+ * `needsRehash` tells the login path to store a fresh hash once the password is known to be right.
+ *
+ * Cost: OWASP's scrypt setting N=2^13, r=8, p=10 — 8 MiB and some tens of milliseconds per hash.
+ * At most `concurrency` hashes run at once (default 2); up to `maxWaiting` more queue (default
+ * 100); beyond that `PasswordHashingBusy` is thrown at once, for HTTP to answer 503.
+ *
+ * Unknown accounts must answer exactly like wrong passwords, in content and in time: pass
+ * `undefined` as the stored hash and `verify` spends the same work on a dummy hash, then says no.
+ *
+ * Rules (NIST SP 800-63B): 8 to 256 characters, nothing else — no composition rules. Passwords
+ * are NFKC-normalized first, so the same password typed on different keyboards matches.
+ *
+ * @example
+ * const passwords = new PasswordHasher();
+ * const stored = await passwords.hash("correct horse battery staple");
+ * await passwords.verify("correct horse battery staple", stored); // → true
+ * await passwords.verify("anything", undefined);                  // → false, after the same work
+ */
+import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from "node:crypto";
+import { Semaphore } from "./semaphore.js";
+
+/** Fewest characters (Unicode code points) a password may have. */
+export const PASSWORD_MIN_LENGTH = 8;
+/** Most characters a password may have: long enough for any passphrase, short enough to bound the work. */
+export const PASSWORD_MAX_LENGTH = 256;
+
+export interface ScryptParams {
+  /** CPU/memory cost, a power of two. */
+  readonly N: number;
+  /** Block size. */
+  readonly r: number;
+  /** Parallelization. */
+  readonly p: number;
+}
+
+/** The parameters new hashes are made with (OWASP: N=2^13, r=8, p=10, 8 MiB per hash). */
+export const SCRYPT_PARAMS: ScryptParams = Object.freeze({ N: 2 ** 13, r: 8, p: 10 });
+
+const SALT_BYTES = 16;
+const KEY_BYTES = 32;
+/** Hashes asking for more memory than this (128·N·r bytes) are refused as malformed. */
+const MAX_SCRYPT_MEMORY = 128 * 1024 * 1024;
+
+/** Derives `keyLength` bytes from a password; injectable so tests can watch the hashing run. */
+export type DeriveKey = (password: string, salt: Buffer, keyLength: number, params: ScryptParams) => Promise<Buffer>;
+
+export const scryptDerive: DeriveKey = (password, salt, keyLength, { N, r, p }) =>
+  new Promise((resolve, reject) => {
+    // Twice the nominal need: node counts a little more than 128·N·r.
+    const options: ScryptOptions = { N, r, p, maxmem: 2 * 128 * N * r };
+    scrypt(password, salt, keyLength, options, (error, key) => (error === null ? resolve(key) : reject(error)));
+  });
+
+/** Too many hashes are running and waiting; try later (HTTP 503). */
+export class PasswordHashingBusy extends Error {
+  readonly code = "SLUICE_ERR_PASSWORD_HASHING_BUSY";
+  constructor() {
+    super("too many password hashes are in progress; try again shortly");
+    this.name = "PasswordHashingBusy";
+  }
+}
+
+/** A password breaks the rules; the message says which (for a 400 naming the field). */
+export class PasswordRejected extends Error {
+  readonly code = "SLUICE_ERR_PASSWORD_REJECTED";
+  constructor(message: string) {
+    super(message);
+    this.name = "PasswordRejected";
+  }
+}
+
+/** A stored hash is not in the format this module writes: the stored data is damaged. */
+export class MalformedPasswordHash extends Error {
+  readonly code = "SLUICE_ERR_MALFORMED_PASSWORD_HASH";
+  constructor(reason: string) {
+    super(`not a valid password hash: ${reason}`);
+    this.name = "MalformedPasswordHash";
+  }
+}
+
+/** What is wrong with a password under the rules, or `undefined` when it may be used. */
+export function passwordProblem(password: string): string | undefined {
+  const length = characterCount(normalize(password));
+  if (length < PASSWORD_MIN_LENGTH) return `use at least ${PASSWORD_MIN_LENGTH} characters`;
+  if (length > PASSWORD_MAX_LENGTH) return `use at most ${PASSWORD_MAX_LENGTH} characters`;
+  return undefined;
+}
+
+interface ParsedHash {
+  readonly params: ScryptParams;
+  readonly salt: Buffer;
+  readonly key: Buffer;
+}
+
+const HASH_FORMAT = /^scrypt\$([1-9]\d{0,9})\$([1-9]\d{0,3})\$([1-9]\d{0,3})\$([A-Za-z0-9_-]+)\$([A-Za-z0-9_-]+)$/;
+
+function parseHash(stored: string): ParsedHash {
+  const match = HASH_FORMAT.exec(stored);
+  if (match === null) throw new MalformedPasswordHash("expected scrypt$<N>$<r>$<p>$<salt>$<hash>");
+  const [N, r, p] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  if (N < 2 || (N & (N - 1)) !== 0) throw new MalformedPasswordHash(`N must be a power of two, got ${N}`);
+  if (128 * N * r > MAX_SCRYPT_MEMORY) throw new MalformedPasswordHash(`N=${N}, r=${r} needs more than ${MAX_SCRYPT_MEMORY} bytes`);
+  const salt = Buffer.from(match[4]!, "base64url");
+  const key = Buffer.from(match[5]!, "base64url");
+  if (salt.length < SALT_BYTES || key.length < 16) throw new MalformedPasswordHash("salt or hash too short");
+  return { params: { N, r, p }, salt, key };
+}
+
+function formatHash({ N, r, p }: ScryptParams, salt: Buffer, key: Buffer): string {
+  return `scrypt$${N}$${r}$${p}$${salt.toString("base64url")}$${key.toString("base64url")}`;
+}
+
+/**
+ * A well-formed hash that matches no password, with `params`: verifying against it costs what
+ * verifying a real one does. Made of random bytes, so it costs nothing to make.
+ */
+export function dummyHash(params: ScryptParams = SCRYPT_PARAMS): string {
+  return formatHash(params, randomBytes(SALT_BYTES), randomBytes(KEY_BYTES));
+}
+
+/** A dummy hash with the current parameters, for callers that verify without a `PasswordHasher`. */
+export const DUMMY_HASH = dummyHash();
+
+/** True when `stored` was made with other parameters than `params` (or is not one of ours): hash the password again. */
+export function needsRehash(stored: string, params: ScryptParams = SCRYPT_PARAMS): boolean {
+  let parsed: ParsedHash;
+  try {
+    parsed = parseHash(stored);
+  } catch {
+    return true;
+  }
+  const { N, r, p } = parsed.params;
+  return N !== params.N || r !== params.r || p !== params.p || parsed.salt.length !== SALT_BYTES || parsed.key.length !== KEY_BYTES;
+}
+
+export interface PasswordHasherOptions {
+  /** Parameters of new hashes; default SCRYPT_PARAMS. */
+  readonly params?: ScryptParams;
+  /** Hashes computed at once; default 2. */
+  readonly concurrency?: number;
+  /** Hashes queued beyond those; default 100. More throw PasswordHashingBusy. */
+  readonly maxWaiting?: number;
+  /** The key derivation; default scrypt. */
+  readonly derive?: DeriveKey;
+}
+
+export class PasswordHasher {
+  readonly params: ScryptParams;
+  readonly #gate: Semaphore;
+  readonly #derive: DeriveKey;
+  readonly #dummy: string;
+
+  constructor(options: PasswordHasherOptions = {}) {
+    this.params = options.params ?? SCRYPT_PARAMS;
+    this.#gate = new Semaphore(options.concurrency ?? 2, options.maxWaiting ?? 100);
+    this.#derive = options.derive ?? scryptDerive;
+    this.#dummy = dummyHash(this.params);
+  }
+
+  /** Hashes being computed right now. */
+  get inFlight(): number {
+    return this.#gate.active;
+  }
+
+  /** Hashes waiting for their turn right now. */
+  get waiting(): number {
+    return this.#gate.waiting;
+  }
+
+  /** A new hash of `password` with a fresh salt; PasswordRejected when it breaks the rules. */
+  async hash(password: string): Promise<string> {
+    const problem = passwordProblem(password);
+    if (problem !== undefined) throw new PasswordRejected(problem);
+    const salt = randomBytes(SALT_BYTES);
+    const key = await this.#run(() => this.#derive(normalize(password), salt, KEY_BYTES, this.params));
+    return formatHash(this.params, salt, key);
+  }
+
+  /**
+   * Whether `password` matches `stored`. Pass `undefined` for an account that does not exist:
+   * the same work is done against a dummy hash and the answer is false.
+   */
+  async verify(password: string, stored: string | undefined): Promise<boolean> {
+    const { params, salt, key } = parseHash(stored ?? this.#dummy);
+    const candidate = normalize(password);
+    // No stored hash holds a longer password; this answer depends on the input alone.
+    if (characterCount(candidate) > PASSWORD_MAX_LENGTH) return false;
+    const derived = await this.#run(() => this.#derive(candidate, salt, key.length, params));
+    return timingSafeEqual(derived, key) && stored !== undefined;
+  }
+
+  /** True when `stored` was made with other parameters than this hasher's. */
+  needsRehash(stored: string): boolean {
+    return needsRehash(stored, this.params);
+  }
+
+  async #run<T>(work: () => Promise<T>): Promise<T> {
+    const permit = this.#gate.acquire();
+    if (permit === undefined) throw new PasswordHashingBusy();
+    const release = await permit;
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }
+}
+
+function normalize(password: string): string {
+  return password.normalize("NFKC");
+}
+
+function characterCount(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
