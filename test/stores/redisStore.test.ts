@@ -2,13 +2,17 @@
 // histories (one implementation in TypeScript, its mirror in Lua), takes time from the server,
 // survives a flushed script cache, and stays exact under concurrent callers.
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
+import { Redis } from "ioredis";
 import type { Verdict } from "../../src/limiter/decision.js";
 import type { LimitCheck, Policy } from "../../src/limiter/policy.js";
 import { MemoryStore } from "../../src/stores/memoryStore.js";
+import { createRedisClient } from "../../src/stores/redis/client.js";
+import { DECIDE_SCRIPT_SHA } from "../../src/stores/redis/decideScript.js";
 import { RedisStore } from "../../src/stores/redis/redisStore.js";
 import { testRedisClient, uniquePrefix } from "../support/redis.js";
+import { startRedisServer, waitUntil, type RedisServer } from "../support/redisServer.js";
 
 const admin = testRedisClient();
 const stores: RedisStore[] = [];
@@ -101,5 +105,35 @@ describe("RedisStore", () => {
     await store.consume([{ key: "daily|c=alice", policy: p, cost: 1 }]);
     await store.reset("daily|c=alice");
     assert.equal((await store.consume([{ key: "daily|c=alice", policy: p, cost: 1 }])).allowed, true);
+  });
+});
+
+describe("RedisStore's script across a Redis restart", () => {
+  let server: RedisServer;
+  before(async () => {
+    server = await startRedisServer();
+  });
+  after(() => server.close());
+
+  const scriptCached = async (): Promise<boolean> => {
+    const probe = new Redis(server.url, { maxRetriesPerRequest: 0, lazyConnect: true });
+    try {
+      await probe.connect();
+      const [exists] = (await probe.script("EXISTS", DECIDE_SCRIPT_SHA)) as number[];
+      return exists === 1;
+    } finally {
+      probe.disconnect();
+    }
+  };
+
+  it("is loaded on every connection, so no decision pays for a NOSCRIPT round trip", async () => {
+    const store = new RedisStore({ client: createRedisClient(server.url, { commandTimeoutMs: 500 }).on("error", () => undefined), keyPrefix: uniquePrefix() });
+    stores.push(store);
+    assert.equal(await store.ready(), true);
+    assert.equal(await scriptCached(), true, "loaded before the first decision");
+
+    await server.stop();
+    await server.start(); // a fresh server: its script cache is empty
+    assert.equal(await waitUntil(scriptCached, 5_000), "ready", "loaded again once the store reconnected, with no decision asked");
   });
 });

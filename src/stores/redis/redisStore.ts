@@ -63,17 +63,24 @@ export class RedisStore implements RateLimitStore {
     this.#clock = options.clock;
     this.#batch = options.batch ?? true;
     this.#cluster = options.client.isCluster;
+    // Loaded on every (re)connection, so the first decision after a Redis restart does not spend
+    // its deadline on a NOSCRIPT round trip; EVALSHA's fallback to EVAL stays for SCRIPT FLUSH.
+    this.#client.on("ready", () => void this.#loadScript());
+    if (this.#client.status === "ready") void this.#loadScript();
   }
 
   /**
-   * Resolves once connected, or false after `withinMs`. Without an offline queue, a decision asked
-   * before the connection is up is answered by the failure modes, so start-up waits for this.
+   * Resolves once connected and the script is loaded, or false after `withinMs`. Without an
+   * offline queue, a decision asked before the connection is up is answered by the failure
+   * modes, so start-up waits for this.
    */
   ready(withinMs = 2_000): Promise<boolean> {
-    if (this.#client.status === "ready") return Promise.resolve(true);
+    if (this.#client.status === "ready") return this.#loadScript().then(() => true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => done(false), withinMs);
-      const onReady = () => done(true);
+      const onReady = () => {
+        void this.#loadScript().then(() => done(true));
+      };
       const done = (ready: boolean) => {
         clearTimeout(timer);
         this.#client.off("ready", onReady);
@@ -105,6 +112,12 @@ export class RedisStore implements RateLimitStore {
     // QUIT waits for a reply, which a client that never connected will not get.
     if (this.#client.status === "ready") await this.#client.quit().catch(() => undefined);
     else this.#client.disconnect();
+  }
+
+  /** SCRIPT LOAD on the server, or on every master of a Cluster; a failure only costs an EVAL later. */
+  async #loadScript(): Promise<void> {
+    const servers = this.#cluster ? (this.#client as Cluster).nodes("master") : [this.#client as Redis];
+    await Promise.all(servers.map((server) => server.script("LOAD", DECIDE_SCRIPT).catch(() => undefined)));
   }
 
   /** The Redis key of a check: `<prefix>{<subject>}<policy>:<algorithm>`. See keyOf. */
