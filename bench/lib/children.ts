@@ -52,10 +52,14 @@ export function nodeCommand(args: readonly string[], core: number | undefined): 
   return core !== undefined && hasTaskset ? ["taskset", ["-c", String(core), process.execPath, ...args]] : [process.execPath, [...args]];
 }
 
-/** Pins an existing process (e.g. this one) to a core. */
+/**
+ * Pins an existing process (e.g. this one) to a core, every thread of it (`-a`): without it only
+ * the main thread moves, and V8's GC and compiler threads, already started, stay free to run on
+ * the other core.
+ */
 export function pin(pid: number, core: number): void {
-  const result = spawnSync("taskset", ["-cp", String(core), String(pid)], { stdio: "ignore", timeout: 5_000 });
-  if (result.status !== 0) throw new Error(`taskset -cp ${core} ${pid} failed`);
+  const result = spawnSync("taskset", ["-a", "-cp", String(core), String(pid)], { stdio: "ignore", timeout: 5_000 });
+  if (result.status !== 0) throw new Error(`taskset -a -cp ${core} ${pid} failed`);
 }
 
 export async function start(options: StartOptions): Promise<{ child: Child; match: string }> {
@@ -104,8 +108,13 @@ export async function start(options: StartOptions): Promise<{ child: Child; matc
 
 /** Runs `node args` to completion and returns its stdout; killed (and rejected) after timeoutMs. */
 export function run(name: string, args: readonly string[], core: number | undefined, timeoutMs: number): Promise<string> {
-  refuseIfClosed(name);
   const [command, argv] = nodeCommand(args, core);
+  return runProgram(name, command, argv, timeoutMs);
+}
+
+/** Runs any program (e.g. `taskset -c 1 redis-benchmark …`) to completion; same contract as `run`. */
+export function runProgram(name: string, command: string, argv: readonly string[], timeoutMs: number): Promise<string> {
+  refuseIfClosed(name);
   const proc = spawn(command, argv, { stdio: ["ignore", "pipe", "pipe"] });
   live.add(proc);
   let stdout = "";

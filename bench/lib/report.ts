@@ -41,16 +41,26 @@ function cells(s: Summary): string[] {
 const HEADER = ["target", "req/s", "p50 ms", "p99 ms", "vs direct", "gateway CPU µs/req"];
 
 export function consoleTable(rows: readonly Summary[]): string {
-  const table = [HEADER, ...rows.map(cells)];
-  const widths = HEADER.map((_, col) => Math.max(...table.map((row) => row[col]!.length)));
-  const line = (row: readonly string[]) => row.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!))).join("  ");
-  return [line(HEADER), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map((r) => line(cells(r)))].join("\n");
+  return textTable(HEADER, rows.map(cells));
 }
 
 export function markdownTable(rows: readonly Summary[]): string {
+  return markdownTableOf(HEADER, rows.map(cells));
+}
+
+/** Any table as aligned text: the first column (a name) left-aligned, the figures right-aligned. */
+export function textTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const table = [header, ...rows];
+  const widths = header.map((_, col) => Math.max(...table.map((row) => (row[col] ?? "").length)));
+  const line = (row: readonly string[]) => row.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!))).join("  ");
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+/** Any table in Markdown, laid out like `textTable`; the first column is set as code. */
+export function markdownTableOf(header: readonly string[], rows: readonly (readonly string[])[]): string {
   return [
-    `| ${HEADER.join(" | ")} |`,
-    `|${HEADER.map((_, col) => (col === 0 ? " --- " : " ---: ")).join("|")}|`,
-    ...rows.map((r) => `| ${cells(r).map((c, col) => (col === 0 ? `\`${c}\`` : c)).join(" | ")} |`),
+    `| ${header.join(" | ")} |`,
+    `|${header.map((_, col) => (col === 0 ? " --- " : " ---: ")).join("|")}|`,
+    ...rows.map((r) => `| ${r.map((c, col) => (col === 0 ? `\`${c}\`` : c)).join(" | ")} |`),
   ].join("\n");
 }
