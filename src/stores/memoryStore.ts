@@ -1,14 +1,19 @@
 /**
  * In-process limiter store: one Map from key to state. Atomic because JavaScript runs one
  * decision at a time in a process; exact for that process only (several processes need a shared
- * store, which the Redis store will be).
+ * store: the Redis store).
  *
  * Memory stays bounded: expired state is dropped when read and by a periodic sweep, and past
- * `maxKeys` the least recently used key is evicted (a Map iterates in insertion order; every
- * write re-inserts its key, and so does a refusal, so a client that keeps being refused is not
- * the first to be forgotten and handed a fresh allowance).
+ * `maxKeys` the least recently used key is evicted. A Map iterates in insertion order, so
+ * re-inserting a key on use would give exact LRU order, but a delete and a set on every decision
+ * cost more than the decision. A key is therefore re-inserted only once it has drifted into the
+ * older half of the order (more than maxKeys / 2 uses ago); otherwise its entry is updated in
+ * place. An evicted key was then unused for at least about maxKeys / 2 uses: LRU within a factor
+ * of two. A refusal counts as a use, so a client that keeps being refused is not the first to be
+ * forgotten and handed a fresh allowance.
  */
 import { decideAll } from "../limiter/decideAll.js";
+import { algorithmOf } from "../limiter/algorithms/index.js";
 import type { Verdict } from "../limiter/decision.js";
 import { concurrency, type Lease } from "../limiter/algorithms/concurrency.js";
 import type { LeaseRelease, LimitCheck } from "../limiter/policy.js";
@@ -25,35 +30,56 @@ export interface MemoryStoreOptions {
 interface Entry {
   state: unknown;
   expiresAt: number;
+  /** The use count when the key was last (re)inserted: its place in the Map's order. */
+  placedAt: number;
 }
 
 export class MemoryStore implements RateLimitStore {
   readonly #entries = new Map<string, Entry>();
   readonly #clock: Clock;
   readonly #maxKeys: number;
+  readonly #drift: number;
   readonly #timer: NodeJS.Timeout | undefined;
+  /** Uses so far (writes and refusals): the clock of the eviction order. */
+  #uses = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#clock = options.clock ?? Date.now;
     this.#maxKeys = options.maxKeys ?? 1_000_000;
+    this.#drift = Math.floor(this.#maxKeys / 2);
     const every = options.sweepIntervalMs ?? 10_000;
     this.#timer = every > 0 ? setInterval(() => this.sweep(), every).unref() : undefined;
   }
 
   consume(checks: readonly LimitCheck[]): Verdict {
     const now = this.#clock();
-    const states = checks.map((check) => this.#read(check.key, now));
-    const { verdict, writes } = decideAll(states, checks, now);
-    if (!verdict.allowed) {
-      for (const check of checks) this.#touch(check.key);
-    } else if (writes !== undefined) {
-      for (let i = 0; i < checks.length; i++) {
-        const check = checks[i] as LimitCheck;
-        const write = writes[i];
-        // A peek (cost 0) changes nothing, so it writes nothing: it must not keep a key alive.
-        if (write === undefined || check.cost === 0) continue;
-        this.#write(check.key, write.state, write.expiresAt);
-      }
+    return checks.length === 1 ? this.#consumeOne(checks[0]!, now) : this.#consumeAll(checks, now);
+  }
+
+  /** The common case, one limit: decideAll's semantics without its arrays. */
+  #consumeOne(check: LimitCheck, now: number): Verdict {
+    const entry = this.#entries.get(check.key);
+    const outcome = algorithmOf(check.policy).decide(stateOf(entry, now), check.policy, now, check.cost, check.lease);
+    const { decision } = outcome;
+    if (decision.allowed) {
+      // A peek (cost 0) changes nothing, so it writes nothing: it must not keep a key alive.
+      if (check.cost !== 0) this.#write(check.key, entry, outcome.state, outcome.expiresAt);
+    } else if (entry !== undefined) {
+      this.#use(check.key, entry);
+    }
+    if (check.cost === 0 && entry !== undefined && entry.expiresAt <= now) this.#entries.delete(check.key);
+    return { allowed: decision.allowed || check.policy.shadow === true, decisions: [decision], now };
+  }
+
+  #consumeAll(checks: readonly LimitCheck[], now: number): Verdict {
+    const entries = checks.map((check) => this.#live(check.key, now));
+    const { verdict, writes } = decideAll(entries.map((entry) => stateOf(entry, now)), checks, now);
+    for (let i = 0; i < checks.length; i++) {
+      const check = checks[i]!;
+      const entry = entries[i];
+      const write = writes?.[i];
+      if (write !== undefined && check.cost !== 0) this.#write(check.key, entry, write.state, write.expiresAt);
+      else if (!verdict.allowed && entry !== undefined) this.#use(check.key, entry);
     }
     return verdict;
   }
@@ -61,8 +87,9 @@ export class MemoryStore implements RateLimitStore {
   release(leases: readonly LeaseRelease[]): void {
     const now = this.#clock();
     for (const { key, policy, lease } of leases) {
-      const outcome = concurrency.release!(this.#read(key, now) as readonly Lease[] | undefined, policy, now, lease);
-      if (outcome !== undefined) this.#write(key, outcome.state, outcome.expiresAt);
+      const entry = this.#live(key, now);
+      const outcome = concurrency.release!(entry?.state as readonly Lease[] | undefined, policy, now, lease);
+      if (outcome !== undefined) this.#write(key, entry, outcome.state, outcome.expiresAt);
     }
   }
 
@@ -86,28 +113,39 @@ export class MemoryStore implements RateLimitStore {
     return Promise.resolve();
   }
 
-  #read(key: string, now: number): unknown {
+  /** The key's entry while its state is live; an expired one is deleted on the way. */
+  #live(key: string, now: number): Entry | undefined {
     const entry = this.#entries.get(key);
-    if (entry === undefined) return undefined;
-    if (entry.expiresAt > now) return entry.state;
+    if (entry === undefined || entry.expiresAt > now) return entry;
     this.#entries.delete(key);
     return undefined;
   }
 
-  /** Marks a live key as just used, so eviction takes it last. */
-  #touch(key: string): void {
-    const entry = this.#entries.get(key);
-    if (entry === undefined) return;
+  #write(key: string, entry: Entry | undefined, state: unknown, expiresAt: number): void {
+    if (entry === undefined) {
+      this.#entries.set(key, { state, expiresAt, placedAt: ++this.#uses });
+      if (this.#entries.size > this.#maxKeys) this.#entries.delete(this.#entries.keys().next().value!);
+      return;
+    }
+    entry.state = state;
+    entry.expiresAt = expiresAt;
+    this.#use(key, entry);
+  }
+
+  /** Counts a use of a live key, moving it to the recent end once it has drifted into the older half. */
+  #use(key: string, entry: Entry): void {
+    if (++this.#uses - entry.placedAt <= this.#drift) return;
+    entry.placedAt = this.#uses;
     this.#entries.delete(key);
     this.#entries.set(key, entry);
   }
+}
 
-  #write(key: string, state: unknown, expiresAt: number): void {
-    this.#entries.delete(key);
-    this.#entries.set(key, { state, expiresAt });
-    if (this.#entries.size > this.#maxKeys) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done !== true) this.#entries.delete(oldest.value);
-    }
-  }
+/**
+ * The entry's state while it is live. An expired entry is kept by the single-limit path, to be
+ * overwritten in place: a GCRA key below its rate expires between its requests, and deleting and
+ * re-inserting it every time would cost more than the decision. The sweep reclaims the rest.
+ */
+function stateOf(entry: Entry | undefined, now: number): unknown {
+  return entry !== undefined && entry.expiresAt > now ? entry.state : undefined;
 }

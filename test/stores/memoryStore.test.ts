@@ -100,6 +100,30 @@ describe("MemoryStore", () => {
     assert.equal(store.consume([check("b", onePerMinute, 0)]).decisions[0]?.remaining, 1, "b was evicted");
   });
 
+  it("evicts only keys left unused for at least half its cap of uses, whatever the order of use", () => {
+    const maxKeys = 20;
+    const { store } = memoryStore({ maxKeys });
+    const lastUse = new Map<string, number>();
+    let uses = 0;
+    let seed = 7;
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    for (let step = 0; step < 2000; step++) {
+      // Mostly a hot set of 10 keys, sometimes one of 200 cold ones.
+      const key = random() < 0.7 ? `hot-${Math.floor(random() * 10)}` : `cold-${Math.floor(random() * 200)}`;
+      store.consume([check(key, fivePerMinute)]);
+      lastUse.set(key, ++uses);
+      if (step % 50 !== 0) continue;
+      for (const [known, at] of lastUse) {
+        const kept = store.consume([check(known, fivePerMinute, 0)]).decisions[0]!.remaining < 5;
+        if (!kept) {
+          assert.ok(uses - at >= maxKeys / 2 - 1, `${known}, used ${uses - at} uses ago, was evicted`);
+          lastUse.delete(known);
+        }
+      }
+    }
+    assert.ok(store.size <= maxKeys);
+  });
+
   it("forgets everything when closed", async () => {
     const { store } = memoryStore();
     store.consume([check("alice")]);
