@@ -8,6 +8,8 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import Fastify, { LogController, type FastifyBaseLogger } from "fastify";
+import type { Accounts } from "./accounts/accounts.js";
+import { verifierChain } from "./accounts/consumer.js";
 import { hasPlaintextKeys, staticApiKeys } from "./accounts/staticApiKeys.js";
 import { ConfigError } from "./config/loader.js";
 import type { SluiceConfig } from "./config/schema.js";
@@ -16,6 +18,7 @@ import { registerControlPlane } from "./control/controlPlane.js";
 import { startDemoServices, type DemoServiceName, type RunningDemo } from "./demo/demoServices.js";
 import { trustFromConfig } from "./gateway/clientAddress.js";
 import { createGatewayHandler } from "./gateway/pipeline.js";
+import { planLimits } from "./gateway/planLimits.js";
 import { closeRouteTable, compileRouteTable } from "./gateway/routeTable.js";
 import { API_PREFIX } from "./gateway/stages/route.js";
 import { createLogger, type Logger } from "./observability/logger.js";
@@ -33,6 +36,11 @@ export interface SluiceOptions {
   readonly store?: RateLimitStore;
   /** Keep limit state in this Redis (the CLI passes REDIS_URL); see `limiter.store`. */
   readonly redisUrl?: string | undefined;
+  /**
+   * Users, keys and plans from the database: its keys pass the gateway beside the config's, and
+   * its plans' limits apply to their consumers. The caller opens and closes them.
+   */
+  readonly accounts?: Accounts | undefined;
 }
 
 export interface RunningSluice {
@@ -52,12 +60,24 @@ const SERVER_LIMITS = { headersTimeout: 10_000, requestTimeout: 60_000, keepAliv
 export async function startSluice(options: SluiceOptions): Promise<RunningSluice> {
   const { config } = options;
   const logger = options.logger ?? createLogger();
+  const { accounts } = options;
+  const plans = accounts && await planLimits(accounts.plans, accounts.db, { ipv6Prefix: config.server.ipv6Prefix, logger });
   const demo = await startNeededDemos(config, options.demo ?? true);
   const upstreams = new Map(Object.entries(config.services).map(([name, s]) => [name, resolveUpstream(s.upstream, demo)]));
   const table = compileRouteTable(config, upstreams);
   const metrics = createMetrics({ limits: Object.keys(config.limits) });
   const store = options.store ?? createLimiterStore({ limiter: config.limiter, redisUrl: options.redisUrl, logger, clock: options.clock, observer: metrics.storeObserver });
-  const gateway = createGatewayHandler({ table, verifier: staticApiKeys(config.consumers), store, logger, legacyHeaders: config.limiter.legacyHeaders, trust: trustFromConfig(config.server.trustedProxies), limiterMetrics: metrics.limiter });
+  const configKeys = staticApiKeys(config.consumers);
+  const gateway = createGatewayHandler({
+    table,
+    verifier: accounts ? verifierChain(configKeys, accounts.keyVerifier) : configKeys,
+    store,
+    logger,
+    legacyHeaders: config.limiter.legacyHeaders,
+    trust: trustFromConfig(config.server.trustedProxies),
+    limiterMetrics: metrics.limiter,
+    plans,
+  });
   const docs = new ApiDocs(table);
 
   // Typed as Fastify's logger, so Fastify's generics are not inferred from pino's richer type.
@@ -77,7 +97,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
     await Promise.all([docs.refresh(), store.ready?.()]);
     await app.listen({ host: config.server.host, port: config.server.port });
   } catch (error) {
-    await Promise.allSettled([app.close(), closeRouteTable(table), store.close(), demo?.close()]);
+    await Promise.allSettled([app.close(), closeRouteTable(table), store.close(), demo?.close(), plans?.close()]);
     throw error;
   }
 
@@ -96,7 +116,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
     metrics,
     close: async () => {
       await app.close();
-      await Promise.allSettled([closeRouteTable(table), store.close(), demo?.close()]);
+      await Promise.allSettled([closeRouteTable(table), store.close(), demo?.close(), plans?.close()]);
     },
   };
 }

@@ -17,3 +17,17 @@ export interface Consumer {
 export interface ApiKeyVerifier {
   verify(presentedKey: string): Consumer | undefined | Promise<Consumer | undefined>;
 }
+
+/**
+ * Asks `first`, and `second` only for keys `first` does not know: the config's keys, answered
+ * synchronously, before the database's.
+ */
+export function verifierChain(first: ApiKeyVerifier, second: ApiKeyVerifier): ApiKeyVerifier {
+  return {
+    verify(presentedKey) {
+      const found = first.verify(presentedKey);
+      if (found instanceof Promise) return found.then((consumer) => consumer ?? second.verify(presentedKey));
+      return found ?? second.verify(presentedKey);
+    },
+  };
+}

@@ -4,9 +4,13 @@
  * Exit codes: 0 fine, 1 failed at run time, 2 bad usage or invalid configuration.
  */
 import { parseArgs } from "node:util";
+import { ensureFirstAdmin, openAccounts, type Accounts } from "../accounts/accounts.js";
+import { PasswordRejected } from "../accounts/passwords.js";
+import { InvalidEmail } from "../accounts/users.js";
 import { ConfigError, loadConfig } from "../config/loader.js";
+import { databaseLocation, openDatabase } from "../db/openDatabase.js";
 import { DEMO_SERVICE_NAMES, startDemoServices, type DemoServiceName } from "../demo/demoServices.js";
-import { createLogger, LOG_LEVELS, type LogLevel } from "../observability/logger.js";
+import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from "../observability/logger.js";
 import { startSluice } from "../sluice.js";
 
 const USAGE = `Usage: sluice <command> [options]
@@ -19,7 +23,9 @@ Commands:
   help                                Show this text.
 
 Environment: SLUICE_CONFIG (config file), PORT and HOST (override server.port/host; the flags
-override them), LOG_LEVEL (${LOG_LEVELS.join(", ")}; default info).
+override them), LOG_LEVEL (${LOG_LEVELS.join(", ")}; default info), REDIS_URL (limits in Redis),
+DATABASE_URL (accounts in PostgreSQL; else the embedded database in SLUICE_DATA_DIR, default ./data),
+SLUICE_ADMIN_EMAIL and SLUICE_ADMIN_PASSWORD (the first admin, created once).
 With no config named, the demo config examples/sluice.yaml is used.`;
 
 const OPTIONS = {
@@ -57,9 +63,26 @@ async function main(argv: readonly string[]): Promise<number> {
         const env = { ...process.env, ...(values.port !== undefined && { PORT: values.port }), ...(values.host !== undefined && { HOST: values.host }) };
         const { config, source } = await loadConfig({ file: values.config, env });
         logger.info({ config: source }, "configuration loaded");
-        const sluice = await startSluice({ config, demo: !values["no-demo"], logger, redisUrl: process.env["REDIS_URL"] || undefined });
-        process.stdout.write(`\nSluice is ready at ${sluice.url}\n  docs:  ${sluice.url}/docs\n  try:   curl -H 'x-api-key: secret-key' ${sluice.url}/api/users/users/104\n\n`);
-        onShutdown(() => sluice.close());
+        const db = await openDatabase(databaseLocation(process.env), logger);
+        const accounts = await openAccounts(db, { onError: (error) => logger.warn({ err: error }, "could not record API key use") });
+        const closeAccounts = async () => {
+          await accounts.close();
+          await db.close();
+        };
+        let sluice;
+        try {
+          await bootstrapAdmin(accounts, process.env, logger);
+          sluice = await startSluice({ config, demo: !values["no-demo"], logger, redisUrl: process.env["REDIS_URL"] || undefined, accounts });
+        } catch (error) {
+          await closeAccounts();
+          throw error;
+        }
+        const running = sluice;
+        process.stdout.write(`\nSluice is ready at ${running.url}\n  docs:  ${running.url}/docs\n  try:   curl -H 'x-api-key: secret-key' ${running.url}/api/users/users/104\n\n`);
+        onShutdown(async () => {
+          await running.close();
+          await closeAccounts();
+        });
         return await new Promise<number>(() => {});
       }
       case "check-config": {
@@ -96,6 +119,22 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+/** SLUICE_ADMIN_EMAIL and SLUICE_ADMIN_PASSWORD make the first admin, once, when there is none. */
+async function bootstrapAdmin(accounts: Accounts, env: NodeJS.ProcessEnv, logger: Logger): Promise<void> {
+  const email = env["SLUICE_ADMIN_EMAIL"];
+  const password = env["SLUICE_ADMIN_PASSWORD"];
+  if (!email || !password) return;
+  let admin;
+  try {
+    admin = await ensureFirstAdmin(accounts, email, password);
+  } catch (error) {
+    if (!(error instanceof PasswordRejected || error instanceof InvalidEmail)) throw error;
+    const path = error instanceof InvalidEmail ? "SLUICE_ADMIN_EMAIL" : "SLUICE_ADMIN_PASSWORD";
+    throw new ConfigError("environment", [{ line: 0, column: 0, path, message: error.message }]);
+  }
+  if (admin !== undefined) logger.info({ userId: admin.id }, "created the first admin from SLUICE_ADMIN_EMAIL");
+}
 
 /** Closes gracefully on SIGINT/SIGTERM; a second signal exits at once. */
 function onShutdown(close: () => Promise<void>): void {

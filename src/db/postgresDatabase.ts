@@ -72,8 +72,9 @@ class Listener {
       await client.query(`listen ${pg.escapeIdentifier(channel)}`);
     }
     handlers.add(handler);
-    return async () => {
+    return () => {
       handlers.delete(handler);
+      return Promise.resolve();
     };
   }
 

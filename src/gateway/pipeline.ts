@@ -16,6 +16,7 @@ import { sendProblem } from "../problems/problemDocument.js";
 import type { RateLimitStore } from "../stores/store.js";
 import type { TrustFunction } from "./clientAddress.js";
 import { Exchange, type Rejection, type Stage } from "./exchange.js";
+import type { PlanLimits } from "./planLimits.js";
 import type { RouteTable } from "./routeTable.js";
 import { authenticate } from "./stages/authenticate.js";
 import { identify } from "./stages/identify.js";
@@ -34,10 +35,12 @@ export interface GatewayDeps {
   readonly trust?: TrustFunction | undefined;
   /** Where the limit stage counts its decisions; none when undefined. */
   readonly limiterMetrics?: LimiterMetrics | undefined;
+  /** Limits of each plan, from the accounts database; none when undefined. */
+  readonly plans?: PlanLimits | undefined;
 }
 
 export function gatewayStages(deps: GatewayDeps): readonly Stage[] {
-  return [identify(deps.trust), authenticate(deps.verifier), route(deps.table), limit({ store: deps.store, logger: deps.logger, legacyHeaders: deps.legacyHeaders ?? false, metrics: deps.limiterMetrics }), proxy(deps.logger)];
+  return [identify(deps.trust), authenticate(deps.verifier), route(deps.table), limit({ store: deps.store, logger: deps.logger, legacyHeaders: deps.legacyHeaders ?? false, metrics: deps.limiterMetrics, plans: deps.plans }), proxy(deps.logger)];
 }
 
 /** The node:http handler for /api/*: one Exchange per request, run through the stages. */

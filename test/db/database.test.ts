@@ -2,7 +2,7 @@
 // and only once, even when several instances start together; a migration that fails leaves the
 // database as it was; a transaction commits whole or not at all; a change announced on one
 // connection reaches listeners; and a process killed in the middle of writes loses no row whose
-// commit had returned.
+// commit had returned. The embedded engine's directory belongs to one process at a time.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -11,7 +11,8 @@ import { createInterface } from "node:readline";
 import { before, describe, it } from "node:test";
 import type { Database } from "../../src/db/database.js";
 import { migrate, MIGRATIONS, type Migration } from "../../src/db/migrations.js";
-import type { DatabaseLocation } from "../../src/db/openDatabase.js";
+import { DatabaseInUse } from "../../src/db/embeddedDatabase.js";
+import { openDatabase, type DatabaseLocation } from "../../src/db/openDatabase.js";
 import { openTestDatabase, TEST_ENGINES } from "../support/databases.js";
 
 for (const engine of TEST_ENGINES) {
@@ -125,3 +126,21 @@ async function writeUntilKilled(location: DatabaseLocation, rows: number): Promi
   await exited;
   return committed;
 }
+
+describe("the embedded engine's directory", () => {
+  it("is refused to a second opener while the first has it open, and free again once closed", async () => {
+    const location = await TEST_ENGINES.find((e) => e.name === "embedded")!.fresh();
+    const first = await openDatabase(location);
+    await assert.rejects(openDatabase(location), (error: unknown) => error instanceof DatabaseInUse && error.pid === process.pid);
+    await first.close();
+    const second = await openDatabase(location);
+    await second.close();
+  });
+
+  it("is taken over from a process that died holding it", async () => {
+    const location = await TEST_ENGINES.find((e) => e.name === "embedded")!.fresh();
+    await writeUntilKilled(location, 1); // SIGKILL: its lock file stays behind
+    const reopened = await openDatabase(location);
+    await reopened.close();
+  });
+});

@@ -1,9 +1,11 @@
 /**
  * Runs the built `sluice` command (dist/cli/sluice.js) as a real child process, the way a user
- * does, and waits for its "ready" line. `npm run test:e2e` builds dist/ first.
+ * does, and waits for its "ready" line. `npm run test:e2e` builds dist/ first. Each process gets
+ * an embedded database of its own (a copy of a migrated one), unless the test names one.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { TEST_ENGINES } from "./databases.js";
 
 export const CLI = fileURLToPath(new URL("../../dist/cli/sluice.js", import.meta.url));
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -24,19 +26,18 @@ export interface SluiceProcess {
 }
 
 /** Runs the CLI to completion (for commands that exit by themselves), with a time bound. */
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 15_000): Promise<Finished> {
-  const child = spawnCli(args, env);
+export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 15_000): Promise<Finished> {
+  const child = spawnCli(args, { ...(await databaseEnv(env)), ...env });
   const finished = collect(child);
   const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-  return finished.then((result) => {
-    clearTimeout(timer);
-    return result;
-  });
+  const result = await finished;
+  clearTimeout(timer);
+  return result;
 }
 
 /** Starts `sluice start …` on a free port and resolves once it prints that it is ready. */
 export async function startCli(args: readonly string[] = [], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<SluiceProcess> {
-  const child = spawnCli(["start", ...args], { PORT: "0", ...env });
+  const child = spawnCli(["start", ...args], { PORT: "0", ...(await databaseEnv(env)), ...env });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -74,6 +75,17 @@ export async function startCli(args: readonly string[] = [], env: NodeJS.Process
       });
     },
   };
+}
+
+/** A database of the process's own, unless the test names one. */
+async function databaseEnv(env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
+  return env["SLUICE_DATA_DIR"] !== undefined || env["DATABASE_URL"] !== undefined ? {} : { SLUICE_DATA_DIR: await freshDataDir() };
+}
+
+/** A directory holding a migrated embedded database nobody else uses; removed when the test file ends. */
+export async function freshDataDir(): Promise<string> {
+  const { dataDir } = await TEST_ENGINES.find((engine) => engine.name === "embedded")!.fresh();
+  return dataDir!;
 }
 
 function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv) {

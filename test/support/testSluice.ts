@@ -4,7 +4,7 @@
  */
 import { parseConfig } from "../../src/config/loader.js";
 import { createLogger } from "../../src/observability/logger.js";
-import { startSluice, type RunningSluice } from "../../src/sluice.js";
+import { startSluice, type RunningSluice, type SluiceOptions } from "../../src/sluice.js";
 import { ManualClock } from "./manualClock.js";
 
 export interface TestSluice extends RunningSluice {
@@ -13,10 +13,15 @@ export interface TestSluice extends RunningSluice {
   call(path: string, init?: RequestInit & { key?: string | undefined }): Promise<Response>;
 }
 
-export async function startTestSluice(yaml: string): Promise<TestSluice> {
+export async function startTestSluice(yaml: string, options: Pick<SluiceOptions, "accounts"> & { readonly clock?: ManualClock } = {}): Promise<TestSluice> {
   const config = parseConfig(yaml, "test.yaml");
-  const clock = new ManualClock();
-  const sluice = await startSluice({ config: { ...config, server: { ...config.server, host: "127.0.0.1", port: 0 } }, clock: clock.read, logger: createLogger("silent") });
+  const clock = options.clock ?? new ManualClock();
+  const sluice = await startSluice({
+    config: { ...config, server: { ...config.server, host: "127.0.0.1", port: 0 } },
+    clock: clock.read,
+    logger: createLogger("silent"),
+    accounts: options.accounts,
+  });
   return {
     ...sluice,
     clock,

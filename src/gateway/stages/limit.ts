@@ -4,7 +4,8 @@
  * `RateLimit`/`RateLimit-Policy` to the client; refused ones get 429 (or 503 when a limit that
  * fails closed could not be checked) with `Retry-After`. Concurrency leases are given back when
  * the response ends or the client goes away; shadow refusals are logged, never enforced. Every
- * decision is counted by limit and outcome in the metrics (observability/metrics.ts).
+ * decision is counted by limit and outcome in the metrics (observability/metrics.ts). A consumer
+ * on a plan also meets the plan's limits, in the same all-or-nothing decision.
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
@@ -15,6 +16,7 @@ import type { LimiterMetrics } from "../../observability/metrics.js";
 import { problems } from "../../problems/catalogue.js";
 import type { RateLimitStore } from "../../stores/store.js";
 import type { Exchange, Rejection, Stage } from "../exchange.js";
+import type { PlanLimits } from "../planLimits.js";
 
 export interface LimitOptions {
   readonly store: RateLimitStore;
@@ -23,17 +25,19 @@ export interface LimitOptions {
   readonly legacyHeaders?: boolean;
   /** Where decisions are counted; none when undefined. */
   readonly metrics?: LimiterMetrics | undefined;
+  /** The limits of each plan, checked with the route's for consumers on that plan. */
+  readonly plans?: PlanLimits | undefined;
 }
 
-export function limit({ store, logger, legacyHeaders = false, metrics }: LimitOptions): Stage {
-  function enforce(exchange: Exchange, checks: readonly LimitCheck[], verdict: Verdict): Rejection | undefined {
+export function limit({ store, logger, legacyHeaders = false, metrics, plans }: LimitOptions): Stage {
+  function enforce(exchange: Exchange, checks: readonly LimitCheck[], verdict: Verdict, policyHeader: string): Rejection | undefined {
     metrics?.record(verdict);
     for (const d of verdict.decisions) {
       if (d.policy.shadow === true && !d.allowed) logger.info({ requestId: exchange.requestId, limit: d.policy.name }, "shadow limit would have refused this request");
     }
     const binding = bindingDecision(verdict);
     const headers: Record<string, string> = {};
-    if (exchange.route!.policyHeader !== "") headers["ratelimit-policy"] = exchange.route!.policyHeader;
+    if (policyHeader !== "") headers["ratelimit-policy"] = policyHeader;
     if (binding !== undefined && isAnnounced(binding.policy)) {
       headers["ratelimit"] = rateLimitHeader(binding, verdict.now);
       if (legacyHeaders) Object.assign(headers, legacyRateLimitHeaders(binding, verdict.now));
@@ -58,7 +62,13 @@ export function limit({ store, logger, legacyHeaders = false, metrics }: LimitOp
   }
 
   return function limit(exchange) {
-    const { limits, cost } = exchange.route!;
+    const { cost } = exchange.route!;
+    let { limits, policyHeader } = exchange.route!;
+    const plan = plans?.forPlan(exchange.consumer?.plan);
+    if (plan !== undefined) {
+      limits = limits.length === 0 ? plan.limits : [...limits, ...plan.limits];
+      policyHeader = policyHeader === "" ? plan.policyHeader : `${policyHeader}, ${plan.policyHeader}`;
+    }
     if (limits.length === 0) return undefined;
     const checks = new Array<LimitCheck>(limits.length);
     for (let i = 0; i < limits.length; i++) {
@@ -66,7 +76,7 @@ export function limit({ store, logger, legacyHeaders = false, metrics }: LimitOp
       checks[i] = policy.algorithm === "concurrency" ? { key: key(exchange), policy, cost, lease: randomUUID() } : { key: key(exchange), policy, cost };
     }
     const verdict = store.consume(checks);
-    return verdict instanceof Promise ? verdict.then((v) => enforce(exchange, checks, v)) : enforce(exchange, checks, verdict);
+    return verdict instanceof Promise ? verdict.then((v) => enforce(exchange, checks, v, policyHeader)) : enforce(exchange, checks, verdict, policyHeader);
   };
 }
 

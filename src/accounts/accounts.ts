@@ -1,0 +1,84 @@
+/**
+ * Everything Sluice knows about people and their keys, opened on one database: users and their
+ * passwords, sessions, API keys and the cached verifier the gateway asks, and plans. The HTTP
+ * routes, the admin API and the CLI all go through this one object, so there is one password
+ * hasher per process (its cap on concurrent hashing holds) and one key cache.
+ *
+ * @example
+ * const accounts = await openAccounts(await openDatabase({ dataDir: "./data" }));
+ * const user = await accounts.signUp({ email: "ada@example.com", password: "correct horse" });
+ */
+import type { Database } from "../db/database.js";
+import { apiKeyRepository, type ApiKeyRepository } from "./apiKeys.js";
+import { databaseApiKeys, type DatabaseApiKeys } from "./databaseApiKeys.js";
+import { PasswordHasher } from "./passwords.js";
+import { PlanRepository } from "./plans.js";
+import { SessionStore } from "./sessions.js";
+import { UserRepository, type Role, type User } from "./users.js";
+
+/** The plan of a user who signs up; created by migration 2. */
+export const DEFAULT_PLAN = "free";
+
+export interface AccountsOptions {
+  /** Milliseconds since the epoch, for sessions, key expiry and caches; default Date.now. */
+  readonly now?: () => number;
+  readonly passwords?: PasswordHasher;
+  /** Told of a failed background write (API key last use). */
+  readonly onError?: (error: unknown) => void;
+}
+
+export interface Accounts {
+  readonly db: Database;
+  readonly users: UserRepository;
+  readonly passwords: PasswordHasher;
+  readonly sessions: SessionStore;
+  readonly apiKeys: ApiKeyRepository;
+  /** The gateway's verifier of database keys (cached; invalidated across instances). */
+  readonly keyVerifier: DatabaseApiKeys;
+  readonly plans: PlanRepository;
+  /** A new account; PasswordRejected, InvalidEmail or EmailTaken when it cannot be made. */
+  createUser(spec: { readonly email: string; readonly password: string; readonly role?: Role; readonly plan?: string }): Promise<User>;
+  /**
+   * The user whose email and password these are, or undefined: an unknown email, a wrong
+   * password and a disabled account answer alike, after the same work.
+   */
+  checkPassword(email: string, password: string): Promise<User | undefined>;
+  /** Stops the key verifier (writing its last uses); the database stays open. */
+  close(): Promise<void>;
+}
+
+export async function openAccounts(db: Database, options: AccountsOptions = {}): Promise<Accounts> {
+  const now = options.now ?? Date.now;
+  const users = new UserRepository(db);
+  const passwords = options.passwords ?? new PasswordHasher();
+  const apiKeys = apiKeyRepository(db, { now });
+  const keyVerifier = await databaseApiKeys(apiKeys, db, { now, ...(options.onError && { onError: options.onError }) });
+  return {
+    db,
+    users,
+    passwords,
+    sessions: new SessionStore(db, { now }),
+    apiKeys,
+    keyVerifier,
+    plans: new PlanRepository(db),
+    createUser: async ({ email, password, role = "user", plan = DEFAULT_PLAN }) =>
+      users.create({ email, passwordHash: await passwords.hash(password), role, plan }),
+    checkPassword: async (email, password) => {
+      const found = await users.findCredentials(email);
+      const matches = await passwords.verify(password, found?.passwordHash);
+      if (!matches || found === undefined || found.user.disabledAt !== null) return undefined;
+      if (passwords.needsRehash(found.passwordHash)) await users.setPasswordHash(found.user.id, await passwords.hash(password));
+      return found.user;
+    },
+    close: () => keyVerifier.close(),
+  };
+}
+
+/**
+ * Creates the first admin when there is none yet (SLUICE_ADMIN_EMAIL and SLUICE_ADMIN_PASSWORD
+ * at start-up, or `sluice users create --role admin`); does nothing once an admin exists.
+ */
+export async function ensureFirstAdmin(accounts: Accounts, email: string, password: string): Promise<User | undefined> {
+  if ((await accounts.users.countAdmins({ includeDisabled: true })) > 0) return undefined;
+  return accounts.createUser({ email, password, role: "admin" });
+}

@@ -1,0 +1,106 @@
+// Keys and plans from the accounts database, through the gateway over real HTTP: a user's key
+// passes beside the config's keys and meets its plan's limits on top of the route's; a plan
+// change applies to the next request; a revoked key gets the invalid-key 401 at once.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { openAccounts, type Accounts } from "../../src/accounts/accounts.js";
+import { PasswordHasher } from "../../src/accounts/passwords.js";
+import type { Database } from "../../src/db/database.js";
+import { openDatabase } from "../../src/db/openDatabase.js";
+import { TEST_ENGINES } from "../support/databases.js";
+import { ManualClock } from "../support/manualClock.js";
+import { startRecordingUpstream, type RecordingUpstream } from "../support/recordingUpstream.js";
+import { startTestSluice, type TestSluice } from "../support/testSluice.js";
+
+// Cheap parameters: these tests are about keys and limits, not hashing (test/accounts covers it).
+const passwords = new PasswordHasher({ params: { N: 2 ** 4, r: 1, p: 1 } });
+
+let upstream: RecordingUpstream;
+let db: Database;
+let accounts: Accounts;
+let sluice: TestSluice;
+const clock = new ManualClock();
+
+before(async () => {
+  upstream = await startRecordingUpstream();
+  // Closed here, after the gateway and the accounts that use it (not by the support's cleanup).
+  db = await openDatabase(await TEST_ENGINES[0]!.fresh());
+  accounts = await openAccounts(db, { now: clock.read, passwords });
+  sluice = await startTestSluice(`
+limits:
+  per-route: { algorithm: fixed-window, limit: 100, window: 1m, by: [consumer] }
+services:
+  echo: { upstream: "${upstream.url}", limits: [per-route], openapi: false }
+consumers:
+  demo: { keys: [secret-key] }
+`, { accounts, clock });
+});
+after(async () => {
+  await sluice.close();
+  await accounts.close();
+  await db.close();
+  await upstream.close();
+});
+
+async function call(key: string): Promise<Response> {
+  const response = await sluice.call("/api/echo/x", { key });
+  await response.body?.cancel();
+  return response;
+}
+
+describe("a database key", () => {
+  it("passes beside the config's keys, and its plan's limits apply with the route's", async () => {
+    const user = await accounts.createUser({ email: "ada@example.com", password: "correct horse battery" });
+    const { key } = await accounts.apiKeys.create(user.id, { name: "laptop" });
+    assert.equal((await call("secret-key")).status, 200, "config keys still pass");
+
+    const first = await call(key);
+    assert.equal(first.status, 200);
+    assert.equal(first.headers.get("ratelimit-policy"), '"per-route";q=100;w=60, "free-rate";q=5;w=30');
+    assert.equal(first.headers.get("ratelimit"), '"free-rate";r=4;t=30');
+    for (let i = 0; i < 4; i++) assert.equal((await call(key)).status, 200);
+    const limited = await call(key);
+    assert.equal(limited.status, 429);
+    assert.match(limited.headers.get("ratelimit") ?? "", /^"free-rate";r=0/);
+  });
+
+  it("meets its new plan's limits on the next request after a plan change", async () => {
+    const user = await accounts.createUser({ email: "grace@example.com", password: "correct horse battery" });
+    const { key } = await accounts.apiKeys.create(user.id, { name: "ci" });
+    for (let i = 0; i < 5; i++) await call(key);
+    assert.equal((await call(key)).status, 429);
+
+    await accounts.users.setPlan(user.id, "premium");
+    const deadline = Date.now() + 1_000;
+    let response = await call(key);
+    while (response.status !== 200 && Date.now() < deadline) response = await call(key);
+    assert.equal(response.status, 200, "within a second, on the premium plan");
+    assert.match(response.headers.get("ratelimit-policy") ?? "", /"premium-rate";q=100;w=60, "premium-daily";q=10000;w=86400/);
+  });
+
+  it("applies a plan's edited limits to the next request", async () => {
+    await accounts.plans.set("tiny", { limits: { "tiny-rate": { algorithm: "fixed-window", limit: 1, window: "1h" } } });
+    const user = await accounts.createUser({ email: "tiny@example.com", password: "correct horse battery", plan: "tiny" });
+    const { key } = await accounts.apiKeys.create(user.id, { name: "one" });
+    const deadline = Date.now() + 1_000;
+    let first = await call(key);
+    while (first.headers.get("ratelimit-policy")?.includes("tiny-rate") !== true && Date.now() < deadline) first = await call(key);
+    assert.equal((await call(key)).status, 429, "one an hour");
+
+    await accounts.plans.set("tiny", { limits: { "tiny-rate": { algorithm: "fixed-window", limit: 1000, window: "1h" } } });
+    let next = await call(key);
+    while (next.status !== 200 && Date.now() < deadline + 1_000) next = await call(key);
+    assert.equal(next.status, 200);
+  });
+
+  it("gets the invalid-key 401 once revoked", async () => {
+    const user = await accounts.createUser({ email: "lin@example.com", password: "correct horse battery" });
+    const { key, record } = await accounts.apiKeys.create(user.id, { name: "old" });
+    assert.equal((await call(key)).status, 200);
+    await accounts.apiKeys.revoke(record.id);
+    const deadline = Date.now() + 1_000;
+    let response = await call(key);
+    while (response.status !== 401 && Date.now() < deadline) response = await call(key);
+    assert.equal(response.status, 401);
+  });
+});
