@@ -41,6 +41,8 @@ export interface SluiceOptions {
    * its plans' limits apply to their consumers. The caller opens and closes them.
    */
   readonly accounts?: Accounts | undefined;
+  /** SLUICE_ADMIN_TOKEN: a Bearer token the admin API accepts besides an admin's session. */
+  readonly adminToken?: string | undefined;
 }
 
 export interface RunningSluice {
@@ -93,7 +95,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
       }),
   });
   try {
-    await registerControlPlane(app, { table, docs, metrics });
+    await registerControlPlane(app, { table, docs, metrics, accounts, limiterStore: store, adminToken: options.adminToken });
     await Promise.all([docs.refresh(), store.ready?.()]);
     await app.listen({ host: config.server.host, port: config.server.port });
   } catch (error) {

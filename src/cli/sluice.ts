@@ -25,7 +25,8 @@ Commands:
 Environment: SLUICE_CONFIG (config file), PORT and HOST (override server.port/host; the flags
 override them), LOG_LEVEL (${LOG_LEVELS.join(", ")}; default info), REDIS_URL (limits in Redis),
 DATABASE_URL (accounts in PostgreSQL; else the embedded database in SLUICE_DATA_DIR, default ./data),
-SLUICE_ADMIN_EMAIL and SLUICE_ADMIN_PASSWORD (the first admin, created once).
+SLUICE_ADMIN_EMAIL and SLUICE_ADMIN_PASSWORD (the first admin, created once), SLUICE_ADMIN_TOKEN
+(a Bearer token for the admin API).
 With no config named, the demo config examples/sluice.yaml is used.`;
 
 const OPTIONS = {
@@ -72,7 +73,7 @@ async function main(argv: readonly string[]): Promise<number> {
         let sluice;
         try {
           await bootstrapAdmin(accounts, process.env, logger);
-          sluice = await startSluice({ config, demo: !values["no-demo"], logger, redisUrl: process.env["REDIS_URL"] || undefined, accounts });
+          sluice = await startSluice({ config, demo: !values["no-demo"], logger, redisUrl: process.env["REDIS_URL"] || undefined, accounts, adminToken: process.env["SLUICE_ADMIN_TOKEN"] || undefined });
         } catch (error) {
           await closeAccounts();
           throw error;

@@ -4,6 +4,7 @@
  * problem `type` URIs.
  * It runs on Fastify, off the proxy's hot path (the gateway handler never enters Fastify).
  */
+import cookie from "@fastify/cookie";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
@@ -12,13 +13,24 @@ import type { SluiceMetrics } from "../observability/metrics.js";
 import { problemsBySlug } from "../problems/catalogue.js";
 import { replyProblem, useProblemResponses } from "../problems/fastifyProblems.js";
 import { problems } from "../problems/catalogue.js";
+import type { Accounts } from "../accounts/accounts.js";
+import type { RateLimitStore } from "../stores/store.js";
+import { registerAccountRoutes } from "./accountRoutes.js";
+import { registerAdminApi } from "./adminApi.js";
 import type { ApiDocs } from "./apiDocs.js";
+import { registerAuthRoutes } from "./authRoutes.js";
 
 export interface ControlPlaneDeps {
   readonly table: RouteTable;
   readonly docs: ApiDocs;
   /** Served at /metrics; no such route when undefined. */
   readonly metrics?: SluiceMetrics | undefined;
+  /** Users, keys and plans: the account routes and the admin API exist only with them. */
+  readonly accounts?: Accounts | undefined;
+  /** Where the login throttle counts failures: the limiter's own store. */
+  readonly limiterStore?: RateLimitStore | undefined;
+  /** SLUICE_ADMIN_TOKEN, accepted by the admin API. */
+  readonly adminToken?: string | undefined;
 }
 
 export async function registerControlPlane(app: FastifyInstance, deps: ControlPlaneDeps): Promise<void> {
@@ -35,6 +47,14 @@ export async function registerControlPlane(app: FastifyInstance, deps: ControlPl
   const { metrics } = deps;
   if (metrics !== undefined) {
     app.get("/metrics", async (_request, reply) => reply.type(metrics.contentType).send(await metrics.render()));
+  }
+
+  const { accounts, limiterStore } = deps;
+  if (accounts !== undefined && limiterStore !== undefined) {
+    await app.register(cookie);
+    await registerAuthRoutes(app, { accounts, limiterStore });
+    await registerAccountRoutes(app, { accounts });
+    await registerAdminApi(app, { accounts, adminToken: deps.adminToken });
   }
 
   app.get("/openapi.json", () => deps.docs.fresh());
