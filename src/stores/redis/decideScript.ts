@@ -10,12 +10,28 @@
  *       token-bucket capacity, fixed-window 1 when clock-aligned), cost, shadow (1/0), lease.
  * Reply: now, then per check 5 strings: allowed (1/0), remaining, resetAt, retryAfterMs ("" when
  *        admitted), reason ("" or "cost").
- * Numbers travel as %.17g strings: a Lua number returned as a reply would be truncated to an
- * integer, and a shorter format would round a fractional GCRA time differently from JavaScript.
+ * Numbers travel as strings printed like string.format("%.17g"): a Lua number returned as a reply
+ * would be truncated to an integer, and a shorter format would round a fractional GCRA time
+ * differently from JavaScript.
  *
  * State per key: gcra "tat"; token-bucket "tokens at"; sliding-window-counter "start previous
  * current"; fixed-window "start count"; sliding-window-log a list of unit times, oldest first;
  * concurrency a sorted set of "units|lease" scored by expiry.
+ *
+ * Cost. Redis keeps no Lua state between calls: the whole body runs on every call, so whatever it
+ * builds, it builds per call. Measured on Redis 7.0 (bench/README.md, "the limiter engine"):
+ * - Four functions, capturing no local of the body but fmt (a closure over n locals allocates n
+ *   upvalues, about 50 ns each per call): they take now as a parameter and name string.format,
+ *   redis.call and math.floor as globals. The six algorithms are branches of one function, not a
+ *   table of closures, and max(0, x) is written "0 > x and 0 or x" for the same reason.
+ * - Integers are printed with "%d": half the price of "%.17g", the same bytes (see fmt). Numbers
+ *   handed to redis.call are strings already, since Redis would print a Lua number with "%.17g".
+ * - A string state is written with one SET … PX, not SET then PEXPIRE; lists and sorted sets
+ *   keep their PEXPIRE. A state string is cut with one string.match: no iterator, no table.
+ * - Each check's reply fields are written as it is decided. When another limit refuses the
+ *   decision, a check that admitted is decided again at cost 0 (decideAll's rule) and its fields
+ *   overwritten; that second look reads its key again, the rare path paying so that the common
+ *   one keeps no state it read.
  */
 import { createHash } from "node:crypto";
 
@@ -32,16 +48,177 @@ export const FIELDS_PER_CHECK = 7;
 export const REPLY_FIELDS_PER_CHECK = 5;
 
 export const DECIDE_SCRIPT = String.raw`
-local EPSILON = 1e-9
-local TIME_TOLERANCE = 1e-3
-local function fmt(x) return string.format("%.17g", x) end
-local function floor(x) return math.floor(x) end
-local function max(a, b) if a > b then return a end return b end
-local function min(a, b) if a < b then return a end return b end
-local function words(s)
-  local out = {}
-  for w in string.gmatch(s, "%S+") do out[#out + 1] = tonumber(w) end
-  return out
+-- Exactly string.format("%.17g", x), but an integer takes the integer conversion: "%d" prints the
+-- same digits for every integer a double holds exactly (|x| < 2^53) except -0, which "%.17g"
+-- prints as "-0" (and JavaScript parses back to -0, not 0).
+local function fmt(x)
+  if x < 9007199254740992 and x > -9007199254740992 and x % 1 == 0 and (x ~= 0 or 1 / x > 0) then return string.format("%d", x) end
+  return string.format("%.17g", x)
+end
+
+-- One check, decided and not yet stored: returns allowed, remaining, resetAt, retryAfterMs (nil
+-- when admitted), reason (nil or "cost"), then when the state expires and the state to store
+-- (a, b, c), which the caller stores only if the whole decision admits.
+-- "0 > x and 0 or x" is max(0, x) and "x < y and x or y" is min(x, y): Lua has no ternary, and a
+-- helper function would be one more closure (with upvalues) to build on every call.
+local function decide(now, nowText, code, key, limit, window, param, cost)
+  local EPSILON, TIME_TOLERANCE = 1e-9, 1e-3
+  if code == "f" then -- fixed window, param 1 = clock-aligned; state "start count"
+    local state = redis.call("GET", key)
+    local start, count
+    if state then
+      start, count = string.match(state, "^(%S+) (%S+)$")
+      start, count = tonumber(start), tonumber(count)
+    end
+    if not (start and now < start + window and now >= start) then
+      start, count = now, 0
+      if param == 1 then start = now - (now % window) end
+    end
+    local resetAt = start + window
+    local left = limit - count
+    if cost > limit then return false, 0 > left and 0 or left, resetAt, window, "cost", resetAt end
+    if count + cost <= limit then return true, limit - count - cost, resetAt, nil, nil, resetAt, start, count + cost end
+    return false, 0 > left and 0 or left, resetAt, resetAt - now, nil, resetAt
+
+  elseif code == "g" then -- GCRA, param = burst (0: the limit); state "tat"
+    local tat = redis.call("GET", key)
+    if tat then tat = tonumber(tat) end
+    local interval = window / limit
+    local burst = param > 0 and param or limit
+    local capacity = burst * interval
+    local base = now
+    if tat and not (tat < now) then base = tat end
+    local left = math.floor((capacity - (base - now) + TIME_TOLERANCE) / interval)
+    left = 0 > left and 0 or left
+    if cost > burst then return false, left, base, window, "cost", base end
+    local nextTat = base + cost * interval
+    local allowAt = nextTat - capacity
+    if allowAt <= now + TIME_TOLERANCE then
+      left = math.floor((capacity - (nextTat - now) + TIME_TOLERANCE) / interval)
+      return true, 0 > left and 0 or left, nextTat, nil, nil, nextTat, nextTat
+    end
+    return false, left, base, allowAt - now, nil, base
+
+  elseif code == "t" then -- token bucket, param = capacity; state "tokens at"
+    local state = redis.call("GET", key)
+    local msPerToken = window / limit
+    local tokens = param
+    if state then
+      local held, since = string.match(state, "^(%S+) (%S+)$")
+      local elapsed = now - tonumber(since)
+      local refilled = tonumber(held) + (0 > elapsed and 0 or elapsed) / msPerToken
+      tokens = param < refilled and param or refilled
+    end
+    if cost > param then
+      local fullAt = now + (param - tokens) * msPerToken
+      return false, math.floor(tokens + EPSILON), fullAt, window, "cost", fullAt
+    end
+    if tokens + EPSILON >= cost then
+      local left = tokens - cost
+      left = 0 > left and 0 or left
+      local fullAt = now + (param - left) * msPerToken
+      return true, math.floor(left + EPSILON), fullAt, nil, nil, fullAt, left, now
+    end
+    local fullAt = now + (param - tokens) * msPerToken
+    return false, math.floor(tokens + EPSILON), fullAt, (cost - tokens) * msPerToken, nil, fullAt
+
+  elseif code == "c" then -- sliding window counter; state "start previous current"
+    local state = redis.call("GET", key)
+    local start = now - (now % window)
+    local previous, current = 0, 0
+    if state then
+      local s, p, c = string.match(state, "^(%S+) (%S+) (%S+)$")
+      s = tonumber(s)
+      if s == start then previous, current = tonumber(p), tonumber(c)
+      elseif s == start - window then previous = tonumber(c) end
+    end
+    local elapsed = now - start
+    local estimate = (previous * (window - elapsed)) / window + current
+    local resetAt = start + window
+    if current > 0 then resetAt = start + 2 * window end
+    local left = math.floor(limit - estimate + EPSILON)
+    left = 0 > left and 0 or left
+    if cost > limit then return false, left, resetAt, window, "cost", resetAt end
+    if estimate + cost <= limit + EPSILON then
+      local nxt = current + cost
+      if nxt > 0 then resetAt = start + 2 * window end
+      left = math.floor(limit - (estimate + cost) + EPSILON)
+      return true, 0 > left and 0 or left, resetAt, nil, nil, resetAt, start, previous, nxt
+    end
+    local wait
+    local room = limit - current - cost
+    if room >= 0 then wait = math.ceil(window - (room * window) / previous)
+    else
+      wait = math.ceil(window - ((limit - cost) * window) / current)
+      wait = window + (0 > wait and 0 or wait)
+    end
+    return false, left, resetAt, wait - elapsed, nil, resetAt
+
+  elseif code == "l" then -- sliding window log: a list of unit times; state to store: how many expired to trim
+    local log = redis.call("LRANGE", key, 0, -1)
+    local first = 1
+    while first <= #log and tonumber(log[first]) + window <= now do first = first + 1 end
+    local used = #log - first + 1
+    local resetAt = now
+    if used > 0 then resetAt = tonumber(log[#log]) + window end
+    local left = limit - used
+    left = 0 > left and 0 or left
+    if cost > limit then return false, left, resetAt, window, "cost", resetAt end
+    if used + cost <= limit then
+      local nextResetAt = resetAt
+      if cost > 0 then nextResetAt = now + window end
+      return true, limit - used - cost, nextResetAt, nil, nil, nextResetAt, first - 1
+    end
+    local mustExpire = tonumber(log[first + used + cost - limit - 1])
+    return false, left, resetAt, mustExpire + window - now, nil, resetAt
+  end
+
+  -- concurrency: a sorted set of "units|lease" scored by expiry
+  local leases = redis.call("ZRANGEBYSCORE", key, "(" .. nowText, "+inf", "WITHSCORES")
+  local used, last = 0, now
+  for i = 1, #leases, 2 do
+    used = used + tonumber(string.match(leases[i], "^(%d+)|"))
+    local expiry = tonumber(leases[i + 1])
+    last = last > expiry and last or expiry
+  end
+  local left = limit - used
+  left = 0 > left and 0 or left
+  if cost > limit then return false, left, last, window, "cost", last end
+  if used + cost <= limit then
+    local expiresAt = last
+    if cost > 0 then expiresAt = now + window end
+    return true, limit - used - cost, expiresAt, nil, nil, expiresAt
+  end
+  return false, left, last, 1000, nil, last
+end
+
+-- Stores an admitted check's state: a string state and its expiry in one SET … PX.
+local function write(now, nowText, code, key, expiresAt, window, cost, lease, a, b, c)
+  local ttl = expiresAt - now
+  ttl = fmt(math.ceil(ttl > 1 and ttl or 1))
+  if code == "f" or code == "t" then redis.call("SET", key, fmt(a) .. " " .. fmt(b), "PX", ttl)
+  elseif code == "g" then redis.call("SET", key, fmt(a), "PX", ttl)
+  elseif code == "c" then redis.call("SET", key, fmt(a) .. " " .. fmt(b) .. " " .. fmt(c), "PX", ttl)
+  elseif code == "l" then
+    if a > 0 then redis.call("LTRIM", key, fmt(a), "-1") end
+    local push = { "RPUSH", key }
+    for i = 1, cost do push[i + 2] = nowText end
+    redis.call(unpack(push))
+    redis.call("PEXPIRE", key, ttl)
+  else
+    redis.call("ZREMRANGEBYSCORE", key, "-inf", nowText)
+    redis.call("ZADD", key, fmt(now + window), cost .. "|" .. lease)
+    redis.call("PEXPIRE", key, ttl)
+  end
+end
+
+-- Sets the 5 reply fields of the check whose first field is reply[at].
+local function answer(reply, at, allowed, remaining, resetAt, retry, reason)
+  reply[at] = allowed and "1" or "0"
+  reply[at + 1] = fmt(remaining)
+  reply[at + 2] = fmt(resetAt)
+  reply[at + 3] = retry and fmt(retry) or ""
+  reply[at + 4] = reason or ""
 end
 
 local now
@@ -49,182 +226,38 @@ if ARGV[1] ~= "" then
   now = tonumber(ARGV[1])
 else
   local t = redis.call("TIME")
-  now = tonumber(t[1]) * 1000 + floor(tonumber(t[2]) / 1000)
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-
--- Each algorithm: read(key) -> state; decide(state, p, cost) -> decision, next state, expiresAt;
--- write(key, next, expiresAt, p, cost). A decision is {allowed, remaining, resetAt, retry, reason}.
-
-local function exceeds(p, remaining, resetAt)
-  return { false, remaining, resetAt, p.window, "cost" }
-end
-
-local algorithms = {}
-
-algorithms.g = {
-  read = function(key) local v = redis.call("GET", key); if v then return tonumber(v) end return nil end,
-  decide = function(tat, p, cost)
-    local interval = p.window / p.limit
-    local burst = p.param > 0 and p.param or p.limit
-    local capacity = burst * interval
-    local base = now
-    if tat ~= nil and not (tat < now) then base = tat end
-    local function left(backlog) return max(0, floor((capacity - backlog + TIME_TOLERANCE) / interval)) end
-    if cost > burst then return exceeds(p, left(base - now), base), base, base end
-    local nextTat = base + cost * interval
-    local allowAt = nextTat - capacity
-    if allowAt <= now + TIME_TOLERANCE then return { true, left(nextTat - now), nextTat }, nextTat, nextTat end
-    return { false, left(base - now), base, allowAt - now }, base, base
-  end,
-  write = function(key, tat) return { "SET", key, fmt(tat) } end,
-}
-
-algorithms.t = {
-  read = function(key) local v = redis.call("GET", key); if v then return words(v) end return nil end,
-  decide = function(s, p, cost)
-    local msPerToken = p.window / p.limit
-    local capacity = p.param
-    local tokens = capacity
-    if s ~= nil then tokens = min(capacity, s[1] + max(0, now - s[2]) / msPerToken) end
-    local function fullAt(l) return now + (capacity - l) * msPerToken end
-    local function whole(t) return floor(t + EPSILON) end
-    if cost > capacity then return exceeds(p, whole(tokens), fullAt(tokens)), { tokens, now }, fullAt(tokens) end
-    if tokens + EPSILON >= cost then
-      local l = max(0, tokens - cost)
-      return { true, whole(l), fullAt(l) }, { l, now }, fullAt(l)
-    end
-    return { false, whole(tokens), fullAt(tokens), (cost - tokens) * msPerToken }, { tokens, now }, fullAt(tokens)
-  end,
-  write = function(key, s) return { "SET", key, fmt(s[1]) .. " " .. fmt(s[2]) } end,
-}
-
-algorithms.c = {
-  read = function(key) local v = redis.call("GET", key); if v then return words(v) end return nil end,
-  decide = function(s, p, cost)
-    local limit, window = p.limit, p.window
-    local start = now - (now % window)
-    local previous, current = 0, 0
-    if s ~= nil and s[1] == start then previous, current = s[2], s[3]
-    elseif s ~= nil and s[1] == start - window then previous = s[3] end
-    local elapsed = now - start
-    local estimate = (previous * (window - elapsed)) / window + current
-    local function resetAt(counted) if counted > 0 then return start + 2 * window end return start + window end
-    local function left(used) return max(0, floor(limit - used + EPSILON)) end
-    if cost > limit then return exceeds(p, left(estimate), resetAt(current)), { start, previous, current }, resetAt(current) end
-    if estimate + cost <= limit + EPSILON then
-      local nxt = current + cost
-      return { true, left(estimate + cost), resetAt(nxt) }, { start, previous, nxt }, resetAt(nxt)
-    end
-    local wait
-    local room = limit - current - cost
-    if room >= 0 then wait = math.ceil(window - (room * window) / previous)
-    else wait = window + max(0, math.ceil(window - ((limit - cost) * window) / current)) end
-    return { false, left(estimate), resetAt(current), wait - elapsed }, { start, previous, current }, resetAt(current)
-  end,
-  write = function(key, s) return { "SET", key, fmt(s[1]) .. " " .. fmt(s[2]) .. " " .. fmt(s[3]) } end,
-}
-
-algorithms.f = {
-  read = function(key) local v = redis.call("GET", key); if v then return words(v) end return nil end,
-  decide = function(s, p, cost)
-    local limit, window = p.limit, p.window
-    local start, count
-    if s ~= nil and now < s[1] + window and now >= s[1] then start, count = s[1], s[2]
-    else
-      start, count = now, 0
-      if p.param == 1 then start = now - (now % window) end
-    end
-    local resetAt = start + window
-    if cost > limit then return exceeds(p, max(0, limit - count), resetAt), { start, count }, resetAt end
-    if count + cost <= limit then return { true, limit - count - cost, resetAt }, { start, count + cost }, resetAt end
-    return { false, max(0, limit - count), resetAt, resetAt - now }, { start, count }, resetAt
-  end,
-  write = function(key, s) return { "SET", key, fmt(s[1]) .. " " .. fmt(s[2]) } end,
-}
-
-algorithms.l = {
-  read = function(key) return redis.call("LRANGE", key, 0, -1) end,
-  decide = function(log, p, cost)
-    local limit, window = p.limit, p.window
-    local first = 1
-    while first <= #log and tonumber(log[first]) + window <= now do first = first + 1 end
-    local used = #log - first + 1
-    local resetAt = now
-    if used > 0 then resetAt = tonumber(log[#log]) + window end
-    local state = { expired = first - 1 }
-    if cost > limit then return exceeds(p, max(0, limit - used), resetAt), state, resetAt end
-    if used + cost <= limit then
-      local nextResetAt = resetAt
-      if cost > 0 then nextResetAt = now + window end
-      return { true, limit - used - cost, nextResetAt }, state, nextResetAt
-    end
-    local mustExpire = tonumber(log[first + used + cost - limit - 1])
-    return { false, max(0, limit - used), resetAt, mustExpire + window - now }, state, resetAt
-  end,
-  write = function(key, state, expiresAt, p, cost)
-    if state.expired > 0 then redis.call("LTRIM", key, state.expired, -1) end
-    local cmd = { "RPUSH", key }
-    for _ = 1, cost do cmd[#cmd + 1] = fmt(now) end
-    return cmd
-  end,
-}
-
-algorithms.x = {
-  read = function(key) return redis.call("ZRANGEBYSCORE", key, "(" .. fmt(now), "+inf", "WITHSCORES") end,
-  decide = function(leases, p, cost)
-    local used, last = 0, now
-    for i = 1, #leases, 2 do
-      used = used + tonumber(string.match(leases[i], "^(%d+)|"))
-      last = max(last, tonumber(leases[i + 1]))
-    end
-    if cost > p.limit then return exceeds(p, max(0, p.limit - used), last), nil, last end
-    if used + cost <= p.limit then
-      local expiresAt = last
-      if cost > 0 then expiresAt = now + p.window end
-      return { true, p.limit - used - cost, expiresAt }, nil, expiresAt
-    end
-    return { false, max(0, p.limit - used), last, 1000 }, nil, last
-  end,
-  write = function(key, _, expiresAt, p, cost)
-    redis.call("ZREMRANGEBYSCORE", key, "-inf", fmt(now))
-    return { "ZADD", key, fmt(now + p.window), cost .. "|" .. p.lease }
-  end,
-}
-
-local reply = { fmt(now) }
-local argi, keyi = 3, 1
+local nowText = fmt(now)
+local reply = { nowText }
+-- Per check of the decision at hand, 5 slots: allowed, expiresAt, a, b, c.
+local held = {}
+local argi, keyi, at = 3, 1, 2
 for _ = 1, tonumber(ARGV[2]) do
-  local n = tonumber(ARGV[argi]); argi = argi + 1
-  local checks, allowed = {}, true
-  for i = 1, n do
-    local p = {
-      key = KEYS[keyi], alg = algorithms[ARGV[argi]], limit = tonumber(ARGV[argi + 1]), window = tonumber(ARGV[argi + 2]),
-      param = tonumber(ARGV[argi + 3]), cost = tonumber(ARGV[argi + 4]), shadow = ARGV[argi + 5] == "1", lease = ARGV[argi + 6],
-    }
-    keyi, argi = keyi + 1, argi + 7
-    p.state = p.alg.read(p.key)
-    p.decision, p.next, p.expiresAt = p.alg.decide(p.state, p, p.cost)
-    if not p.decision[1] and not p.shadow then allowed = false end
-    checks[i] = p
+  local n = tonumber(ARGV[argi])
+  local first = argi + 1
+  local allowed = true
+  for i = 0, n - 1 do
+    local j, h = first + 7 * i, 5 * i
+    local ok, remaining, resetAt, retry, reason, expiresAt, a, b, c =
+      decide(now, nowText, ARGV[j], KEYS[keyi + i], tonumber(ARGV[j + 1]), tonumber(ARGV[j + 2]), tonumber(ARGV[j + 3]), tonumber(ARGV[j + 4]))
+    answer(reply, at + 5 * i, ok, remaining, resetAt, retry, reason)
+    if not ok and ARGV[j + 5] ~= "1" then allowed = false end
+    held[h + 1], held[h + 2], held[h + 3], held[h + 4], held[h + 5] = ok, expiresAt, a, b, c
   end
-  for i = 1, n do
-    local p = checks[i]
-    local d = p.decision
-    if allowed then
-      if d[1] and p.cost > 0 then
-        local cmd = p.alg.write(p.key, p.next, p.expiresAt, p, p.cost)
-        if cmd then redis.call(unpack(cmd)) end
-        redis.call("PEXPIRE", p.key, math.ceil(max(p.expiresAt - now, 1)))
+  for i = 0, n - 1 do
+    local j, h = first + 7 * i, 5 * i
+    if held[h + 1] then
+      local cost = tonumber(ARGV[j + 4])
+      if not allowed then
+        -- decideAll's rule: a limit that would have admitted reports its untouched state.
+        answer(reply, at + 5 * i, decide(now, nowText, ARGV[j], KEYS[keyi + i], tonumber(ARGV[j + 1]), tonumber(ARGV[j + 2]), tonumber(ARGV[j + 3]), 0))
+      elseif cost > 0 then
+        write(now, nowText, ARGV[j], KEYS[keyi + i], held[h + 2], tonumber(ARGV[j + 2]), cost, ARGV[j + 6], held[h + 3], held[h + 4], held[h + 5])
       end
-    elseif d[1] then
-      d = p.alg.decide(p.state, p, 0)
     end
-    reply[#reply + 1] = d[1] and "1" or "0"
-    reply[#reply + 1] = fmt(d[2])
-    reply[#reply + 1] = fmt(d[3])
-    reply[#reply + 1] = d[4] and fmt(d[4]) or ""
-    reply[#reply + 1] = d[5] or ""
   end
+  argi, keyi, at = first + 7 * n, keyi + n, at + 5 * n
 end
 return reply
 `;
