@@ -5,6 +5,7 @@
  * Targets, all GET of Sean's record (/users/104) from the same demo users upstream:
  *   direct         the upstream itself, no proxy
  *   sluice         the gateway (dist/), full pipeline: request id, API key, route, limit, proxy
+ *   sluice-db-key  the same gateway process, called with a key from its accounts database (cached)
  *   fastify-proxy  bench/baselines/fastifyProxy.ts: bare Fastify 5 + undici, no auth, no limit
  *   node-proxy     bench/baselines/nodeProxy.ts: bare node:http + undici, no auth, no limit
  *
@@ -23,6 +24,8 @@ import { availableParallelism, cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Agent, request } from "undici";
+import { openAccounts } from "../src/accounts/accounts.js";
+import { openDatabase } from "../src/db/openDatabase.js";
 import { hasTaskset, killAllNow, pin, run, start, stopAll, unexpectedExits, type Child } from "./lib/children.js";
 import { CLK_TCK, coreBusy, coreTimes, processCpuMicros } from "./lib/cpu.js";
 import { consoleTable, markdownTable, median, type Summary } from "./lib/report.js";
@@ -54,6 +57,8 @@ const LOAD_CORE = canPin ? 1 : undefined;
 interface Target {
   readonly name: string;
   readonly url: string;
+  /** The x-api-key every request of this target sends. */
+  readonly key: string;
   /** The process under test on core 0; undefined for `direct`. */
   readonly proxy: Child | undefined;
 }
@@ -90,7 +95,7 @@ let tempDir: string | undefined;
 async function main(): Promise<void> {
   const rounds = settings.rounds;
   const perRun = settings.warmupS + settings.durationS + 5;
-  const budgetMs = (rounds * 4 * perRun + 90) * 1000;
+  const budgetMs = (rounds * 5 * perRun + 90) * 1000;
   setTimeout(() => void abort(new Error(`the bench exceeded its time budget of ${budgetMs / 1000} s`)), budgetMs).unref();
 
   if (canPin) pin(process.pid, LOAD_CORE!);
@@ -110,19 +115,24 @@ async function main(): Promise<void> {
   tempDir = mkdtempSync(join(tmpdir(), "sluice-bench-"));
   const configFile = join(tempDir, "gateway.yaml");
   writeFileSync(configFile, gatewayConfig(upstreamUrl));
+  // The gateway's own embedded database, with one user and key in it, made before it starts (one
+  // process at a time may open it).
+  const dataDir = join(tempDir, "data");
+  const databaseKey = await createDatabaseKey(dataDir);
 
   const baselineEnv = { UPSTREAM: upstreamUrl, PORT: "0", HOST: "127.0.0.1" };
   const [gateway, fastifyProxy, nodeProxy] = await Promise.all([
-    start({ name: "sluice", args: [CLI, "start", "--config", configFile], core: PROXY_CORE, env: { LOG_LEVEL: "warn" }, ready: /Sluice is ready at (http:\/\/\S+)/, timeoutMs: READY_TIMEOUT_MS }),
+    start({ name: "sluice", args: [CLI, "start", "--config", configFile], core: PROXY_CORE, env: { LOG_LEVEL: "warn", SLUICE_DATA_DIR: dataDir }, ready: /Sluice is ready at (http:\/\/\S+)/, timeoutMs: READY_TIMEOUT_MS }),
     start({ name: "fastify-proxy", args: ["--import", "tsx", join(ROOT, "bench/baselines/fastifyProxy.ts")], core: PROXY_CORE, env: baselineEnv, ready: /is ready at (http:\/\/\S+)/, timeoutMs: READY_TIMEOUT_MS }),
     start({ name: "node-proxy", args: ["--import", "tsx", join(ROOT, "bench/baselines/nodeProxy.ts")], core: PROXY_CORE, env: baselineEnv, ready: /is ready at (http:\/\/\S+)/, timeoutMs: READY_TIMEOUT_MS }),
   ]);
 
   const targets: Target[] = [
-    { name: "direct", url: `${upstreamUrl}${PATH}`, proxy: undefined },
-    { name: "sluice", url: `${gateway.match}/api/users${PATH}`, proxy: gateway.child },
-    { name: "fastify-proxy", url: `${fastifyProxy.match}/api/users${PATH}`, proxy: fastifyProxy.child },
-    { name: "node-proxy", url: `${nodeProxy.match}/api/users${PATH}`, proxy: nodeProxy.child },
+    { name: "direct", url: `${upstreamUrl}${PATH}`, key: API_KEY, proxy: undefined },
+    { name: "sluice", url: `${gateway.match}/api/users${PATH}`, key: API_KEY, proxy: gateway.child },
+    { name: "sluice-db-key", url: `${gateway.match}/api/users${PATH}`, key: databaseKey, proxy: gateway.child },
+    { name: "fastify-proxy", url: `${fastifyProxy.match}/api/users${PATH}`, key: API_KEY, proxy: fastifyProxy.child },
+    { name: "node-proxy", url: `${nodeProxy.match}/api/users${PATH}`, key: API_KEY, proxy: nodeProxy.child },
   ];
 
   await verify(targets);
@@ -131,7 +141,7 @@ async function main(): Promise<void> {
   const runs = new Map<string, Measurement[]>(targets.map((t) => [t.name, []]));
   for (let round = 1; round <= rounds; round++) {
     for (const target of targets) {
-      say(`round ${round}/${rounds}  ${target.name.padEnd(13)} `);
+      say(`round ${round}/${rounds}  ${target.name.padEnd(14)} `);
       const m = await measure(target, targets, upstream.child, round);
       runs.get(target.name)!.push(m);
       say(`${Math.round(m.rps).toString().padStart(7)} req/s  p50 ${m.p50Ms} ms  p99 ${m.p99Ms} ms` +
@@ -202,7 +212,7 @@ async function measure(target: Target, all: readonly Target[], upstream: Child, 
 
 /** autocannon in its own process, pinned with the upstream, so it never shares our event loop. */
 async function autocannon(target: Target, seconds: number): Promise<AutocannonResult> {
-  const args = [AUTOCANNON, "--json", "-c", String(settings.connections), "-d", String(seconds), "-H", `x-api-key=${API_KEY}`, target.url];
+  const args = [AUTOCANNON, "--json", "-c", String(settings.connections), "-d", String(seconds), "-H", `x-api-key=${target.key}`, target.url];
   const stdout = await run(`autocannon (${target.name})`, args, LOAD_CORE, (seconds + 30) * 1000);
   const line = stdout.split("\n").reverse().find((l) => l.startsWith("{"));
   if (line === undefined) throw new Error(`autocannon printed no JSON result for ${target.name}:\n${stdout}`);
@@ -232,7 +242,7 @@ async function verify(targets: readonly Target[]): Promise<void> {
       return { status: statusCode, headers: h, text: await body.text() };
     };
     for (const target of targets) {
-      const res = await get(target.url, { "x-api-key": API_KEY });
+      const res = await get(target.url, { "x-api-key": target.key });
       if (res.status !== 200) throw new Error(`${target.name}: GET ${target.url} answered ${res.status}: ${res.text}`);
       try {
         deepStrictEqual(JSON.parse(res.text), SEAN);
@@ -251,6 +261,20 @@ async function verify(targets: readonly Target[]): Promise<void> {
 }
 
 /** One service, one consumer, one limit so high it never refuses but is still checked per request. */
+/** A user on a plan without limits (so only the bench's limit counts), and a key of theirs. */
+async function createDatabaseKey(dataDir: string): Promise<string> {
+  const db = await openDatabase({ dataDir });
+  const accounts = await openAccounts(db);
+  try {
+    await accounts.plans.set("bench", { description: "no limits of its own", limits: {} });
+    const user = await accounts.createUser({ email: "bench@example.com", password: "bench-password-0001", plan: "bench" });
+    return (await accounts.apiKeys.create(user.id, { name: "bench" })).key;
+  } finally {
+    await accounts.close();
+    await db.close();
+  }
+}
+
 function gatewayConfig(upstreamUrl: string): string {
   return `# Written by bench/run.ts for one run; deleted when the bench exits.
 server:
