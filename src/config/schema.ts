@@ -102,6 +102,7 @@ export const configSchema = z
       timeout: duration.prefault("50ms").describe("Longest wait for a Redis decision before the limit's onStoreFailure applies."),
       keyPrefix: z.string().max(64).default("sluice:").describe("Prefix of every Redis key, to share a Redis with other applications."),
       legacyHeaders: z.boolean().default(false).describe("Also send X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset."),
+      maxKeys: z.number().int().min(1).default(1_000_000).describe("Most counters the in-process memory store keeps; past it the least recently used are evicted."),
       cluster: z.boolean().default(false)
         .describe("REDIS_URL is a Redis Cluster: one seed node, or several as a comma-separated list (redis://host:port,redis://host:port)."),
     }).prefault({}),

@@ -22,7 +22,7 @@ export interface StoreChoice {
 }
 
 export function createLimiterStore({ limiter, redisUrl, logger, clock, observer }: StoreChoice): RateLimitStore {
-  const memory = () => new MemoryStore(clock ? { clock } : {});
+  const memory = () => new MemoryStore({ maxKeys: limiter.maxKeys, ...(clock && { clock }) });
   if (limiter.store === "memory" || (limiter.store === "auto" && !redisUrl)) return memory();
   if (!redisUrl) throw new Error("limiter.store is redis but REDIS_URL is not set");
   if (!limiter.cluster && /,\s*rediss?:\/\//.test(redisUrl)) throw new Error("REDIS_URL lists several Redis nodes; set limiter.cluster: true for a Redis Cluster");

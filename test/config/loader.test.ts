@@ -52,7 +52,7 @@ describe("the example config", () => {
     const { config } = await loadConfig({ file: DEMO_CONFIG_PATH, env: {} });
     assert.deepEqual(config, {
       server: { host: "127.0.0.1", port: 8080, ipv6Prefix: 64 },
-      limiter: { store: "auto", timeout: 50, keyPrefix: "sluice:", legacyHeaders: false, cluster: false },
+      limiter: { store: "auto", timeout: 50, keyPrefix: "sluice:", legacyHeaders: false, maxKeys: 1_000_000, cluster: false },
       defaults: { limits: ["per-client"] },
       limits: {
         "per-client": { algorithm: "sliding-window-log", limit: 5, window: 30_000, by: ["consumer"], shadow: false, onStoreFailure: "open" },
@@ -107,7 +107,7 @@ describe("an empty file", () => {
   it("is a gateway with every default and nothing configured", () => {
     assert.deepEqual(parseConfig(""), {
       server: { host: "127.0.0.1", port: 8080, ipv6Prefix: 64 },
-      limiter: { store: "auto", timeout: 50, keyPrefix: "sluice:", legacyHeaders: false, cluster: false },
+      limiter: { store: "auto", timeout: 50, keyPrefix: "sluice:", legacyHeaders: false, maxKeys: 1_000_000, cluster: false },
       defaults: { limits: [] },
       limits: {},
       services: {},
