@@ -223,10 +223,11 @@ export class UserRepository {
     return user;
   }
 
-  async countAdmins(options: { includeDisabled?: boolean } = {}): Promise<number> {
-    const [row] = await this.db.query<{ n: number }>(
-      `select count(*)::int as n from users where role = 'admin' ${options.includeDisabled === true ? "" : "and disabled_at is null"}`,
-    );
+  // `lock`, inside a transaction: the counted rows stay locked until it ends, so two transactions
+  // cannot each demote or disable one of the last two admins (a waiting count sees the other's change).
+  async countAdmins(options: { includeDisabled?: boolean; lock?: boolean } = {}): Promise<number> {
+    const admins = `select id from users where role = 'admin' ${options.includeDisabled === true ? "" : "and disabled_at is null"} ${options.lock === true ? "for update" : ""}`;
+    const [row] = await this.db.query<{ n: number }>(`select count(*)::int as n from (${admins}) as admins`);
     return row!.n;
   }
 

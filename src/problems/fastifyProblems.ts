@@ -7,7 +7,8 @@ import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import { problems, type ProblemKind } from "./catalogue.js";
 import { PROBLEM_CONTENT_TYPE, problemDocument } from "./problemDocument.js";
 
-export function replyProblem(reply: FastifyReply, kind: ProblemKind, detail: string): FastifyReply {
+/** `extensions` are extra members of the document, e.g. the admin API's `invalidParams`. */
+export function replyProblem(reply: FastifyReply, kind: ProblemKind, detail: string, extensions?: Record<string, unknown>): FastifyReply {
   // An explicit serializer keeps Fastify from appending "; charset=utf-8": every problem Sluice
   // sends, from the gateway or from Fastify, carries exactly the same media type.
   return reply
@@ -15,7 +16,7 @@ export function replyProblem(reply: FastifyReply, kind: ProblemKind, detail: str
     .type(PROBLEM_CONTENT_TYPE)
     .header("cache-control", "no-store")
     .serializer(JSON.stringify)
-    .send(problemDocument(kind, detail));
+    .send(problemDocument(kind, detail, extensions));
 }
 
 export function useProblemResponses(app: FastifyInstance): void {

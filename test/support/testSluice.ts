@@ -13,7 +13,7 @@ export interface TestSluice extends RunningSluice {
   call(path: string, init?: RequestInit & { key?: string | undefined }): Promise<Response>;
 }
 
-export async function startTestSluice(yaml: string, options: Pick<SluiceOptions, "accounts"> & { readonly clock?: ManualClock } = {}): Promise<TestSluice> {
+export async function startTestSluice(yaml: string, options: Pick<SluiceOptions, "accounts" | "adminToken"> & { readonly clock?: ManualClock } = {}): Promise<TestSluice> {
   const config = parseConfig(yaml, "test.yaml");
   const clock = options.clock ?? new ManualClock();
   const sluice = await startSluice({
@@ -21,6 +21,7 @@ export async function startTestSluice(yaml: string, options: Pick<SluiceOptions,
     clock: clock.read,
     logger: createLogger("silent"),
     accounts: options.accounts,
+    adminToken: options.adminToken,
   });
   return {
     ...sluice,
