@@ -23,6 +23,8 @@ export const problems = {
     "The path contains dot segments, encoded separators or control characters. Send the plain path."),
   unauthorized: kind("SLUICE_ERR_UNAUTHORIZED", 401, "unauthorized", "Missing or invalid API key",
     "Send a valid API key in the x-api-key header."),
+  payloadTooLarge: kind("SLUICE_ERR_PAYLOAD_TOO_LARGE", 413, "payload-too-large", "Request body too large",
+    "The request body is larger than this endpoint accepts. Send a smaller one."),
   notSignedIn: kind("SLUICE_ERR_NOT_SIGNED_IN", 401, "not-signed-in", "Not signed in",
     "Sign in (POST /auth/login) and send the session cookie, or, for the admin API, the admin token as a Bearer token."),
   badCredentials: kind("SLUICE_ERR_BAD_CREDENTIALS", 401, "bad-credentials", "Wrong email or password",

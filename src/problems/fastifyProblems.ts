@@ -23,6 +23,7 @@ export function useProblemResponses(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => replyProblem(reply, problems.notFound, `Nothing at ${request.method} ${request.url.split("?")[0]}.`));
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation !== undefined) return replyProblem(reply, problems.badRequest, validationDetail(error));
+    if (error.statusCode === 413) return replyProblem(reply, problems.payloadTooLarge, error.message);
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
       return replyProblem(reply, { ...problems.badRequest, status: error.statusCode }, error.message);
     }

@@ -169,6 +169,7 @@ services:
         assert.equal(stranger.status, 401, "refused before the malformed body is parsed");
         const huge = await api("POST", "/users", { body: { email: "big@example.com", password: "x".repeat(70 * 1024) } });
         assert.equal(huge.status, 413);
+        assert.equal(huge.body.code, "SLUICE_ERR_PAYLOAD_TOO_LARGE");
       });
     });
 
