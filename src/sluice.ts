@@ -13,6 +13,7 @@ import { verifierChain } from "./accounts/consumer.js";
 import { hasPlaintextKeys, staticApiKeys } from "./accounts/staticApiKeys.js";
 import { ConfigError } from "./config/loader.js";
 import type { SluiceConfig } from "./config/schema.js";
+import { ADMIN_OPENAPI } from "./control/adminApi.js";
 import { ApiDocs } from "./control/apiDocs.js";
 import { registerControlPlane } from "./control/controlPlane.js";
 import { startDemoServices, type DemoServiceName, type RunningDemo } from "./demo/demoServices.js";
@@ -80,7 +81,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
     limiterMetrics: metrics.limiter,
     plans,
   });
-  const docs = new ApiDocs(table);
+  const docs = new ApiDocs(table, accounts ? [ADMIN_OPENAPI] : []);
 
   // Typed as Fastify's logger, so Fastify's generics are not inferred from pino's richer type.
   const controlLogger: FastifyBaseLogger = logger.child({ plane: "control" });

@@ -36,6 +36,7 @@ import { limitSchema, nameSchema, type LimitInput } from "../config/schema.js";
 import { problems, type ProblemKind } from "../problems/catalogue.js";
 import { replyProblem } from "../problems/fastifyProblems.js";
 import { requireAdmin } from "./sessionAuth.js";
+import type { OpenApiSection } from "./openapi.js";
 
 export interface AdminApiDeps {
   readonly accounts: Accounts;
@@ -538,3 +539,14 @@ export const ADMIN_OPENAPI_PATHS: Readonly<Record<string, Json>> = (() => {
   }
   return paths;
 })();
+
+/** The admin API's part of /openapi.json. */
+export const ADMIN_OPENAPI: OpenApiSection = {
+  tags: [
+    { name: "admin: users", description: "Accounts: list, create, change plan or role, disable. Admin token or an admin's session." },
+    { name: "admin: keys", description: "Every user's API keys: create, revoke, rotate." },
+    { name: "admin: plans", description: "Plans and their limits." },
+  ],
+  paths: ADMIN_OPENAPI_PATHS,
+  securitySchemes: ADMIN_SECURITY_SCHEMES,
+};

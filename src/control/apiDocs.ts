@@ -4,7 +4,7 @@
  * 10 s) asks again, so /docs fills in once a slow upstream comes up.
  */
 import type { RouteTable } from "../gateway/routeTable.js";
-import { buildOpenApi, fetchUpstreamDoc } from "./openapi.js";
+import { buildOpenApi, fetchUpstreamDoc, type OpenApiSection } from "./openapi.js";
 
 const RETRY_MS = 10_000;
 
@@ -13,7 +13,11 @@ export class ApiDocs {
   #complete = false;
   #builtAt = 0;
 
-  constructor(private readonly table: RouteTable) {}
+  constructor(
+    private readonly table: RouteTable,
+    /** The control plane's own endpoints to describe beside the services'. */
+    private readonly sections: readonly OpenApiSection[] = [],
+  ) {}
 
   /** The last built document, synchronously (Swagger UI's hook cannot wait). */
   get current(): Record<string, unknown> {
@@ -29,7 +33,7 @@ export class ApiDocs {
   async refresh(): Promise<void> {
     const names = [...this.table.keys()];
     const docs = await Promise.all(names.map((name) => fetchUpstreamDoc(this.table, name)));
-    this.#document = buildOpenApi(this.table, new Map(names.map((name, i) => [name, docs[i]])));
+    this.#document = buildOpenApi(this.table, new Map(names.map((name, i) => [name, docs[i]])), this.sections);
     this.#complete = names.every((name, i) => docs[i] !== undefined || this.table.get(name)?.config.openapi === false);
     this.#builtAt = Date.now();
   }

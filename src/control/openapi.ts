@@ -55,7 +55,14 @@ export async function fetchUpstreamDoc(table: RouteTable, serviceName: string, t
   }
 }
 
-export function buildOpenApi(table: RouteTable, upstreamDocs: ReadonlyMap<string, UpstreamDoc | undefined>): Json {
+/** Endpoints of the control plane's own that join the document (the account routes, the admin API). */
+export interface OpenApiSection {
+  readonly tags: readonly { readonly name: string; readonly description: string }[];
+  readonly paths: Readonly<Record<string, Json>>;
+  readonly securitySchemes: Readonly<Record<string, Json>>;
+}
+
+export function buildOpenApi(table: RouteTable, upstreamDocs: ReadonlyMap<string, UpstreamDoc | undefined>, sections: readonly OpenApiSection[] = []): Json {
   const paths: Record<string, Json> = {
     "/healthz": { get: { tags: ["gateway"], summary: "Liveness: the process is up", security: [], responses: { "200": { description: "Up." } } } },
     "/readyz": { get: { tags: ["gateway"], summary: "Readiness: config loaded and upstreams reachable", security: [], responses: { "200": { description: "Ready." }, "503": { description: "Not ready; the body says which upstream is unreachable." } } } },
@@ -96,6 +103,13 @@ export function buildOpenApi(table: RouteTable, upstreamDocs: ReadonlyMap<string
     }
   }
 
+  const securitySchemes: Record<string, Json> = { apiKey: { type: "apiKey", in: "header", name: API_KEY_HEADER } };
+  for (const section of sections) {
+    tags.push(...section.tags);
+    Object.assign(paths, section.paths);
+    Object.assign(securitySchemes, section.securitySchemes);
+  }
+
   return {
     openapi: "3.1.0",
     info: {
@@ -110,7 +124,7 @@ export function buildOpenApi(table: RouteTable, upstreamDocs: ReadonlyMap<string
     tags,
     paths,
     components: {
-      securitySchemes: { apiKey: { type: "apiKey", in: "header", name: API_KEY_HEADER } },
+      securitySchemes,
       schemas,
       responses: {
         Unauthorized: problemResponse("Missing or invalid API key."),

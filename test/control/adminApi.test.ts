@@ -416,6 +416,13 @@ services:
         }
         assert.equal(operations, 13);
       });
+
+      it("is part of /openapi.json, schemes and tags included", async () => {
+        const document = (await (await fetch(`${sluice.url}/openapi.json`)).json()) as { paths: Record<string, unknown>; tags: { name: string }[]; components: { securitySchemes: Record<string, unknown> } };
+        for (const path of Object.keys(ADMIN_OPENAPI_PATHS)) assert.ok(document.paths[path], path);
+        assert.deepEqual(Object.keys(document.components.securitySchemes).sort(), ["adminToken", "apiKey", "session"]);
+        assert.ok(document.tags.some((tag) => tag.name === "admin: plans"));
+      });
     });
   });
 }
