@@ -10,11 +10,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import Fastify, { LogController, type FastifyBaseLogger } from "fastify";
 import type { Accounts } from "./accounts/accounts.js";
 import { verifierChain } from "./accounts/consumer.js";
+import { sessionConsumers } from "./accounts/sessionConsumers.js";
 import { hasPlaintextKeys, staticApiKeys } from "./accounts/staticApiKeys.js";
 import { ConfigError } from "./config/loader.js";
 import type { SluiceConfig } from "./config/schema.js";
+import { ACCOUNT_OPENAPI } from "./control/accountRoutes.js";
 import { ADMIN_OPENAPI } from "./control/adminApi.js";
 import { ApiDocs } from "./control/apiDocs.js";
+import { AUTH_OPENAPI } from "./control/authRoutes.js";
 import { registerControlPlane } from "./control/controlPlane.js";
 import { startDemoServices, type DemoServiceName, type RunningDemo } from "./demo/demoServices.js";
 import { trustFromConfig } from "./gateway/clientAddress.js";
@@ -71,17 +74,19 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
   const metrics = createMetrics({ limits: Object.keys(config.limits) });
   const store = options.store ?? createLimiterStore({ limiter: config.limiter, redisUrl: options.redisUrl, logger, clock: options.clock, observer: metrics.storeObserver });
   const configKeys = staticApiKeys(config.consumers);
+  const trust = trustFromConfig(config.server.trustedProxies);
   const gateway = createGatewayHandler({
     table,
     verifier: accounts ? verifierChain(configKeys, accounts.keyVerifier) : configKeys,
     store,
     logger,
     legacyHeaders: config.limiter.legacyHeaders,
-    trust: trustFromConfig(config.server.trustedProxies),
+    trust,
     limiterMetrics: metrics.limiter,
     plans,
+    sessions: accounts && sessionConsumers(accounts, { now: accounts.now }),
   });
-  const docs = new ApiDocs(table, accounts ? [ADMIN_OPENAPI] : []);
+  const docs = new ApiDocs(table, accounts ? [AUTH_OPENAPI, ACCOUNT_OPENAPI, ADMIN_OPENAPI] : []);
 
   // Typed as Fastify's logger, so Fastify's generics are not inferred from pino's richer type.
   const controlLogger: FastifyBaseLogger = logger.child({ plane: "control" });
@@ -96,7 +101,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
       }),
   });
   try {
-    await registerControlPlane(app, { table, docs, metrics, accounts, limiterStore: store, adminToken: options.adminToken });
+    await registerControlPlane(app, { table, docs, metrics, accounts, limiterStore: store, adminToken: options.adminToken, trust, ipv6Prefix: config.server.ipv6Prefix });
     await Promise.all([docs.refresh(), store.ready?.()]);
     await app.listen({ host: config.server.host, port: config.server.port });
   } catch (error) {

@@ -29,6 +29,8 @@ export interface AccountsOptions {
 
 export interface Accounts {
   readonly db: Database;
+  /** The clock sessions and key expiries are judged by (AccountsOptions.now). */
+  readonly now: () => number;
   readonly users: UserRepository;
   readonly passwords: PasswordHasher;
   readonly sessions: SessionStore;
@@ -55,6 +57,7 @@ export async function openAccounts(db: Database, options: AccountsOptions = {}):
   const keyVerifier = await databaseApiKeys(apiKeys, db, { now, ...(options.onError && { onError: options.onError }) });
   return {
     db,
+    now,
     users,
     passwords,
     sessions: new SessionStore(db, { now }),

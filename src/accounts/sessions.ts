@@ -21,6 +21,10 @@ import { randomBytes } from "node:crypto";
 import type { Database, Queryable } from "../db/database.js";
 import { sha256Hex } from "./apiKeyDigest.js";
 
+/** The session cookie's name over plain HTTP, and over HTTPS (where the `__Host-` prefix binds it to this host). */
+export const SESSION_COOKIE = "sluice_session";
+export const SECURE_SESSION_COOKIE = "__Host-sluice_session";
+
 /** How long a session lives unless told otherwise: a working day. */
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 

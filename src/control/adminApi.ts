@@ -30,7 +30,7 @@ import type { Accounts } from "../accounts/accounts.js";
 import type { ApiKeyRecord } from "../accounts/apiKeys.js";
 import { PasswordHashingBusy, PasswordRejected } from "../accounts/passwords.js";
 import { InvalidPlan, MAX_DESCRIPTION_LENGTH, PlanInUse, UnknownPlan, type Plan } from "../accounts/plans.js";
-import { SessionStore } from "../accounts/sessions.js";
+import { SESSION_COOKIE, SessionStore } from "../accounts/sessions.js";
 import { EmailTaken, InvalidCursor, InvalidEmail, MAX_PAGE_SIZE, ROLES, UserRepository, type User } from "../accounts/users.js";
 import { limitSchema, nameSchema, type LimitInput } from "../config/schema.js";
 import { problems, type ProblemKind } from "../problems/catalogue.js";
@@ -47,8 +47,6 @@ export interface AdminApiDeps {
 export const ADMIN_API_PREFIX = "/admin/api";
 /** Largest JSON body accepted: a plan with many limits fits many times over. */
 export const ADMIN_BODY_LIMIT = 64 * 1024;
-/** The session cookie over plain HTTP (over HTTPS it is `__Host-sluice_session`; sessionAuth.ts). */
-const SESSION_COOKIE = "sluice_session";
 
 // ─── Schemas: one per query, body and response ──────────────────────────────────────────────────
 

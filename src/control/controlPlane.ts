@@ -8,6 +8,7 @@ import cookie from "@fastify/cookie";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
+import type { TrustFunction } from "../gateway/clientAddress.js";
 import type { RouteTable } from "../gateway/routeTable.js";
 import type { SluiceMetrics } from "../observability/metrics.js";
 import { problemsBySlug } from "../problems/catalogue.js";
@@ -31,6 +32,10 @@ export interface ControlPlaneDeps {
   readonly limiterStore?: RateLimitStore | undefined;
   /** SLUICE_ADMIN_TOKEN, accepted by the admin API. */
   readonly adminToken?: string | undefined;
+  /** server.trustedProxies, compiled: the login throttle counts the client behind them. */
+  readonly trust?: TrustFunction | undefined;
+  /** server.ipv6Prefix: the login throttle counts IPv6 clients by it, as the gateway does. */
+  readonly ipv6Prefix?: number | undefined;
 }
 
 export async function registerControlPlane(app: FastifyInstance, deps: ControlPlaneDeps): Promise<void> {
@@ -52,8 +57,8 @@ export async function registerControlPlane(app: FastifyInstance, deps: ControlPl
   const { accounts, limiterStore } = deps;
   if (accounts !== undefined && limiterStore !== undefined) {
     await app.register(cookie);
-    await registerAuthRoutes(app, { accounts, limiterStore });
-    await registerAccountRoutes(app, { accounts });
+    await registerAuthRoutes(app, { accounts, limiterStore, trust: deps.trust, ipv6Prefix: deps.ipv6Prefix });
+    await registerAccountRoutes(app, { accounts, serviceNames: [...deps.table.keys()] });
     await registerAdminApi(app, { accounts, adminToken: deps.adminToken });
   }
 

@@ -16,12 +16,11 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type {} from "@fastify/cookie";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Accounts } from "../accounts/accounts.js";
+import { SECURE_SESSION_COOKIE, SESSION_COOKIE } from "../accounts/sessions.js";
 import type { User } from "../accounts/users.js";
 import { problems } from "../problems/catalogue.js";
 import { replyProblem } from "../problems/fastifyProblems.js";
 
-const PLAIN_COOKIE = "sluice_session";
-const SECURE_COOKIE = "__Host-sluice_session";
 const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /** Whether the client reached Sluice over HTTPS (directly; a TLS-terminating proxy is `trustedProxies`' job). */
@@ -30,7 +29,7 @@ export function isHttps(request: FastifyRequest): boolean {
 }
 
 export function sessionCookieName(request: FastifyRequest): string {
-  return isHttps(request) ? SECURE_COOKIE : PLAIN_COOKIE;
+  return isHttps(request) ? SECURE_SESSION_COOKIE : SESSION_COOKIE;
 }
 
 /** Sets the session cookie on the reply; `expiresAt` makes it a persistent cookie that ends with the session. */

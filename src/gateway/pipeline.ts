@@ -10,6 +10,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { ApiKeyVerifier } from "../accounts/consumer.js";
+import type { SessionConsumers } from "../accounts/sessionConsumers.js";
 import type { LimiterMetrics } from "../observability/metrics.js";
 import { problems } from "../problems/catalogue.js";
 import { sendProblem } from "../problems/problemDocument.js";
@@ -37,10 +38,12 @@ export interface GatewayDeps {
   readonly limiterMetrics?: LimiterMetrics | undefined;
   /** Limits of each plan, from the accounts database; none when undefined. */
   readonly plans?: PlanLimits | undefined;
+  /** Signed-in people's sessions, accepted for GET/HEAD without a key; none when undefined. */
+  readonly sessions?: SessionConsumers | undefined;
 }
 
 export function gatewayStages(deps: GatewayDeps): readonly Stage[] {
-  return [identify(deps.trust), authenticate(deps.verifier), route(deps.table), limit({ store: deps.store, logger: deps.logger, legacyHeaders: deps.legacyHeaders ?? false, metrics: deps.limiterMetrics, plans: deps.plans }), proxy(deps.logger)];
+  return [identify(deps.trust), authenticate(deps.verifier, deps.sessions), route(deps.table), limit({ store: deps.store, logger: deps.logger, legacyHeaders: deps.legacyHeaders ?? false, metrics: deps.limiterMetrics, plans: deps.plans }), proxy(deps.logger)];
 }
 
 /** The node:http handler for /api/*: one Exchange per request, run through the stages. */

@@ -1,0 +1,46 @@
+/**
+ * The gateway's view of a browser session: the consumer behind a session token, so a signed-in
+ * person's own page (the dashboard's playground) can call /api/* without handling an API key.
+ * The answer is cached for a moment (a session lookup is two queries): a session that ends is
+ * refused by this instance at once when it ended here (`forget`), and by the others within
+ * `ttlMs`.
+ */
+import type { Accounts } from "./accounts.js";
+import type { Consumer } from "./consumer.js";
+
+export interface SessionConsumers {
+  /** The session's consumer (`user:<id>` on the user's plan), or undefined; synchronous when cached. */
+  verify(token: string): Consumer | undefined | Promise<Consumer | undefined>;
+  /** Drops a token from the cache (sign-out on this instance). */
+  forget(token: string): void;
+}
+
+interface Entry {
+  readonly consumer: Consumer | undefined;
+  readonly until: number;
+}
+
+export function sessionConsumers(accounts: Pick<Accounts, "sessions" | "users">, options: { readonly ttlMs?: number; readonly maxEntries?: number; readonly now?: () => number } = {}): SessionConsumers {
+  const ttlMs = options.ttlMs ?? 2_000;
+  const maxEntries = options.maxEntries ?? 10_000;
+  const now = options.now ?? Date.now;
+  const cache = new Map<string, Entry>();
+
+  const lookup = async (token: string): Promise<Consumer | undefined> => {
+    const session = await accounts.sessions.verify(token);
+    const user = session && await accounts.users.findById(session.userId);
+    const consumer = user === undefined || user.disabledAt !== null ? undefined : Object.freeze({ id: `user:${user.id}`, plan: user.plan });
+    if (cache.size >= maxEntries) cache.delete(cache.keys().next().value!);
+    cache.set(token, { consumer, until: now() + ttlMs });
+    return consumer;
+  };
+
+  return {
+    verify(token) {
+      const entry = cache.get(token);
+      if (entry !== undefined && entry.until > now()) return entry.consumer;
+      return lookup(token);
+    },
+    forget: (token) => void cache.delete(token),
+  };
+}

@@ -1,0 +1,248 @@
+// A signed-in user manages their own API keys over HTTP, as the dashboard's key pages will. A
+// new key is shown once, in the answer that made it, and passes the gateway at once; lists show
+// its start, never the key. Revoking it makes the gateway refuse it within a second; rotating
+// gives a new key while the old one works through its grace. A user sees only their own keys, and
+// another user's key id is answered exactly like one that names no key.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { openAccounts, type Accounts } from "../../src/accounts/accounts.js";
+import { API_KEY_PATTERN } from "../../src/accounts/apiKeys.js";
+import { PasswordHasher } from "../../src/accounts/passwords.js";
+import { ACCOUNT_OPENAPI_PATHS, type ApiKeyView } from "../../src/control/accountRoutes.js";
+import type { Database } from "../../src/db/database.js";
+import { openDatabase } from "../../src/db/openDatabase.js";
+import { problems } from "../../src/problems/catalogue.js";
+import { TEST_ENGINES } from "../support/databases.js";
+import { ManualClock } from "../support/manualClock.js";
+import { startRecordingUpstream, type RecordingUpstream } from "../support/recordingUpstream.js";
+import { TestBrowser, type BrowserResponse } from "../support/testBrowser.js";
+import { startTestSluice, type TestSluice } from "../support/testSluice.js";
+
+// Cheap parameters: these tests are about keys, not hashing.
+const passwords = new PasswordHasher({ params: { N: 2 ** 4, r: 1, p: 1 } });
+const PASSWORD = "correct horse battery";
+const clock = new ManualClock();
+
+let upstream: RecordingUpstream;
+let db: Database;
+let accounts: Accounts;
+let sluice: TestSluice;
+
+before(async () => {
+  upstream = await startRecordingUpstream();
+  db = await openDatabase(await TEST_ENGINES[0]!.fresh());
+  accounts = await openAccounts(db, { now: clock.read, passwords });
+  sluice = await startTestSluice(`
+limits:
+  roomy: { algorithm: fixed-window, limit: 1000, window: 1m, by: [consumer] }
+services:
+  echo: { upstream: "${upstream.url}", limits: [roomy], openapi: false }
+  other: { upstream: "${upstream.url}", limits: [roomy], openapi: false }
+`, { accounts, clock });
+  // Room for every call these tests make: the free plan allows 5 per 30 s.
+  await accounts.plans.set("roomy", { limits: { "roomy-rate": { algorithm: "fixed-window", limit: 1000, window: "1m" } } });
+});
+after(async () => {
+  await sluice.close();
+  await accounts.close();
+  await db.close();
+  await upstream.close();
+});
+
+let people = 0;
+/** A new person on the roomy plan, signed in in their own browser. */
+async function signedIn(): Promise<TestBrowser> {
+  const browser = new TestBrowser(sluice.url);
+  const response = await browser.post("/auth/signup", { email: `keyholder-${++people}@example.com`, password: PASSWORD });
+  assert.equal(response.status, 201, response.text);
+  await accounts.users.setPlan((response.json as { user: { id: string } }).user.id, "roomy");
+  return browser;
+}
+
+async function createKey(browser: TestBrowser, body: Record<string, unknown> = { name: "laptop" }): Promise<{ key: string; record: ApiKeyView }> {
+  const response = await browser.post("/account/api/keys", body);
+  assert.equal(response.status, 201, response.text);
+  return response.json as { key: string; record: ApiKeyView };
+}
+
+async function gatewayStatus(key: string, service = "echo"): Promise<number> {
+  const response = await sluice.call(`/api/${service}/x`, { key });
+  await response.body?.cancel();
+  return response.status;
+}
+
+/** The status the gateway gives `key` once it reaches `expected`, polling for up to a second. */
+async function eventualStatus(key: string, expected: number): Promise<number> {
+  const deadline = Date.now() + 1_000;
+  let status = await gatewayStatus(key);
+  while (status !== expected && Date.now() < deadline) status = await gatewayStatus(key);
+  return status;
+}
+
+function assertProblem(response: BrowserResponse, kind: (typeof problems)[keyof typeof problems]): void {
+  assert.equal(response.status, kind.status, response.text);
+  assert.equal((response.json as { code: string }).code, kind.code);
+}
+
+const keysOf = async (browser: TestBrowser) => {
+  const response = await browser.get("/account/api/keys");
+  assert.equal(response.status, 200, response.text);
+  return { text: response.text, keys: (response.json as { keys: ApiKeyView[] }).keys };
+};
+
+describe("creating a key", () => {
+  it("shows the key once; it passes the gateway, and the listing shows its start but never the key", async () => {
+    const ada = await signedIn();
+    const { key, record } = await createKey(ada, { name: "laptop" });
+    assert.match(key, API_KEY_PATTERN);
+    assert.equal(record.start, key.slice(0, 9));
+    assert.deepEqual(Object.keys(record).sort(), ["createdAt", "expiresAt", "id", "lastUsedAt", "name", "plan", "replacedBy", "revokedAt", "scopes", "start"]);
+    assert.equal(record.name, "laptop");
+    assert.equal(record.scopes, null);
+    assert.equal(record.createdAt, new Date(clock.now).toISOString());
+
+    assert.equal(await gatewayStatus(key), 200);
+    const { text, keys } = await keysOf(ada);
+    assert.deepEqual(keys.map((k) => k.id), [record.id]);
+    assert.ok(!text.includes(key), "the key itself is never listed");
+    assert.doesNotMatch(text, /hash/i);
+  });
+
+  it("limits a key to the services it names", async () => {
+    const ada = await signedIn();
+    const { key, record } = await createKey(ada, { name: "echo only", scopes: ["echo", "echo"] });
+    assert.deepEqual(record.scopes, ["echo"]);
+    assert.equal(await gatewayStatus(key, "echo"), 200);
+    assert.equal(await gatewayStatus(key, "other"), 401);
+  });
+
+  it("keeps an expiry, and refuses one in the past", async () => {
+    const ada = await signedIn();
+    const expiresAt = new Date(clock.now + 86_400_000).toISOString();
+    assert.equal((await createKey(ada, { name: "tomorrow", expiresAt })).record.expiresAt, expiresAt);
+    const past = await ada.post("/account/api/keys", { name: "yesterday", expiresAt: new Date(clock.now - 1).toISOString() });
+    assertProblem(past, problems.badRequest);
+    assert.deepEqual((past.json as { invalidParams: unknown }).invalidParams, [{ name: "expiresAt", reason: "must be in the future" }]);
+  });
+
+  it("names each bad field with 400", async () => {
+    const ada = await signedIn();
+    const names = async (body: unknown) => {
+      const response = await ada.post("/account/api/keys", body);
+      assertProblem(response, problems.badRequest);
+      return (response.json as { invalidParams: { name: string }[] }).invalidParams.map((p) => p.name);
+    };
+    assert.deepEqual(await names({}), ["name"]);
+    assert.deepEqual(await names({ name: "  " }), ["name"]);
+    assert.deepEqual(await names({ name: "x", scopes: ["nope"] }), ["scopes.0"]);
+    assert.deepEqual(await names({ name: "x", scopes: ["Not A Name"] }), ["scopes.0"]);
+    assert.deepEqual(await names({ name: "x", expiresAt: "tomorrow" }), ["expiresAt"]);
+    assert.deepEqual(await names({ name: "x", plan: "premium" }), ["plan"], "a user cannot choose a plan");
+  });
+
+  it("needs a session, from this origin", async () => {
+    assertProblem(await new TestBrowser(sluice.url).post("/account/api/keys", { name: "x" }), problems.notSignedIn);
+    const ada = await signedIn();
+    assertProblem(await ada.post("/account/api/keys", { name: "x" }, { origin: "http://evil.example" }), problems.crossSite);
+    assert.deepEqual((await keysOf(ada)).keys, []);
+  });
+});
+
+describe("listing keys", () => {
+  it("shows a user their own keys only, newest first", async () => {
+    const ada = await signedIn();
+    const grace = await signedIn();
+    const first = await createKey(ada, { name: "first" });
+    clock.advance(1_000);
+    const second = await createKey(ada, { name: "second" });
+    await createKey(grace, { name: "grace's" });
+    assert.deepEqual((await keysOf(ada)).keys.map((k) => k.id), [second.record.id, first.record.id]);
+    assert.deepEqual((await keysOf(grace)).keys.map((k) => k.name), ["grace's"]);
+    assertProblem(await new TestBrowser(sluice.url).get("/account/api/keys"), problems.notSignedIn);
+  });
+});
+
+describe("revoking a key", () => {
+  it("makes the gateway refuse it within a second; the listing shows when", async () => {
+    const ada = await signedIn();
+    const { key, record } = await createKey(ada);
+    assert.equal(await gatewayStatus(key), 200);
+    const response = await ada.delete(`/account/api/keys/${record.id}`);
+    assert.equal(response.status, 204);
+    assert.equal(await eventualStatus(key, 401), 401);
+    const [listed] = (await keysOf(ada)).keys;
+    assert.equal(listed!.revokedAt, new Date(clock.now).toISOString());
+  });
+
+  it("answers another user's key, an unknown id and a malformed one alike with 404, and leaves the key alone", async () => {
+    const ada = await signedIn();
+    const mallory = await signedIn();
+    const { key, record } = await createKey(ada);
+    for (const id of [record.id, "00000000-0000-4000-8000-000000000000", "not-a-uuid"]) {
+      assertProblem(await mallory.delete(`/account/api/keys/${id}`), problems.notFound);
+      assertProblem(await mallory.post(`/account/api/keys/${id}/rotate`), problems.notFound);
+    }
+    assert.equal(await gatewayStatus(key), 200);
+    assert.equal((await keysOf(ada)).keys[0]!.revokedAt, null);
+  });
+
+  it("is refused from another origin", async () => {
+    const ada = await signedIn();
+    const { key, record } = await createKey(ada);
+    assertProblem(await ada.delete(`/account/api/keys/${record.id}`, { origin: "http://evil.example" }), problems.crossSite);
+    assert.equal(await gatewayStatus(key), 200);
+  });
+});
+
+describe("rotating a key", () => {
+  it("gives a new working key; the old one works through its grace, then not", async () => {
+    const ada = await signedIn();
+    const old = await createKey(ada, { name: "ci", scopes: ["echo"] });
+    const response = await ada.post(`/account/api/keys/${old.record.id}/rotate`);
+    assert.equal(response.status, 201, response.text);
+    const { key, record, replaced } = response.json as { key: string; record: ApiKeyView; replaced: ApiKeyView };
+    assert.match(key, API_KEY_PATTERN);
+    assert.notEqual(key, old.key);
+    assert.equal(record.name, "ci");
+    assert.deepEqual(record.scopes, ["echo"]);
+    assert.equal(replaced.id, old.record.id);
+    assert.equal(replaced.replacedBy, record.id);
+    assert.equal(replaced.expiresAt, new Date(clock.now + 3600_000).toISOString(), "an hour's grace by default");
+
+    assert.equal(await gatewayStatus(key), 200);
+    assert.equal(await eventualStatus(old.key, 200), 200, "within its grace");
+    clock.advance(3600_000);
+    assert.equal(await eventualStatus(old.key, 401), 401, "after it");
+    assert.equal(await gatewayStatus(key), 200);
+    assert.ok(!(await keysOf(ada)).text.includes(key));
+  });
+
+  it("ends the old key at once with no grace, and refuses to rotate it twice", async () => {
+    const ada = await signedIn();
+    const old = await createKey(ada);
+    const response = await ada.post(`/account/api/keys/${old.record.id}/rotate`, { graceSeconds: 0 });
+    assert.equal(response.status, 201);
+    assert.equal(await eventualStatus(old.key, 401), 401);
+    assertProblem(await ada.post(`/account/api/keys/${old.record.id}/rotate`), problems.conflict);
+  });
+
+  it("allows a grace of at most a week", async () => {
+    const ada = await signedIn();
+    const { record } = await createKey(ada);
+    const response = await ada.post(`/account/api/keys/${record.id}/rotate`, { graceSeconds: 7 * 86_400 + 1 });
+    assertProblem(response, problems.badRequest);
+    assert.deepEqual((response.json as { invalidParams: { name: string }[] }).invalidParams.map((p) => p.name), ["graceSeconds"]);
+  });
+});
+
+describe("the OpenAPI fragment", () => {
+  it("describes each key endpoint with the session scheme and its problems", () => {
+    assert.deepEqual(Object.keys(ACCOUNT_OPENAPI_PATHS).sort(), ["/account/api/keys", "/account/api/keys/{id}", "/account/api/keys/{id}/rotate"]);
+    const create = ACCOUNT_OPENAPI_PATHS["/account/api/keys"].post;
+    assert.deepEqual(create.security, [{ session: [] }]);
+    const schema = create.requestBody.content["application/json"].schema as { required: string[]; properties: Record<string, unknown> };
+    assert.deepEqual(schema.required, ["name"]);
+    assert.deepEqual(Object.keys(schema.properties).sort(), ["expiresAt", "name", "scopes"]);
+    assert.deepEqual(create.responses["409"].content["application/problem+json"]?.schema, { $ref: "#/components/schemas/Problem" });
+  });
+});

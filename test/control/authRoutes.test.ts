@@ -1,0 +1,337 @@
+// People sign up, sign in and out, and change their password over HTTP, as the dashboard will
+// make them. A sign-up gets an account on the free plan and an HttpOnly, SameSite=Lax session
+// cookie; every sign-in replaces the session the browser carried; an unknown email, a wrong
+// password and a disabled account get the very same 401, and count alike towards the throttle,
+// which refuses a 6th failure (even with the right password) and an address's 101st of the day.
+// A password change ends every other session, and no other site can make a signed-in browser act.
+// Runs on both database engines; one test proves sign-up stores a real scrypt hash.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { openAccounts, type Accounts } from "../../src/accounts/accounts.js";
+import { PasswordHasher, scryptDerive, type DeriveKey } from "../../src/accounts/passwords.js";
+import { SESSION_TTL_MS } from "../../src/accounts/sessions.js";
+import { AUTH_OPENAPI_PATHS, SESSION_SECURITY_SCHEMES } from "../../src/control/authRoutes.js";
+import type { Database } from "../../src/db/database.js";
+import { openDatabase } from "../../src/db/openDatabase.js";
+import { problems } from "../../src/problems/catalogue.js";
+import { TEST_ENGINES } from "../support/databases.js";
+import { ManualClock } from "../support/manualClock.js";
+import { startRecordingUpstream, type RecordingUpstream } from "../support/recordingUpstream.js";
+import { TestBrowser, type BrowserResponse } from "../support/testBrowser.js";
+import { startTestSluice, type TestSluice } from "../support/testSluice.js";
+
+// Cheap parameters: these tests are about HTTP, sessions and throttling, not hashing.
+const cheapPasswords = () => new PasswordHasher({ params: { N: 2 ** 4, r: 1, p: 1 } });
+const PASSWORD = "correct horse battery";
+const MINUTE = 60_000;
+
+let upstream: RecordingUpstream;
+before(async () => {
+  upstream = await startRecordingUpstream();
+});
+after(async () => {
+  await upstream.close();
+});
+
+const yaml = () => `
+services:
+  echo: { upstream: "${upstream.url}", openapi: false }
+`;
+
+/** A database on `engine` with accounts and a gateway over them; closed in order after the suite. */
+function withSluice(engine: (typeof TEST_ENGINES)[number], options: { passwords?: () => PasswordHasher } = {}) {
+  const env = {} as { db: Database; accounts: Accounts; sluice: TestSluice; clock: ManualClock };
+  before(async () => {
+    env.clock = new ManualClock();
+    env.db = await openDatabase(await engine.fresh());
+    env.accounts = await openAccounts(env.db, { now: env.clock.read, passwords: (options.passwords ?? cheapPasswords)() });
+    env.sluice = await startTestSluice(yaml(), { accounts: env.accounts, clock: env.clock });
+  });
+  after(async () => {
+    await env.sluice.close();
+    await env.accounts.close();
+    await env.db.close();
+  });
+  return env;
+}
+
+function assertProblem(response: BrowserResponse, kind: (typeof problems)[keyof typeof problems]): void {
+  assert.equal(response.status, kind.status, response.text);
+  assert.equal(response.headers.get("content-type"), "application/problem+json");
+  assert.equal((response.json as { code: string }).code, kind.code);
+}
+
+function invalidParams(response: BrowserResponse): string[] {
+  assertProblem(response, problems.badRequest);
+  return (response.json as { invalidParams: { name: string }[] }).invalidParams.map((p) => p.name);
+}
+
+for (const engine of TEST_ENGINES) {
+  describe(`on the ${engine.name} engine`, () => {
+    const env = withSluice(engine);
+    const browser = () => new TestBrowser(env.sluice.url);
+    let n = 0;
+    /** A new person, signed up in their own browser. */
+    const signedUp = async () => {
+      const email = `person-${++n}@example.com`;
+      const b = browser();
+      const response = await b.post("/auth/signup", { email, password: PASSWORD });
+      assert.equal(response.status, 201, response.text);
+      return { browser: b, email, user: (response.json as { user: { id: string } }).user };
+    };
+
+    describe("sign-up", () => {
+      it("makes a user on the free plan and signs them in with an HttpOnly, SameSite=Lax cookie that /auth/me accepts", async () => {
+        const b = browser();
+        const response = await b.post("/auth/signup", { email: " Ada@Example.com ", password: PASSWORD });
+        assert.equal(response.status, 201, response.text);
+        const { user } = response.json as { user: Record<string, unknown> };
+        assert.deepEqual(Object.keys(user).sort(), ["createdAt", "email", "id", "plan", "role"], "no password hash, nothing else");
+        assert.equal(user["email"], "Ada@Example.com");
+        assert.equal(user["role"], "user");
+        assert.equal(user["plan"], "free");
+        assert.equal(response.headers.get("cache-control"), "no-store");
+
+        const [cookie, ...others] = response.headers.getSetCookie();
+        assert.equal(others.length, 0);
+        const token = /^sluice_session=([A-Za-z0-9_-]{43});/.exec(cookie ?? "")?.[1];
+        assert.ok(token !== undefined, cookie);
+        const expires = new Date(env.clock.now + SESSION_TTL_MS).toUTCString();
+        assert.equal(cookie, `sluice_session=${token}; Path=/; Expires=${expires}; HttpOnly; SameSite=Lax`);
+
+        const me = await b.get("/auth/me");
+        assert.equal(me.status, 200);
+        assert.deepEqual(me.json, { user });
+      });
+
+      it("refuses an email address that has an account, in any case, with 409", async () => {
+        const { email } = await signedUp();
+        assertProblem(await browser().post("/auth/signup", { email: email.toUpperCase(), password: PASSWORD }), problems.conflict);
+      });
+
+      it("names the bad field: an email that is not one, a short password, an unknown field, a missing one", async () => {
+        assert.deepEqual(invalidParams(await browser().post("/auth/signup", { email: "not-an-email", password: PASSWORD })), ["email"]);
+        const short = await browser().post("/auth/signup", { email: "short@example.com", password: "seven77" });
+        assert.deepEqual(invalidParams(short), ["password"]);
+        assert.match((short.json as { detail: string }).detail, /password: use at least 8 characters/);
+        assert.deepEqual(invalidParams(await browser().post("/auth/signup", { email: "x@example.com", password: PASSWORD, role: "admin" })), ["role"]);
+        assert.deepEqual(invalidParams(await browser().post("/auth/signup", { password: PASSWORD })), ["email"]);
+        assert.deepEqual(invalidParams(await browser().post("/auth/signup", [])), [""], "the body as a whole");
+      });
+
+      it("refuses a body over 16 KiB with 413, before reading it", async () => {
+        const response = await browser().post("/auth/signup", { email: "big@example.com", password: "x".repeat(17 * 1024) });
+        assertProblem(response, problems.payloadTooLarge);
+      });
+    });
+
+    describe("sign-in", () => {
+      it("replaces the session the browser carried: the old cookie stops working", async () => {
+        const { browser: b, email } = await signedUp();
+        const before = b.cookie!;
+        const response = await b.post("/auth/login", { email, password: PASSWORD });
+        assert.equal(response.status, 200, response.text);
+        assert.equal((response.json as { user: { email: string } }).user.email, email);
+        assert.notEqual(b.cookie, before);
+        assert.equal((await b.get("/auth/me")).status, 200);
+
+        const stale = new TestBrowser(env.sluice.url);
+        stale.cookie = before;
+        assertProblem(await stale.get("/auth/me"), problems.notSignedIn);
+      });
+
+      it("answers an unknown email, a wrong password and a disabled account with byte-identical 401s", async () => {
+        const { email } = await signedUp();
+        const disabled = await signedUp();
+        await env.accounts.users.setDisabled(disabled.user.id, true);
+
+        const unknown = await browser().post("/auth/login", { email: "nobody@example.com", password: PASSWORD });
+        const wrong = await browser().post("/auth/login", { email, password: "wrong password" });
+        const off = await browser().post("/auth/login", { email: disabled.email, password: PASSWORD });
+        assertProblem(unknown, problems.badCredentials);
+        for (const response of [wrong, off]) {
+          assert.equal(response.status, unknown.status);
+          assert.equal(response.text, unknown.text);
+          assert.equal(response.headers.get("content-type"), unknown.headers.get("content-type"));
+          assert.equal(response.headers.getSetCookie().length, 0);
+        }
+      });
+
+      it("ends a disabled user's existing session", async () => {
+        const { browser: b, user } = await signedUp();
+        assert.equal((await b.get("/auth/me")).status, 200);
+        await env.accounts.users.setDisabled(user.id, true);
+        assertProblem(await b.get("/auth/me"), problems.notSignedIn);
+      });
+
+      it("refuses the 6th attempt after 5 failures with 429 and Retry-After, even with the right password, until the window ends", async () => {
+        const { email } = await signedUp();
+        for (let i = 0; i < 5; i++) assertProblem(await browser().post("/auth/login", { email, password: `wrong ${i}` }), problems.badCredentials);
+        env.clock.advance(MINUTE);
+        const refused = await browser().post("/auth/login", { email, password: PASSWORD });
+        assertProblem(refused, problems.rateLimited);
+        assert.equal(refused.headers.get("retry-after"), String(14 * 60));
+        assert.equal(refused.headers.getSetCookie().length, 0);
+
+        env.clock.advance(14 * MINUTE);
+        assert.equal((await browser().post("/auth/login", { email, password: PASSWORD })).status, 200);
+      });
+
+      it("throttles an unknown email exactly like a known one", async () => {
+        const answers: string[] = [];
+        for (let i = 0; i < 6; i++) {
+          const response = await browser().post("/auth/login", { email: "ghost@example.com", password: `guess ${i}` });
+          answers.push(`${response.status} ${response.headers.get("retry-after")}`);
+        }
+        assert.deepEqual(answers, [...Array<string>(5).fill("401 null"), `429 ${15 * 60}`]);
+      });
+
+      it("forgets the failures after a right password", async () => {
+        const { email } = await signedUp();
+        for (let i = 0; i < 4; i++) await browser().post("/auth/login", { email, password: "wrong password" });
+        assert.equal((await browser().post("/auth/login", { email, password: PASSWORD })).status, 200);
+        for (let i = 0; i < 4; i++) await browser().post("/auth/login", { email, password: "wrong password" });
+        assert.equal((await browser().post("/auth/login", { email, password: PASSWORD })).status, 200, "8 failures, 4 since the success");
+      });
+
+      it("names a missing field with 400 without counting a failure", async () => {
+        assert.deepEqual(invalidParams(await browser().post("/auth/login", { email: "ada@example.com" })), ["password"]);
+      });
+    });
+
+    describe("sign-out", () => {
+      it("ends the session and clears the cookie", async () => {
+        const { browser: b } = await signedUp();
+        const token = b.cookie!;
+        const response = await b.post("/auth/logout");
+        assert.equal(response.status, 204);
+        assert.deepEqual(response.headers.getSetCookie(), ["sluice_session=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax"]);
+        const replay = new TestBrowser(env.sluice.url);
+        replay.cookie = token;
+        assertProblem(await replay.get("/auth/me"), problems.notSignedIn);
+      });
+    });
+
+    describe("a password change", () => {
+      it("ends every session of the user and gives this browser a fresh one", async () => {
+        const { browser: laptop, email } = await signedUp();
+        const phone = browser();
+        assert.equal((await phone.post("/auth/login", { email, password: PASSWORD })).status, 200);
+        const laptopBefore = laptop.cookie!;
+
+        const changed = await laptop.post("/auth/password", { currentPassword: PASSWORD, newPassword: "a new passphrase" });
+        assert.equal(changed.status, 204, changed.text);
+        assert.notEqual(laptop.cookie, laptopBefore);
+        assert.equal((await laptop.get("/auth/me")).status, 200);
+        assertProblem(await phone.get("/auth/me"), problems.notSignedIn);
+        const stale = new TestBrowser(env.sluice.url);
+        stale.cookie = laptopBefore;
+        assertProblem(await stale.get("/auth/me"), problems.notSignedIn);
+
+        assertProblem(await browser().post("/auth/login", { email, password: PASSWORD }), problems.badCredentials);
+        assert.equal((await browser().post("/auth/login", { email, password: "a new passphrase" })).status, 200);
+      });
+
+      it("needs the current password, and names it when it is wrong", async () => {
+        const { browser: b } = await signedUp();
+        const response = await b.post("/auth/password", { currentPassword: "not it at all", newPassword: "a new passphrase" });
+        assertProblem(response, problems.badCredentials);
+        assert.deepEqual((response.json as { invalidParams: unknown }).invalidParams, [{ name: "currentPassword", reason: "not the current password" }]);
+        assert.equal((await b.get("/auth/me")).status, 200, "still signed in");
+        assert.deepEqual(invalidParams(await b.post("/auth/password", { currentPassword: PASSWORD, newPassword: "short" })), ["newPassword"]);
+      });
+
+      it("needs a session", async () => {
+        assertProblem(await browser().post("/auth/password", { currentPassword: PASSWORD, newPassword: "a new passphrase" }), problems.notSignedIn);
+      });
+    });
+
+    describe("another site", () => {
+      it("cannot make a signed-in browser change its password, sign out or sign in", async () => {
+        const { browser: b, email } = await signedUp();
+        const evil = { origin: "http://evil.example" };
+        assertProblem(await b.post("/auth/password", { currentPassword: PASSWORD, newPassword: "evil's choice!" }, evil), problems.crossSite);
+        assertProblem(await b.post("/auth/logout", undefined, evil), problems.crossSite);
+        assertProblem(await b.post("/auth/login", { email, password: PASSWORD }, evil), problems.crossSite);
+        assert.equal((await b.get("/auth/me")).status, 200, "the session is untouched");
+        assert.equal((await browser().post("/auth/login", { email, password: PASSWORD })).status, 200, "and the password too");
+      });
+    });
+  });
+}
+
+const embedded = TEST_ENGINES.find((e) => e.name === "embedded")!;
+
+describe("an address's failures per day", () => {
+  const env = withSluice(embedded);
+
+  it("refuse the 101st attempt of the day from one address, for every account, even with the right password", async () => {
+    const owner = new TestBrowser(env.sluice.url);
+    assert.equal((await owner.post("/auth/signup", { email: "owner@example.com", password: PASSWORD })).status, 201);
+    for (let account = 0; account < 20; account++) {
+      for (let i = 0; i < 5; i++) {
+        const response = await new TestBrowser(env.sluice.url).post("/auth/login", { email: `spray-${account}@example.com`, password: `guess ${i}` });
+        assert.equal(response.status, 401);
+      }
+    }
+    env.clock.advance(MINUTE);
+    const refused = await new TestBrowser(env.sluice.url).post("/auth/login", { email: "owner@example.com", password: PASSWORD });
+    assertProblem(refused, problems.rateLimited);
+    assert.equal(refused.headers.get("retry-after"), String(24 * 3600 - 60));
+  });
+});
+
+describe("sign-up with the real hasher", () => {
+  const env = withSluice(embedded, { passwords: () => new PasswordHasher() });
+
+  it("stores an scrypt hash with OWASP's parameters, which the password verifies against", async () => {
+    const response = await new TestBrowser(env.sluice.url).post("/auth/signup", { email: "real@example.com", password: PASSWORD });
+    assert.equal(response.status, 201);
+    assert.doesNotMatch(response.text, /scrypt/);
+    const [row] = await env.db.query<{ password_hash: string }>("select password_hash from users where email_key = $1", ["real@example.com"]);
+    assert.match(row!.password_hash, /^scrypt\$8192\$8\$10\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
+    assert.equal(await new PasswordHasher().verify(PASSWORD, row!.password_hash), true);
+    assert.equal((await new TestBrowser(env.sluice.url).post("/auth/login", { email: "real@example.com", password: PASSWORD })).status, 200);
+  });
+});
+
+describe("sign-up while the hasher is saturated", () => {
+  // One hash at a time, none waiting; the first one is held until the test lets it go.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const derive: DeriveKey = async (...args) => {
+    await held;
+    return scryptDerive(...args);
+  };
+  const env = withSluice(embedded, { passwords: () => new PasswordHasher({ params: { N: 2 ** 4, r: 1, p: 1 }, concurrency: 1, maxWaiting: 0, derive }) });
+
+  it("answers 503 busy with Retry-After: 1", async () => {
+    const first = new TestBrowser(env.sluice.url).post("/auth/signup", { email: "first@example.com", password: PASSWORD });
+    while (env.accounts.passwords.inFlight === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const busy = await new TestBrowser(env.sluice.url).post("/auth/signup", { email: "second@example.com", password: PASSWORD });
+    assertProblem(busy, problems.busy);
+    assert.equal(busy.headers.get("retry-after"), "1");
+    release();
+    assert.equal((await first).status, 201);
+  });
+});
+
+describe("the OpenAPI fragment", () => {
+  it("describes each auth endpoint, its body from the route's own schema, and its problems", () => {
+    const signup = AUTH_OPENAPI_PATHS["/auth/signup"].post;
+    const schema = signup.requestBody.content["application/json"].schema as { required: string[]; additionalProperties: boolean; properties: Record<string, unknown> };
+    assert.deepEqual(schema.required, ["email", "password"]);
+    assert.equal(schema.additionalProperties, false);
+    assert.deepEqual(Object.keys(AUTH_OPENAPI_PATHS).sort(), ["/auth/login", "/auth/logout", "/auth/me", "/auth/password", "/auth/signup"]);
+    for (const item of Object.values(AUTH_OPENAPI_PATHS)) {
+      for (const operation of Object.values(item) as { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }[]) {
+        for (const [status, response] of Object.entries(operation.responses)) {
+          if (Number(status) >= 400) assert.deepEqual(response.content?.["application/problem+json"]?.schema, { $ref: "#/components/schemas/Problem" }, status);
+        }
+      }
+    }
+    assert.deepEqual(AUTH_OPENAPI_PATHS["/auth/me"].get.security, [{ session: [] }]);
+    assert.equal(SESSION_SECURITY_SCHEMES.session.in, "cookie");
+    assert.equal(SESSION_SECURITY_SCHEMES.session.name, "sluice_session");
+  });
+});

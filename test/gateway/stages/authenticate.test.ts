@@ -1,0 +1,72 @@
+// A signed-in person's session cookie stands in for an API key on the gateway, for reading only:
+// a GET or HEAD with the cookie reaches the upstream as that user, on their plan; a POST with it
+// is refused as if no key were sent; a session that ended stops working once the short cache
+// lets go of it. The session cookie never reaches the upstream's idea of who is calling.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { openAccounts, type Accounts } from "../../../src/accounts/accounts.js";
+import { PasswordHasher } from "../../../src/accounts/passwords.js";
+import type { Database } from "../../../src/db/database.js";
+import { openDatabase } from "../../../src/db/openDatabase.js";
+import { TEST_ENGINES } from "../../support/databases.js";
+import { ManualClock } from "../../support/manualClock.js";
+import { startRecordingUpstream, type RecordingUpstream } from "../../support/recordingUpstream.js";
+import { startTestSluice, type TestSluice } from "../../support/testSluice.js";
+
+let upstream: RecordingUpstream;
+let db: Database;
+let accounts: Accounts;
+let sluice: TestSluice;
+const clock = new ManualClock(Date.now());
+
+before(async () => {
+  upstream = await startRecordingUpstream();
+  db = await openDatabase(await TEST_ENGINES[0]!.fresh());
+  accounts = await openAccounts(db, { now: clock.read, passwords: new PasswordHasher({ params: { N: 2 ** 4, r: 1, p: 1 } }) });
+  sluice = await startTestSluice(`
+services:
+  echo: { upstream: "${upstream.url}", openapi: false }
+`, { accounts, clock });
+});
+after(async () => {
+  await sluice.close();
+  await accounts.close();
+  await db.close();
+  await upstream.close();
+});
+
+async function withSession(token: string, method = "GET"): Promise<Response> {
+  const response = await sluice.call("/api/echo/x", { method, headers: { cookie: `theme=dark; sluice_session=${token}` } });
+  await response.body?.cancel();
+  return response;
+}
+
+describe("a session cookie on the gateway", () => {
+  it("reads as the signed-in user, on their plan", async () => {
+    const user = await accounts.createUser({ email: "reader@example.com", password: "correct horse battery" });
+    const { token } = await accounts.sessions.create(user.id);
+    const response = await withSession(token);
+    assert.equal(response.status, 200);
+    assert.equal(upstream.received.at(-1)?.headers["x-consumer-id"], `user:${user.id}`);
+    assert.match(response.headers.get("ratelimit-policy") ?? "", /"free-rate"/, "the user's plan applies");
+    assert.equal((await withSession(token, "HEAD")).status, 200);
+  });
+
+  it("does not authorize a change: a POST with only the cookie is a missing key", async () => {
+    const user = await accounts.createUser({ email: "writer@example.com", password: "correct horse battery" });
+    const { token } = await accounts.sessions.create(user.id);
+    const before = upstream.received.length;
+    assert.equal((await withSession(token, "POST")).status, 401);
+    assert.equal(upstream.received.length, before);
+  });
+
+  it("stops working once the session ends and the cache lets go of it", async () => {
+    const user = await accounts.createUser({ email: "leaver@example.com", password: "correct horse battery" });
+    const { token } = await accounts.sessions.create(user.id);
+    assert.equal((await withSession(token)).status, 200);
+    await accounts.sessions.revoke(token);
+    clock.advance(2_001);
+    assert.equal((await withSession(token)).status, 401);
+    assert.equal((await withSession("not-a-session")).status, 401);
+  });
+});
