@@ -37,6 +37,7 @@ import { problems, type ProblemKind } from "../problems/catalogue.js";
 import { replyProblem } from "../problems/fastifyProblems.js";
 import { requireAdmin } from "./sessionAuth.js";
 import type { OpenApiSection } from "./openapi.js";
+import { invalidParams, openApiSchema, type InvalidParam } from "./parseBody.js";
 
 export interface AdminApiDeps {
   readonly accounts: Accounts;
@@ -161,12 +162,6 @@ function viewPlan(plan: Plan): PlanView {
 
 // ─── Errors ─────────────────────────────────────────────────────────────────────────────────────
 
-/** One bad field: its dotted path and what is wrong with it. */
-export interface InvalidParam {
-  readonly name: string;
-  readonly reason: string;
-}
-
 /** A problem a handler answers with, rather than a failure. */
 class AdminProblem extends Error {
   constructor(readonly kind: ProblemKind, readonly detail: string, readonly invalidParams?: readonly InvalidParam[]) {
@@ -180,14 +175,6 @@ function badInput(invalidParams: readonly InvalidParam[]): AdminProblem {
 }
 
 const notFound = (what: string) => new AdminProblem(problems.notFound, `No ${what}.`);
-
-/** Zod's issues as fields; an unknown field is named itself, not by its parent. */
-function invalidParams(issues: readonly z.core.$ZodIssue[]): InvalidParam[] {
-  const at = (path: readonly PropertyKey[]) => path.map(String).join(".");
-  return issues.flatMap((issue) => issue.code === "unrecognized_keys"
-    ? issue.keys.map((key) => ({ name: at([...issue.path, key]), reason: "unknown field" }))
-    : [{ name: at(issue.path), reason: issue.message }]);
-}
 
 /** The accounts' refusals as problems; undefined for real failures. */
 function accountsProblem(error: unknown): AdminProblem | undefined {
@@ -243,7 +230,7 @@ interface RouteSpec<Q extends z.ZodType, B extends z.ZodType> extends Omit<Admin
 /** Parses `value` with `schema`, or throws the 400 naming each bad field (prefixed by `where` for queries). */
 function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const result = schema.safeParse(value);
-  if (!result.success) throw badInput(invalidParams(result.error.issues));
+  if (!result.success) throw badInput(invalidParams(result.error));
   return result.data;
 }
 
@@ -484,23 +471,12 @@ export const ADMIN_SECURITY_SCHEMES = {
   session: { type: "apiKey", in: "cookie", name: SESSION_COOKIE, description: "An admin's dashboard session (POST /auth/login sets it)." },
 } as const;
 
-function jsonSchema(schema: z.ZodType): Json {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
-    io: "input",
-    unrepresentable: "any",
-    // "format" says it (uuid, date-time); zod's long regex beside it only bloats the document.
-    override: ({ jsonSchema }) => {
-      if (jsonSchema.format !== undefined) delete jsonSchema.pattern;
-    },
-  }) as Json;
-  return rest;
-}
 
 const problemContent = { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } };
 
 function operation(spec: AdminRoute): Json {
   const pathParameters = [...spec.path.matchAll(/:(\w+)/g)].map(([, name]) => ({ name, in: "path", required: true, schema: { type: "string" } }));
-  const query = spec.query === undefined ? undefined : jsonSchema(spec.query);
+  const query = spec.query === undefined ? undefined : openApiSchema(spec.query);
   const required = new Set((query?.["required"] as string[] | undefined) ?? []);
   const queryParameters = Object.entries((query?.["properties"] as Record<string, Json> | undefined) ?? {}).map(([name, schema]) => {
     const { description, ...rest } = schema;
@@ -509,7 +485,7 @@ function operation(spec: AdminRoute): Json {
   const responses: Record<string, Json> = {
     [String(spec.success.status)]: {
       description: spec.success.description,
-      ...(spec.success.schema !== undefined && { content: { "application/json": { schema: jsonSchema(spec.success.schema) } } }),
+      ...(spec.success.schema !== undefined && { content: { "application/json": { schema: openApiSchema(spec.success.schema) } } }),
     },
   };
   const kinds = [problems.badRequest, problems.notSignedIn, problems.forbidden, problems.crossSite, ...spec.problems];
@@ -523,7 +499,7 @@ function operation(spec: AdminRoute): Json {
     summary: spec.summary,
     security: [{ adminToken: [] }, { session: [] }],
     ...(pathParameters.length + queryParameters.length > 0 && { parameters: [...pathParameters, ...queryParameters] }),
-    ...(spec.body !== undefined && { requestBody: { required: spec.bodyOptional !== true, content: { "application/json": { schema: jsonSchema(spec.body) } } } }),
+    ...(spec.body !== undefined && { requestBody: { required: spec.bodyOptional !== true, content: { "application/json": { schema: openApiSchema(spec.body) } } } }),
     responses,
   };
 }

@@ -2,7 +2,7 @@
  * The edge of the control plane's JSON routes: one zod schema per request body validates it
  * (`parseBody`, a 400 `bad-request` problem naming every bad field in `invalidParams`) and
  * describes it in the OpenAPI document (`jsonRequestBody`), so the two cannot disagree.
- * Used by the auth routes (authRoutes.ts) and a user's own key routes (accountRoutes.ts).
+ * Used by the auth routes, a user's own key routes and the admin API.
  *
  * @example
  * const body = await parseBody(loginBody, request, reply);
@@ -51,7 +51,14 @@ type Json = Record<string, unknown>;
 
 /** `schema` as an OpenAPI 3.1 schema object (JSON Schema 2020-12, as a client writes it). */
 export function openApiSchema(schema: z.ZodType, io: "input" | "output" = "input"): Json {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" });
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: "any",
+    // "format" says it (uuid, date-time); zod's long regex beside it only bloats the document.
+    override: ({ jsonSchema }) => {
+      if (jsonSchema.format !== undefined) delete jsonSchema.pattern;
+    },
+  }) as Json;
   return rest;
 }
 
