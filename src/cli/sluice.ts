@@ -1,33 +1,86 @@
 #!/usr/bin/env node
 /**
- * The `sluice` command: start the gateway, check a config file, or run the demo backends alone.
- * Exit codes: 0 fine, 1 failed at run time, 2 bad usage or invalid configuration.
+ * The `sluice` command: start the gateway, check a config file, run the demo backends alone, and
+ * manage accounts (users, API keys, plans) and the database schema. This file is the dispatcher
+ * and the one usage text; each account group lives in its own module (usersCommand.ts,
+ * keysCommand.ts, plansCommand.ts, migrateCommand.ts), `start` in startCommand.ts, and every
+ * expected failure is mapped to an exit code and a message in cliErrors.ts.
+ * Exit codes: 0 fine, 1 failed at run time, 2 bad usage, invalid configuration or invalid input.
  */
 import { parseArgs } from "node:util";
-import { ensureFirstAdmin, openAccounts, type Accounts } from "../accounts/accounts.js";
-import { PasswordRejected } from "../accounts/passwords.js";
-import { InvalidEmail } from "../accounts/users.js";
 import { ConfigError, loadConfig } from "../config/loader.js";
-import { databaseLocation, openDatabase } from "../db/openDatabase.js";
-import { DEMO_SERVICE_NAMES, startDemoServices, type DemoServiceName } from "../demo/demoServices.js";
-import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from "../observability/logger.js";
-import { startSluice } from "../sluice.js";
+import { DEMO_SERVICE_NAMES, type DemoServiceName } from "../demo/names.js";
+import { createLogger, LOG_LEVELS, type LogLevel } from "../observability/logger.js";
+import type { AccountCommand, CommandIo } from "./accountCommand.js";
+import { describeFailure, UsageError } from "./cliErrors.js";
+import { keysCommand } from "./keysCommand.js";
+import { migrateCommand } from "./migrateCommand.js";
+import { plansCommand } from "./plansCommand.js";
+import { onShutdown } from "./onShutdown.js";
+import { usersCommand } from "./usersCommand.js";
+
+/** Said under the account commands, in the full usage and in each group's. */
+const ACCOUNT_NOTES = `Every account command takes --json: one JSON document on stdout, for scripts.
+The embedded database serves one process at a time: while \`sluice start\` runs on a data dir,
+account commands on that dir fail ("in use"). Use the admin API then, or keep accounts in
+PostgreSQL (DATABASE_URL), which the gateway and these commands can share.`;
 
 const USAGE = `Usage: sluice <command> [options]
 
-Commands:
+Gateway:
   start [--config FILE] [--no-demo] [--port N] [--host ADDR]
                                       Start the gateway (and the demo services its config refers to).
   check-config [--config FILE]        Validate a config file and exit.
   demo [SERVICE...] [--port N]        Run demo backends on their own (${DEMO_SERVICE_NAMES.join(", ")}).
   help                                Show this text.
 
+Accounts, in the database DATABASE_URL names, else the embedded one in SLUICE_DATA_DIR (./data):
+  migrate                             Apply pending schema migrations and say which (start does too).
+  users create --email EMAIL [--role admin|user] [--plan PLAN] [--password PASSWORD]
+                                      Create an account. The password comes from --password, else
+                                      SLUICE_PASSWORD, else the first line of stdin when it is piped;
+                                      the last two keep it out of \`ps\` and shell history.
+  users list [--role ROLE] [--plan PLAN] [--disabled | --enabled] [--email TEXT] [--limit N]
+                                      Accounts by email address; --email matches part of it.
+  users disable EMAIL|ID              Disable an account: its sessions end, its API keys stop working.
+  users enable EMAIL|ID               Let a disabled account sign in and use its keys again.
+  keys create --user EMAIL|ID --name NAME [--scope SERVICE]... [--plan PLAN] [--expires WHEN]
+                                      Make an API key and print it, once: it cannot be shown again.
+                                      --scope allows only those services (default: all); --plan
+                                      overrides the user's plan; WHEN is a duration (30d) or an
+                                      ISO 8601 time (2030-01-31T00:00:00Z).
+  keys list [--user EMAIL|ID] [--all] [--limit N]
+                                      Keys, newest first, by their first characters, never whole;
+                                      --all adds revoked ones.
+  keys revoke ID                      Revoke a key; gateways sharing the database refuse it at once.
+  keys rotate ID [--grace DURATION]   Replace a key with a new one, printed once; the old one keeps
+                                      working for DURATION (default 1h; 0 ends it now).
+  plans list                          Plans and their limits.
+  plans show NAME                     A plan as YAML, in the form plans set --file reads.
+  plans set NAME (--file FILE | --limits TEXT) [--description TEXT]
+                                      Create or replace a plan. Limits are written like the config
+                                      file's limits, in YAML or JSON: FILE holds description and
+                                      limits, TEXT the limits alone. Every invalid field is listed.
+
+${ACCOUNT_NOTES}
+
+Exit codes: 0 done; 1 failed at run time (the port is taken, the database is in use or
+unreachable); 2 bad usage, or invalid configuration or input (nothing was started or changed).
+
 Environment: SLUICE_CONFIG (config file), PORT and HOST (override server.port/host; the flags
 override them), LOG_LEVEL (${LOG_LEVELS.join(", ")}; default info), REDIS_URL (limits in Redis),
 DATABASE_URL (accounts in PostgreSQL; else the embedded database in SLUICE_DATA_DIR, default ./data),
 SLUICE_ADMIN_EMAIL and SLUICE_ADMIN_PASSWORD (the first admin, created once), SLUICE_ADMIN_TOKEN
-(a Bearer token for the admin API).
+(a Bearer token for the admin API), SLUICE_PASSWORD (the password for users create).
 With no config named, the demo config examples/sluice.yaml is used.`;
+
+/** The account commands, by group; each parses its own options. */
+const ACCOUNT_COMMANDS = new Map<string, AccountCommand>([
+  ["users", usersCommand],
+  ["keys", keysCommand],
+  ["plans", plansCommand],
+  ["migrate", migrateCommand],
+]);
 
 const OPTIONS = {
   "config": { type: "string", short: "c" },
@@ -38,6 +91,8 @@ const OPTIONS = {
 } as const;
 
 async function main(argv: readonly string[]): Promise<number> {
+  const accountCommand = ACCOUNT_COMMANDS.get(argv[0] ?? "");
+  if (accountCommand !== undefined) return runAccountCommand(argv[0]!, accountCommand, argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true });
@@ -51,40 +106,15 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const level = process.env["LOG_LEVEL"] || "info";
-  if (!LOG_LEVELS.includes(level as LogLevel)) {
-    process.stderr.write(`sluice: LOG_LEVEL "${level}" is not one of ${LOG_LEVELS.join(", ")}\n`);
-    return 2;
-  }
-  const logger = createLogger(level as LogLevel);
+  const level = logLevel();
+  if (level === undefined) return 2;
+  const logger = createLogger(level);
   try {
     switch (command) {
       case "start": {
-        // The flags go through the same validation as the PORT and HOST they override.
-        const env = { ...process.env, ...(values.port !== undefined && { PORT: values.port }), ...(values.host !== undefined && { HOST: values.host }) };
-        const { config, source } = await loadConfig({ file: values.config, env });
-        logger.info({ config: source }, "configuration loaded");
-        const db = await openDatabase(databaseLocation(process.env), logger);
-        const accounts = await openAccounts(db, { onError: (error) => logger.warn({ err: error }, "could not record API key use") });
-        const closeAccounts = async () => {
-          await accounts.close();
-          await db.close();
-        };
-        let sluice;
-        try {
-          await bootstrapAdmin(accounts, process.env, logger);
-          sluice = await startSluice({ config, demo: !values["no-demo"], logger, redisUrl: process.env["REDIS_URL"] || undefined, accounts, adminToken: process.env["SLUICE_ADMIN_TOKEN"] || undefined });
-        } catch (error) {
-          await closeAccounts();
-          throw error;
-        }
-        const running = sluice;
-        process.stdout.write(`\nSluice is ready at ${running.url}\n  docs:  ${running.url}/docs\n  try:   curl -H 'x-api-key: secret-key' ${running.url}/api/users/users/104\n\n`);
-        onShutdown(async () => {
-          await running.close();
-          await closeAccounts();
-        });
-        return await new Promise<number>(() => {});
+        // Loaded on demand, like the demo services: the account commands start faster without the gateway's modules.
+        const { startCommand } = await import("./startCommand.js");
+        return await startCommand(values, logger);
       }
       case "check-config": {
         const { source, config } = await loadConfig({ file: values.config });
@@ -97,6 +127,7 @@ async function main(argv: readonly string[]): Promise<number> {
         const names = (rest.length > 0 ? rest : DEMO_SERVICE_NAMES) as DemoServiceName[];
         const port = values.port === undefined ? undefined : Number(values.port);
         if (port !== undefined && (names.length !== 1 || !Number.isInteger(port))) throw new UsageError("--port takes a number and goes with exactly one service");
+        const { startDemoServices } = await import("../demo/demoServices.js");
         const demo = await startDemoServices(names, { host: values.host ?? "127.0.0.1", ports: port === undefined ? {} : { [names[0]!]: port } });
         for (const [name, url] of demo.urls) process.stdout.write(`${name}: ${url}\n`);
         onShutdown(() => demo.close());
@@ -119,35 +150,51 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-class UsageError extends Error {}
-
-/** SLUICE_ADMIN_EMAIL and SLUICE_ADMIN_PASSWORD make the first admin, once, when there is none. */
-async function bootstrapAdmin(accounts: Accounts, env: NodeJS.ProcessEnv, logger: Logger): Promise<void> {
-  const email = env["SLUICE_ADMIN_EMAIL"];
-  const password = env["SLUICE_ADMIN_PASSWORD"];
-  if (!email || !password) return;
-  let admin;
-  try {
-    admin = await ensureFirstAdmin(accounts, email, password);
-  } catch (error) {
-    if (!(error instanceof PasswordRejected || error instanceof InvalidEmail)) throw error;
-    const path = error instanceof InvalidEmail ? "SLUICE_ADMIN_EMAIL" : "SLUICE_ADMIN_PASSWORD";
-    throw new ConfigError("environment", [{ line: 0, column: 0, path, message: error.message }]);
+/** Runs one account command; expected failures become one clear message and exit 1 or 2. */
+async function runAccountCommand(group: string, command: AccountCommand, args: readonly string[]): Promise<number> {
+  if (args.includes("--help") || args.includes("-h") || args[0] === "help") {
+    process.stdout.write(`${groupUsage(group)}\n`);
+    return 0;
   }
-  if (admin !== undefined) logger.info({ userId: admin.id }, "created the first admin from SLUICE_ADMIN_EMAIL");
+  if (logLevel() === undefined) return 2;
+  const io: CommandIo = { env: process.env, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+  try {
+    return await command(args, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`sluice: ${error.message}\n\n${groupUsage(error.group ?? group)}\n`);
+      return 2;
+    }
+    const failure = describeFailure(error);
+    if (failure !== undefined) {
+      const [first, ...rest] = failure.lines;
+      process.stderr.write([`sluice: ${first}`, ...rest].join("\n") + "\n");
+      return failure.exitCode;
+    }
+    // Not one of ours: a bug or an infrastructure fault nobody named, so the stack is worth having.
+    process.stderr.write(`sluice: ${group} failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    return 1;
+  }
 }
 
-/** Closes gracefully on SIGINT/SIGTERM; a second signal exits at once. */
-function onShutdown(close: () => Promise<void>): void {
-  let closing = false;
-  const handler = (signal: NodeJS.Signals) => {
-    if (closing) process.exit(1);
-    closing = true;
-    process.stderr.write(`\n${signal}: shutting down\n`);
-    close().then(() => process.exit(0), () => process.exit(1));
-  };
-  process.on("SIGINT", handler);
-  process.on("SIGTERM", handler);
+/** The usage lines of one group (continuations included), then the account notes. */
+function groupUsage(group: string): string {
+  const lines: string[] = [];
+  let inGroup = false;
+  for (const line of USAGE.split("\n")) {
+    if (/^ {2}\S/.test(line)) inGroup = line === `  ${group}` || line.startsWith(`  ${group} `);
+    else if (!/^ {3}/.test(line)) inGroup = false;
+    if (inGroup) lines.push(line);
+  }
+  return `Usage:\n${lines.join("\n")}\n\n${ACCOUNT_NOTES}\nRun \`sluice help\` for every command.`;
+}
+
+/** LOG_LEVEL, checked; undefined (after saying why on stderr) when it is not a level. */
+function logLevel(): LogLevel | undefined {
+  const level = process.env["LOG_LEVEL"] || "info";
+  if (LOG_LEVELS.includes(level as LogLevel)) return level as LogLevel;
+  process.stderr.write(`sluice: LOG_LEVEL "${level}" is not one of ${LOG_LEVELS.join(", ")}\n`);
+  return undefined;
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -22,9 +22,7 @@ export function databaseLocation(env: NodeJS.ProcessEnv): DatabaseLocation {
 }
 
 export async function openDatabase(location: DatabaseLocation, logger?: Logger): Promise<Database> {
-  const db = location.url !== undefined
-    ? await openPostgresDatabase(location.url, logger)
-    : await openEmbeddedDatabase(join(resolve(location.dataDir ?? "data"), "db"));
+  const db = await openUnmigratedDatabase(location, logger);
   try {
     const applied = await migrate(db);
     if (applied.length > 0) logger?.info({ engine: db.engine, migrations: applied }, "database migrated");
@@ -33,4 +31,16 @@ export async function openDatabase(location: DatabaseLocation, logger?: Logger):
     throw error;
   }
   return db;
+}
+
+/** The database at `location` as it is, schema not migrated: for `sluice migrate`, which reports what it applies. */
+export async function openUnmigratedDatabase(location: DatabaseLocation, logger?: Logger): Promise<Database> {
+  return location.url !== undefined
+    ? openPostgresDatabase(location.url, logger)
+    : openEmbeddedDatabase(embeddedDatabaseDirectory(location.dataDir));
+}
+
+/** Where the embedded engine keeps its files for a SLUICE_DATA_DIR (default ./data). */
+export function embeddedDatabaseDirectory(dataDir: string | undefined): string {
+  return join(resolve(dataDir ?? "data"), "db");
 }

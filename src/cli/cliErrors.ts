@@ -1,0 +1,92 @@
+/**
+ * How the `sluice` command fails, in one place: each expected failure becomes an exit code and a
+ * few lines for stderr — never a stack trace. 2 means the request itself was wrong (bad usage, an
+ * invalid, unknown or duplicate value; nothing changed); 1 means the world got in the way (the
+ * database is in use or unreachable). The domain errors keep their stable codes, which the message
+ * ends with so scripts and tests can match on them rather than on the wording.
+ *
+ * @example
+ * describeFailure(new EmailTaken("ada@example.com"))
+ * // → { exitCode: 2, lines: ["an account with the email address ada@example.com already exists (SLUICE_ERR_EMAIL_TAKEN)"] }
+ */
+import { PasswordRejected } from "../accounts/passwords.js";
+import { InvalidPlan, PlanInUse, UnknownPlan } from "../accounts/plans.js";
+import { EmailTaken, InvalidEmail } from "../accounts/users.js";
+import { DatabaseInUse } from "../db/embeddedDatabase.js";
+
+/** The command line itself is wrong; the dispatcher adds the usage of `group` (or all of it). */
+export class UsageError extends Error {
+  constructor(message: string, readonly group?: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** A user, key or plan the command names does not exist. */
+export class NotFound extends Error {
+  readonly code = "SLUICE_ERR_NOT_FOUND";
+  constructor(message: string) {
+    super(message);
+    this.name = "NotFound";
+  }
+}
+
+/** A file or text the command was given cannot be read or parsed (the command line itself was fine). */
+export class InvalidInput extends Error {
+  readonly code = "SLUICE_ERR_INVALID_INPUT";
+  constructor(message: string) {
+    super(message);
+    this.name = "InvalidInput";
+  }
+}
+
+/** The request is well-formed but cannot be carried out as asked (a revoked key cannot be rotated). */
+export class Refused extends Error {
+  readonly code = "SLUICE_ERR_REFUSED";
+  constructor(message: string) {
+    super(message);
+    this.name = "Refused";
+  }
+}
+
+export interface Failure {
+  readonly exitCode: 1 | 2;
+  /** For stderr, each prefixed with "sluice: " by the caller (the first) or indented (the rest). */
+  readonly lines: readonly string[];
+}
+
+/** The exit code and message of an expected failure; undefined for anything else (a bug). */
+export function describeFailure(error: unknown): Failure | undefined {
+  if (error instanceof InvalidPlan) {
+    return { exitCode: 2, lines: [`the plan is invalid, nothing was saved (${error.code}):`, ...error.issues.map((issue) => `  ${issue.path || "(plan)"}: ${issue.message}`)] };
+  }
+  if (error instanceof PasswordRejected) return { exitCode: 2, lines: [`the password was rejected: ${error.message} (${error.code})`] };
+  if (error instanceof EmailTaken || error instanceof InvalidEmail || error instanceof UnknownPlan || error instanceof PlanInUse || error instanceof NotFound || error instanceof Refused || error instanceof InvalidInput) {
+    return { exitCode: 2, lines: [`${error.message} (${error.code})`] };
+  }
+  if (error instanceof DatabaseInUse) {
+    return {
+      exitCode: 1,
+      lines: [
+        `the embedded database in ${error.directory} is in use by process ${error.pid} — is \`sluice start\` running on this data dir? (${error.code})`,
+        "  The embedded database serves one process at a time. While the gateway runs, manage accounts",
+        "  through its admin API, or keep them in PostgreSQL (DATABASE_URL), which the gateway and this",
+        "  command can share; otherwise stop the gateway first.",
+      ],
+    };
+  }
+  const cause = unreachable(error);
+  if (cause !== undefined) return { exitCode: 1, lines: [`cannot reach the PostgreSQL server named by DATABASE_URL: ${cause}`] };
+  return undefined;
+}
+
+/** The socket-level reason, when `error` is a failed connection (pg reports Node's errno codes). */
+function unreachable(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  const codes = ["ECONNREFUSED", "ENOTFOUND", "ETIMEDOUT", "ECONNRESET", "EHOSTUNREACH", "EAI_AGAIN"];
+  if (typeof code === "string" && codes.includes(code)) return (error as Error).message || code;
+  // pg's own connect timeout, and its "database does not exist" (3D000) / bad password (28P01) errors.
+  if (error instanceof Error && /timeout exceeded when trying to connect|Connection terminated/i.test(error.message)) return error.message;
+  if (code === "3D000" || code === "28P01" || code === "28000") return (error as Error).message;
+  return undefined;
+}
