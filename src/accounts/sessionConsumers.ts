@@ -1,9 +1,8 @@
 /**
  * The gateway's view of a browser session: the consumer behind a session token, so a signed-in
  * person's own page (the dashboard's playground) can call /api/* without handling an API key.
- * The answer is cached for a moment (a session lookup is two queries): a session that ends is
- * refused by this instance at once when it ended here (`forget`), and by the others within
- * `ttlMs`.
+ * The answer is cached for a moment (a session lookup is two queries), so a session that ends
+ * is refused within `ttlMs` (2 s), or at once after `forget`.
  */
 import type { Accounts } from "./accounts.js";
 import type { Consumer } from "./consumer.js";
