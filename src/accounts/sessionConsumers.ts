@@ -2,7 +2,7 @@
  * The gateway's view of a browser session: the consumer behind a session token, so a signed-in
  * person's own page (the dashboard's playground) can call /api/* without handling an API key.
  * The answer is cached for a moment (a session lookup is two queries), so a session that ends
- * is refused within `ttlMs` (2 s), or at once after `forget`.
+ * is refused within `ttlMs` (2 s).
  */
 import type { Accounts } from "./accounts.js";
 import type { Consumer } from "./consumer.js";
@@ -10,8 +10,6 @@ import type { Consumer } from "./consumer.js";
 export interface SessionConsumers {
   /** The session's consumer (`user:<id>` on the user's plan), or undefined; synchronous when cached. */
   verify(token: string): Consumer | undefined | Promise<Consumer | undefined>;
-  /** Drops a token from the cache (sign-out on this instance). */
-  forget(token: string): void;
 }
 
 interface Entry {
@@ -40,6 +38,5 @@ export function sessionConsumers(accounts: Pick<Accounts, "sessions" | "users">,
       if (entry !== undefined && entry.until > now()) return entry.consumer;
       return lookup(token);
     },
-    forget: (token) => void cache.delete(token),
   };
 }
