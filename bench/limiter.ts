@@ -21,13 +21,14 @@
  * BENCH_LIMITER_KEYS (10,000), BENCH_FOOTPRINT_KEYS (1,000,000), BENCH_QUICK=1 (1 round of 1 s,
  * 100,000 footprint keys; the others still override it).
  */
-import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus } from "node:os";
+import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Redis } from "ioredis";
+import { redactUrl } from "../src/observability/redactUrl.js";
 import { hasTaskset, killAllNow, pin, run, stopAll } from "./lib/children.js";
+import { envInt, machineInfo } from "./lib/environment.js";
 import { markdownTableOf, median, textTable } from "./lib/report.js";
 import { FOOTPRINT_SCRIPT, FOOTPRINT_STORES, type Footprint } from "./limiter/footprint.js";
 import { checkInProcessAgreement, IN_PROCESS_CONTENDERS, runInProcess, SCENARIOS, type InProcessRun } from "./limiter/inProcess.js";
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
   const redis = await redisBench(keys);
   const footprints = await footprintBench();
 
-  const machine = machineInfo();
+  const machine = machineInfo(CORES);
   const date = new Date().toISOString();
   const inProcessTable = inProcessRows(inProcess.summaries);
   const redisTable = redis === undefined ? undefined : redisRows(redis.summaries);
@@ -111,7 +112,7 @@ async function main(): Promise<void> {
   writeFileSync(RESULTS, `${JSON.stringify({
     date,
     machine,
-    settings: { ...settings, redisUrl: redactedUrl(REDIS_URL), pinned: canPin },
+    settings: { ...settings, redisUrl: redactUrl(REDIS_URL), pinned: canPin },
     inProcess,
     redis: redis ?? "skipped: Redis unreachable",
     footprints,
@@ -175,7 +176,7 @@ async function redisBench(keys: readonly string[]): Promise<{ version: string; s
     const version = /^redis_version:(\S+)/m.exec(await admin.info("server"))?.[1] ?? "unknown";
     contenders.push(await sluiceRedis(REDIS_URL, true), await sluiceRedis(REDIS_URL, false), await flexibleRedis(REDIS_URL));
     for (const contender of contenders) await checkRedisContender(contender);
-    say(`\nRedis ${version} at ${redactedUrl(REDIS_URL)}: every contender admits a fresh key\n`);
+    say(`\nRedis ${version} at ${redactUrl(REDIS_URL)}: every contender admits a fresh key\n`);
 
     const runs: Record<string, (ConcurrentRun | CeilingRun)[]> = {};
     for (let round = 1; round <= settings.rounds; round++) {
@@ -261,40 +262,13 @@ function footprintRows(footprints: readonly Footprint[]): Table {
   ];
 }
 
-function machineInfo(): { cores: number; model: string; node: string; platform: string } {
-  let model = cpus()[0]?.model ?? "unknown";
-  try {
-    const line = execFileSync("lscpu", { encoding: "utf8", timeout: 5_000 }).split("\n").find((l) => l.startsWith("Model name:"));
-    if (line !== undefined) model = line.slice("Model name:".length).trim();
-  } catch {
-    // lscpu is optional; os.cpus() already gave a model name.
-  }
-  return { cores: CORES, model, node: process.version, platform: `${process.platform}-${process.arch}` };
-}
 
 const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 function fmt(value: number): string {
   return Number.isFinite(value) ? integer.format(value) : "?";
 }
 
-/** The URL without its password, for logs and the results file. */
-function redactedUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== "") parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "(unparsable REDIS_URL)";
-  }
-}
 
-function envInt(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min}, not "${raw}"`);
-  return value;
-}
 
 function say(text: string): void {
   process.stdout.write(text);

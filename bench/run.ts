@@ -17,10 +17,9 @@
  * BENCH_QUICK=1 (1 round of 3 s after a 1 s warm-up, for smoke tests; the others still override it).
  */
 import { deepStrictEqual } from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { availableParallelism, cpus, tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Agent, request } from "undici";
@@ -28,6 +27,7 @@ import { openAccounts } from "../src/accounts/accounts.js";
 import { openDatabase } from "../src/db/openDatabase.js";
 import { hasTaskset, killAllNow, pin, run, start, stopAll, unexpectedExits, type Child } from "./lib/children.js";
 import { CLK_TCK, coreBusy, coreTimes, processCpuMicros } from "./lib/cpu.js";
+import { envInt, machineInfo } from "./lib/environment.js";
 import { consoleTable, markdownTable, median, type Summary } from "./lib/report.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -166,7 +166,7 @@ async function main(): Promise<void> {
     };
   });
 
-  const machine = machineInfo();
+  const machine = machineInfo(CORES);
   say(`\nMedians of ${rounds} round(s):\n\n${consoleTable(summaries)}\n\n`);
   say(`Core 1 (upstream + autocannon) busy, median per target: ${summaries.map((s) => `${s.target} ${pct(s.coreBusy[1])}`).join(", ")}\n`);
   say(`Core 0 (proxy) busy: ${summaries.filter((s) => s.proxyCpuUsPerReq !== undefined).map((s) => `${s.target} ${pct(s.coreBusy[0])}`).join(", ")}\n`);
@@ -298,24 +298,7 @@ consumers:
 `;
 }
 
-function machineInfo(): { cores: number; model: string; node: string; platform: string } {
-  let model = cpus()[0]?.model ?? "unknown";
-  try {
-    const line = execFileSync("lscpu", { encoding: "utf8", timeout: 5_000 }).split("\n").find((l) => l.startsWith("Model name:"));
-    if (line !== undefined) model = line.slice("Model name:".length).trim();
-  } catch {
-    // lscpu is optional; os.cpus() already gave a model name.
-  }
-  return { cores: CORES, model, node: process.version, platform: `${process.platform}-${process.arch}` };
-}
 
-function envInt(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min}, not "${raw}"`);
-  return value;
-}
 
 function pct(fraction: number | undefined): string {
   return fraction === undefined || !Number.isFinite(fraction) ? "?" : `${Math.round(fraction * 100)}%`;

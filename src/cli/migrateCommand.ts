@@ -11,6 +11,7 @@ import { migrate, MIGRATIONS } from "../db/migrations.js";
 import { databaseLocation, embeddedDatabaseDirectory, openUnmigratedDatabase } from "../db/openDatabase.js";
 import { parseCommandArgs, type AccountCommand } from "./accountCommand.js";
 import { cliOutput } from "./cliOutput.js";
+import { redactUrl } from "../observability/redactUrl.js";
 
 export const migrateCommand: AccountCommand = async (args, io) => {
   const { values } = parseCommandArgs("migrate", args, {});
@@ -24,7 +25,7 @@ export const migrateCommand: AccountCommand = async (args, io) => {
   }
   const applied = MIGRATIONS.filter((m) => appliedIds.includes(m.id)).map(({ id, name }) => ({ id, name }));
   const latest = MIGRATIONS.at(-1)?.id ?? 0;
-  const database = location.url !== undefined ? `PostgreSQL at ${redactedUrl(location.url)}` : `embedded database in ${embeddedDatabaseDirectory(location.dataDir)}`;
+  const database = location.url !== undefined ? `PostgreSQL at ${redactUrl(location.url, "DATABASE_URL")}` : `embedded database in ${embeddedDatabaseDirectory(location.dataDir)}`;
   const out = cliOutput(io.stdout, { json: values.json === true });
   out.result({ engine: db.engine, applied, latest }, () => {
     for (const m of applied) out.line(`Applied migration ${m.id} (${m.name}).`);
@@ -33,13 +34,3 @@ export const migrateCommand: AccountCommand = async (args, io) => {
   return 0;
 };
 
-/** The URL without its password, fit to print. */
-function redactedUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== "") parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "DATABASE_URL";
-  }
-}

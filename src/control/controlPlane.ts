@@ -15,6 +15,7 @@ import { problemsBySlug } from "../problems/catalogue.js";
 import { replyProblem, useProblemResponses } from "../problems/fastifyProblems.js";
 import { problems } from "../problems/catalogue.js";
 import type { Accounts } from "../accounts/accounts.js";
+import { registerDashboard } from "../dashboard/dashboard.js";
 import type { RateLimitStore } from "../stores/store.js";
 import { registerAccountRoutes } from "./accountRoutes.js";
 import { registerAdminApi } from "./adminApi.js";
@@ -72,7 +73,7 @@ export async function registerControlPlane(app: FastifyInstance, deps: ControlPl
     transformSpecification: () => deps.docs.current,
   });
 
-  app.get("/", (_request, reply) => reply.redirect("/docs"));
+  await registerDashboard(app, { serviceNames: [...deps.table.keys()], withAccounts: accounts !== undefined && limiterStore !== undefined });
 
   app.get<{ Params: { slug: string } }>("/problems/:slug", (request, reply) => {
     const kind = problemsBySlug.get(request.params.slug);

@@ -11,6 +11,7 @@ import { MemoryStore } from "./memoryStore.js";
 import { createRedisClient, createRedisCluster } from "./redis/client.js";
 import { RedisStore } from "./redis/redisStore.js";
 import type { Clock, RateLimitStore } from "./store.js";
+import { redactUrl } from "../observability/redactUrl.js";
 
 export interface StoreChoice {
   readonly limiter: SluiceConfig["limiter"];
@@ -30,7 +31,7 @@ export function createLimiterStore({ limiter, redisUrl, logger, clock, observer 
   const client = limiter.cluster ? createRedisCluster(redisUrl, connection) : createRedisClient(redisUrl, connection);
   // Connection trouble is reported by the failover store once per outage, not per retry.
   client.on("error", () => undefined);
-  logger.info({ redis: (limiter.cluster ? redisUrl.split(",") : [redisUrl]).map(redactUrl).join(","), cluster: limiter.cluster }, limiter.cluster ? "limits are kept in a Redis Cluster" : "limits are kept in Redis");
+  logger.info({ redis: (limiter.cluster ? redisUrl.split(",") : [redisUrl]).map((url) => redactUrl(url.trim())).join(","), cluster: limiter.cluster }, limiter.cluster ? "limits are kept in a Redis Cluster" : "limits are kept in Redis");
   return new FailoverStore({
     primary: new RedisStore({ client, keyPrefix: limiter.keyPrefix }),
     fallback: memory(),
@@ -41,13 +42,3 @@ export function createLimiterStore({ limiter, redisUrl, logger, clock, observer 
   });
 }
 
-/** The URL without its password, for logs. */
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "<unparsable REDIS_URL>";
-  }
-}

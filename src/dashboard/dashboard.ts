@@ -1,0 +1,94 @@
+/**
+ * The web dashboard: one HTML page at `/` with a small script and stylesheet, for people to sign
+ * up, sign in, try the gateway as themselves (the playground) and manage their API keys. The page
+ * holds no data and no secrets; its script calls the JSON API beside it (authRoutes.ts,
+ * accountRoutes.ts) and, for the playground, the gateway's /api/* with the session cookie.
+ *
+ * - Assets are plain files in `./assets/` (no build step: `npm run build` copies them into
+ *   dist/ beside this module), read once when the plugin is registered and served from memory.
+ * - Every dashboard response carries DASHBOARD_CSP: scripts and styles only from this origin,
+ *   none inline, no framing; and `X-Content-Type-Options: nosniff`.
+ * - CSRF: the page makes every change with a same-origin `fetch` whose body is JSON; the server
+ *   checks `Origin` on every state-changing request (sessionAuth.ts) and a cross-site form cannot
+ *   send JSON, so the page needs no CSRF token.
+ * - Without accounts (no database: some in-process tests) there is nobody to sign in, so `/`
+ *   sends visitors to the API docs instead.
+ *
+ * @example
+ * await registerDashboard(app, { serviceNames: ["users", "random"], withAccounts: true });
+ * // GET / → the page; GET /dashboard/app.js, /dashboard/app.css; GET /dashboard/services.json
+ */
+import { readFileSync } from "node:fs";
+import type { FastifyInstance, FastifyReply } from "fastify";
+
+export interface DashboardOptions {
+  /** The gateway's services, offered as scopes for new keys and named in the playground. */
+  readonly serviceNames: readonly string[];
+  /** Whether users and sessions exist (a database is open); without them `/` redirects to /docs. */
+  readonly withAccounts: boolean;
+}
+
+/** The Content-Security-Policy of every dashboard response. */
+export const DASHBOARD_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/** Where the dashboard's files are served from. */
+export const DASHBOARD_ASSET_PREFIX = "/dashboard/";
+
+const ASSETS = new URL("./assets/", import.meta.url);
+
+/** File name → media type: the only files served, so a request can never name another path. */
+const ASSET_TYPES: Readonly<Record<string, string>> = {
+  "app.js": "text/javascript; charset=utf-8",
+  "app.css": "text/css; charset=utf-8",
+  "icon.svg": "image/svg+xml",
+};
+
+export function registerDashboard(app: FastifyInstance, options: DashboardOptions): Promise<void> {
+  if (!options.withAccounts) {
+    app.get("/", (_request, reply) => reply.redirect("/docs"));
+    return Promise.resolve();
+  }
+
+  const page = readFileSync(new URL("index.html", ASSETS));
+  const assets = new Map(Object.entries(ASSET_TYPES).map(([name, type]) => [name, { type, body: readFileSync(new URL(name, ASSETS)) }]));
+  const services = JSON.stringify({ services: [...options.serviceNames].sort() });
+
+  app.get("/", function dashboardPage(_request, reply) {
+    return secured(reply).type("text/html; charset=utf-8").send(page);
+  });
+
+  app.get(`${DASHBOARD_ASSET_PREFIX}services.json`, function dashboardServices(_request, reply) {
+    return secured(reply).type("application/json; charset=utf-8").send(services);
+  });
+
+  app.get<{ Params: { file: string } }>(`${DASHBOARD_ASSET_PREFIX}:file`, function dashboardAsset(request, reply) {
+    const asset = assets.get(request.params.file);
+    // Fall through to the control plane's 404 problem, as any unknown path does.
+    if (asset === undefined) return reply.callNotFound();
+    return secured(reply).type(asset.type).send(asset.body);
+  });
+
+  // Nothing to wait for; a promise, as the control plane registers every part alike.
+  return Promise.resolve();
+}
+
+/** The headers every dashboard response carries. No-cache: a new release is picked up at once. */
+function secured(reply: FastifyReply): FastifyReply {
+  return reply.headers({
+    "content-security-policy": DASHBOARD_CSP,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "cross-origin-opener-policy": "same-origin",
+    "cache-control": "no-cache",
+  });
+}

@@ -1,0 +1,72 @@
+// The dashboard's server side: the page and its assets under a strict CSP, nothing inline that
+// the CSP would block, only the files it knows, and /docs for `/` when there are no accounts.
+// The page itself is driven in a real browser by test/e2e/dashboard.test.ts.
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { describe, it } from "node:test";
+import Fastify, { type FastifyInstance } from "fastify";
+import { DASHBOARD_CSP, registerDashboard } from "../../src/dashboard/dashboard.js";
+import { useProblemResponses } from "../../src/problems/fastifyProblems.js";
+
+async function dashboardApp(withAccounts: boolean): Promise<FastifyInstance> {
+  const app = Fastify();
+  useProblemResponses(app);
+  await registerDashboard(app, { serviceNames: ["users", "random"], withAccounts });
+  return app;
+}
+
+describe("the dashboard's responses", () => {
+  it("serves the page and its assets with the CSP, nosniff and their media types", async () => {
+    const app = await dashboardApp(true);
+    const expected = {
+      "/": "text/html; charset=utf-8",
+      "/dashboard/app.js": "text/javascript; charset=utf-8",
+      "/dashboard/app.css": "text/css; charset=utf-8",
+      "/dashboard/icon.svg": "image/svg+xml",
+      "/dashboard/services.json": "application/json; charset=utf-8",
+    };
+    for (const [url, type] of Object.entries(expected)) {
+      const response = await app.inject({ url });
+      assert.equal(response.statusCode, 200, url);
+      assert.equal(response.headers["content-type"], type, url);
+      assert.equal(response.headers["content-security-policy"], DASHBOARD_CSP, url);
+      assert.equal(response.headers["x-content-type-options"], "nosniff", url);
+    }
+    assert.deepEqual((await app.inject({ url: "/dashboard/services.json" })).json(), { services: ["random", "users"] });
+  });
+
+  it("forbids inline scripts and styles and framing", () => {
+    const directives = new Map(DASHBOARD_CSP.split("; ").map((d) => [d.split(" ")[0], d.split(" ").slice(1).join(" ")]));
+    assert.equal(directives.get("default-src"), "'self'");
+    assert.equal(directives.get("script-src"), "'self'");
+    assert.equal(directives.get("style-src"), "'self'");
+    assert.equal(directives.get("frame-ancestors"), "'none'");
+  });
+
+  it("has no inline script, style or event handler for the CSP to block", async () => {
+    const html = await readFile(new URL("../../src/dashboard/assets/index.html", import.meta.url), "utf8");
+    for (const script of html.matchAll(/<script\b[^>]*>/g)) assert.match(script[0], /\ssrc="\/dashboard\//);
+    assert.doesNotMatch(html, /<style\b/);
+    assert.doesNotMatch(html, /\sstyle=/);
+    assert.doesNotMatch(html, /\son[a-z]+=/);
+    const script = await readFile(new URL("../../src/dashboard/assets/app.js", import.meta.url), "utf8");
+    assert.doesNotMatch(script, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/);
+  });
+
+  it("answers other paths under /dashboard/ with the 404 problem", async () => {
+    const app = await dashboardApp(true);
+    for (const url of ["/dashboard/index.html", "/dashboard/..%2Fdashboard.ts", "/dashboard/nope.js"]) {
+      const response = await app.inject({ url });
+      assert.equal(response.statusCode, 404, url);
+      assert.equal(response.headers["content-type"], "application/problem+json", url);
+    }
+  });
+
+  it("sends / to the API docs when there are no accounts to sign in to", async () => {
+    const app = await dashboardApp(false);
+    const response = await app.inject({ url: "/" });
+    assert.equal(response.statusCode, 302);
+    assert.equal(response.headers.location, "/docs");
+    assert.equal((await app.inject({ url: "/dashboard/app.js" })).statusCode, 404);
+  });
+});
