@@ -5,49 +5,35 @@
 // another user's key id is answered exactly like one that names no key.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { openAccounts, type Accounts } from "../../src/accounts/accounts.js";
+import type { Accounts } from "../../src/accounts/accounts.js";
 import { API_KEY_PATTERN } from "../../src/accounts/apiKeys.js";
-import { PasswordHasher } from "../../src/accounts/passwords.js";
 import { ACCOUNT_OPENAPI_PATHS, type ApiKeyView } from "../../src/control/accountRoutes.js";
-import type { Database } from "../../src/db/database.js";
-import { openDatabase } from "../../src/db/openDatabase.js";
 import { problems } from "../../src/problems/catalogue.js";
-import { TEST_ENGINES } from "../support/databases.js";
+import { startAccountsSluice, type AccountsSluice } from "../support/accountsSluice.js";
 import { ManualClock } from "../support/manualClock.js";
-import { startRecordingUpstream, type RecordingUpstream } from "../support/recordingUpstream.js";
 import { TestBrowser, type BrowserResponse } from "../support/testBrowser.js";
-import { startTestSluice, type TestSluice } from "../support/testSluice.js";
+import type { TestSluice } from "../support/testSluice.js";
 
-// Cheap parameters: these tests are about keys, not hashing.
-const passwords = new PasswordHasher({ params: { N: 2 ** 4, r: 1, p: 1 } });
 const PASSWORD = "correct horse battery";
 const clock = new ManualClock();
 
-let upstream: RecordingUpstream;
-let db: Database;
+let running: AccountsSluice;
 let accounts: Accounts;
 let sluice: TestSluice;
 
 before(async () => {
-  upstream = await startRecordingUpstream();
-  db = await openDatabase(await TEST_ENGINES[0]!.fresh());
-  accounts = await openAccounts(db, { now: clock.read, passwords });
-  sluice = await startTestSluice(`
+  running = await startAccountsSluice((upstream) => `
 limits:
   roomy: { algorithm: fixed-window, limit: 1000, window: 1m, by: [consumer] }
 services:
-  echo: { upstream: "${upstream.url}", limits: [roomy], openapi: false }
-  other: { upstream: "${upstream.url}", limits: [roomy], openapi: false }
-`, { accounts, clock });
+  echo: { upstream: "${upstream}", limits: [roomy], openapi: false }
+  other: { upstream: "${upstream}", limits: [roomy], openapi: false }
+`, { clock });
+  ({ accounts, sluice } = running);
   // Room for every call these tests make: the free plan allows 5 per 30 s.
   await accounts.plans.set("roomy", { limits: { "roomy-rate": { algorithm: "fixed-window", limit: 1000, window: "1m" } } });
 });
-after(async () => {
-  await sluice.close();
-  await accounts.close();
-  await db.close();
-  await upstream.close();
-});
+after(() => running.close());
 
 let people = 0;
 /** A new person on the roomy plan, signed in in their own browser. */

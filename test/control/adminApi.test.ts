@@ -7,19 +7,14 @@
 // Every documented endpoint exists. Assertions name problem codes, never wording.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { openAccounts, type Accounts } from "../../src/accounts/accounts.js";
-import { PasswordHasher } from "../../src/accounts/passwords.js";
+import type { Accounts } from "../../src/accounts/accounts.js";
 import { ADMIN_OPENAPI_PATHS, ADMIN_SECURITY_SCHEMES } from "../../src/control/adminApi.js";
-import type { Database } from "../../src/db/database.js";
-import { openDatabase } from "../../src/db/openDatabase.js";
 import { problems } from "../../src/problems/catalogue.js";
+import { startAccountsSluice, type AccountsSluice } from "../support/accountsSluice.js";
 import { TEST_ENGINES } from "../support/databases.js";
 import { ManualClock } from "../support/manualClock.js";
-import { startRecordingUpstream, type RecordingUpstream } from "../support/recordingUpstream.js";
-import { startTestSluice, type TestSluice } from "../support/testSluice.js";
+import type { TestSluice } from "../support/testSluice.js";
 
-// Cheap parameters: these tests are about the API, not hashing (test/accounts covers it).
-const passwords = new PasswordHasher({ params: { N: 2 ** 4, r: 1, p: 1 } });
 const ADMIN_TOKEN = "admin-token-for-tests-0123456789";
 const PASSWORD = "correct horse battery";
 
@@ -76,8 +71,7 @@ async function within1s(request: () => Promise<Response>, done: (response: Respo
 for (const engine of TEST_ENGINES) {
   describe(`the admin API on the ${engine.name} engine`, () => {
     const clock = new ManualClock();
-    let upstream: RecordingUpstream;
-    let db: Database;
+    let running: AccountsSluice;
     let accounts: Accounts;
     let sluice: TestSluice;
     let rootAdmin: UserJson;
@@ -85,28 +79,20 @@ for (const engine of TEST_ENGINES) {
     let userSession: string;
 
     before(async () => {
-      upstream = await startRecordingUpstream();
-      // Closed here, after the gateway and the accounts that use it.
-      db = await openDatabase(await engine.fresh());
-      accounts = await openAccounts(db, { now: clock.read, passwords });
-      sluice = await startTestSluice(`
+      running = await startAccountsSluice((upstream) => `
 limits:
   per-route: { algorithm: fixed-window, limit: 1000, window: 1m, by: [consumer] }
 services:
-  echo: { upstream: "${upstream.url}", limits: [per-route], openapi: false }
-`, { accounts, clock, adminToken: ADMIN_TOKEN });
+  echo: { upstream: "${upstream}", limits: [per-route], openapi: false }
+`, { location: await engine.fresh(), clock, adminToken: ADMIN_TOKEN });
+      ({ accounts, sluice } = running);
       const admin = await accounts.createUser({ email: "root@example.com", password: PASSWORD, role: "admin" });
       rootAdmin = { ...admin, disabledAt: null, createdAt: admin.createdAt.toISOString() };
       adminSession = (await accounts.sessions.create(admin.id)).token;
       const user = await accounts.createUser({ email: "plain@example.com", password: PASSWORD });
       userSession = (await accounts.sessions.create(user.id)).token;
     });
-    after(async () => {
-      await sluice.close();
-      await accounts.close();
-      await db.close();
-      await upstream.close();
-    });
+    after(() => running.close());
 
     /** One admin API call; the admin token unless `headers` say otherwise. */
     async function api<T = Problem>(method: string, path: string, options: { body?: unknown; headers?: Record<string, string> } = {}): Promise<{ status: number; body: T }> {

@@ -3,44 +3,26 @@
 // change applies to the next request; a revoked key gets the invalid-key 401 at once.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { openAccounts, type Accounts } from "../../src/accounts/accounts.js";
-import { PasswordHasher } from "../../src/accounts/passwords.js";
-import type { Database } from "../../src/db/database.js";
-import { openDatabase } from "../../src/db/openDatabase.js";
-import { TEST_ENGINES } from "../support/databases.js";
-import { ManualClock } from "../support/manualClock.js";
-import { startRecordingUpstream, type RecordingUpstream } from "../support/recordingUpstream.js";
-import { startTestSluice, type TestSluice } from "../support/testSluice.js";
+import type { Accounts } from "../../src/accounts/accounts.js";
+import { startAccountsSluice, type AccountsSluice } from "../support/accountsSluice.js";
+import type { TestSluice } from "../support/testSluice.js";
 
-// Cheap parameters: these tests are about keys and limits, not hashing (test/accounts covers it).
-const passwords = new PasswordHasher({ params: { N: 2 ** 4, r: 1, p: 1 } });
-
-let upstream: RecordingUpstream;
-let db: Database;
+let running: AccountsSluice;
 let accounts: Accounts;
 let sluice: TestSluice;
-const clock = new ManualClock();
 
 before(async () => {
-  upstream = await startRecordingUpstream();
-  // Closed here, after the gateway and the accounts that use it (not by the support's cleanup).
-  db = await openDatabase(await TEST_ENGINES[0]!.fresh());
-  accounts = await openAccounts(db, { now: clock.read, passwords });
-  sluice = await startTestSluice(`
+  running = await startAccountsSluice((upstream) => `
 limits:
   per-route: { algorithm: fixed-window, limit: 100, window: 1m, by: [consumer] }
 services:
-  echo: { upstream: "${upstream.url}", limits: [per-route], openapi: false }
+  echo: { upstream: "${upstream}", limits: [per-route], openapi: false }
 consumers:
   demo: { keys: [secret-key] }
-`, { accounts, clock });
+`);
+  ({ accounts, sluice } = running);
 });
-after(async () => {
-  await sluice.close();
-  await accounts.close();
-  await db.close();
-  await upstream.close();
-});
+after(() => running.close());
 
 async function call(key: string): Promise<Response> {
   const response = await sluice.call("/api/echo/x", { key });

@@ -4,36 +4,26 @@
 // lets go of it. The session cookie never reaches the upstream's idea of who is calling.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { openAccounts, type Accounts } from "../../../src/accounts/accounts.js";
-import { PasswordHasher } from "../../../src/accounts/passwords.js";
-import type { Database } from "../../../src/db/database.js";
-import { openDatabase } from "../../../src/db/openDatabase.js";
-import { TEST_ENGINES } from "../../support/databases.js";
+import type { Accounts } from "../../../src/accounts/accounts.js";
+import { startAccountsSluice, type AccountsSluice } from "../../support/accountsSluice.js";
 import { ManualClock } from "../../support/manualClock.js";
-import { startRecordingUpstream, type RecordingUpstream } from "../../support/recordingUpstream.js";
-import { startTestSluice, type TestSluice } from "../../support/testSluice.js";
+import type { RecordingUpstream } from "../../support/recordingUpstream.js";
+import type { TestSluice } from "../../support/testSluice.js";
 
+let running: AccountsSluice;
 let upstream: RecordingUpstream;
-let db: Database;
 let accounts: Accounts;
 let sluice: TestSluice;
 const clock = new ManualClock(Date.now());
 
 before(async () => {
-  upstream = await startRecordingUpstream();
-  db = await openDatabase(await TEST_ENGINES[0]!.fresh());
-  accounts = await openAccounts(db, { now: clock.read, passwords: new PasswordHasher({ params: { N: 2 ** 4, r: 1, p: 1 } }) });
-  sluice = await startTestSluice(`
+  running = await startAccountsSluice((url) => `
 services:
-  echo: { upstream: "${upstream.url}", openapi: false }
-`, { accounts, clock });
+  echo: { upstream: "${url}", openapi: false }
+`, { clock });
+  ({ upstream, accounts, sluice } = running);
 });
-after(async () => {
-  await sluice.close();
-  await accounts.close();
-  await db.close();
-  await upstream.close();
-});
+after(() => running.close());
 
 async function withSession(token: string, method = "GET"): Promise<Response> {
   const response = await sluice.call("/api/echo/x", { method, headers: { cookie: `theme=dark; sluice_session=${token}` } });
