@@ -40,7 +40,7 @@ export async function startCommand(values: StartOptions, logger: Logger): Promis
     throw error;
   }
   const running = sluice;
-  process.stdout.write(`\nSluice is ready at ${running.url}\n  docs:  ${running.url}/docs\n  try:   curl -H 'x-api-key: secret-key' ${running.url}/api/users/users/104\n\n`);
+  process.stdout.write(`\nSluice is ready at ${running.url}\n  dashboard: ${running.url}/\n  docs:      ${running.url}/docs\n  try:       curl -H 'x-api-key: secret-key' ${running.url}/api/users/users/104\n\n`);
   onShutdown(async () => {
     await running.close();
     await closeAccounts();
