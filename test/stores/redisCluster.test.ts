@@ -21,6 +21,7 @@ import { hashedPart, RedisStore } from "../../src/stores/redis/redisStore.js";
 import { uniquePrefix } from "../support/redis.js";
 import { startRedisCluster, type RedisCluster } from "../support/redisCluster.js";
 import { queryRedis } from "../support/redisServer.js";
+import { comparable, randomHistory, randomPolicy } from "../support/storeHistories.js";
 
 let cluster: RedisCluster;
 let seeds: string;
@@ -72,26 +73,7 @@ async function holderOf(key: string): Promise<number[]> {
   return cluster.nodes.filter((_, i) => replies[i] === "1").map((node) => node.port);
 }
 
-const policy = fc.oneof(
-  fc.record({ algorithm: fc.constant("gcra" as const), burst: fc.integer({ min: 1, max: 6 }) }),
-  fc.record({ algorithm: fc.constant("token-bucket" as const), capacity: fc.integer({ min: 1, max: 6 }) }),
-  fc.record({ algorithm: fc.constant("sliding-window-log" as const) }),
-  fc.record({ algorithm: fc.constant("sliding-window-counter" as const) }),
-  fc.record({ algorithm: fc.constant("fixed-window" as const), align: fc.constantFrom("clock" as const, "first-request" as const) }),
-  fc.record({ algorithm: fc.constant("concurrency" as const) }),
-).chain((shape) => fc.record({
-  limit: fc.integer({ min: 1, max: 5 }),
-  windowMs: fc.integer({ min: 1, max: 10 }).map((n) => n * 100),
-  shadow: fc.boolean(),
-}).map((size): Policy => ({ name: shape.algorithm, ...size, ...shape })));
-
-const history = fc.array(fc.record({
-  gap: fc.integer({ min: 0, max: 300 }),
-  costs: fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 })),
-}), { minLength: 1, maxLength: 30 });
-
-/** What two stores must agree on: everything but the policy object itself. */
-const comparable = (verdict: Verdict) => ({ ...verdict, decisions: verdict.decisions.map(({ policy: _, ...d }) => d) });
+const history = randomHistory(30);
 
 const fixedWindow = (name: string, limit: number): Policy => ({ name, algorithm: "fixed-window", limit, windowMs: 60_000 });
 
@@ -99,7 +81,7 @@ describe("RedisStore on a three-node Redis Cluster", () => {
   it("decides two limits on one subject exactly as the memory store, on whichever node the subject lives", async () => {
     let now = 0;
     const store = await clusterStore({ clock: () => now });
-    await fc.assert(fc.asyncProperty(policy, policy, history, fc.nat(1_000), async (first, second, steps, user) => {
+    await fc.assert(fc.asyncProperty(randomPolicy, randomPolicy, history, fc.nat(1_000), async (first, second, steps, user) => {
       now = 1_700_000_000_000;
       const memory = new MemoryStore({ clock: () => now, sweepIntervalMs: 0 });
       const policies = [first, { ...second, name: `${second.name}-2` }];
@@ -120,7 +102,7 @@ describe("RedisStore on a three-node Redis Cluster", () => {
     // The model: the memory store decides each subject's limit on its own; a refused request keeps
     // the charge of a part that admitted, except concurrency leases, which are given back.
     const memory = new MemoryStore({ clock: () => now, sweepIntervalMs: 0 });
-    await fc.assert(fc.asyncProperty(policy, policy, history, async (first, second, steps) => {
+    await fc.assert(fc.asyncProperty(randomPolicy, randomPolicy, history, async (first, second, steps) => {
       const run = Math.random();
       const policies = [{ ...first, name: `${first.name}-${run}` }, { ...second, name: `${second.name}-${run}-2` }];
       for (const [i, { gap, costs }] of steps.entries()) {

@@ -5,13 +5,13 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { Redis } from "ioredis";
-import type { Verdict } from "../../src/limiter/decision.js";
-import type { LimitCheck, Policy } from "../../src/limiter/policy.js";
+import type { LimitCheck } from "../../src/limiter/policy.js";
 import { MemoryStore } from "../../src/stores/memoryStore.js";
 import { createRedisClient } from "../../src/stores/redis/client.js";
 import { DECIDE_SCRIPT_SHA } from "../../src/stores/redis/decideScript.js";
 import { RedisStore } from "../../src/stores/redis/redisStore.js";
 import { testRedisClient, uniquePrefix } from "../support/redis.js";
+import { comparable, randomHistory, randomPolicy } from "../support/storeHistories.js";
 import { startRedisServer, waitUntil, type RedisServer } from "../support/redisServer.js";
 
 const admin = testRedisClient();
@@ -26,30 +26,11 @@ after(async () => {
   await admin.quit();
 });
 
-const policy = fc.oneof(
-  fc.record({ algorithm: fc.constant("gcra" as const), burst: fc.integer({ min: 1, max: 6 }) }),
-  fc.record({ algorithm: fc.constant("token-bucket" as const), capacity: fc.integer({ min: 1, max: 6 }) }),
-  fc.record({ algorithm: fc.constant("sliding-window-log" as const) }),
-  fc.record({ algorithm: fc.constant("sliding-window-counter" as const) }),
-  fc.record({ algorithm: fc.constantFrom("fixed-window" as const), align: fc.constantFrom("clock" as const, "first-request" as const) }),
-  fc.record({ algorithm: fc.constant("concurrency" as const) }),
-).chain((shape) => fc.record({
-  limit: fc.integer({ min: 1, max: 5 }),
-  windowMs: fc.integer({ min: 1, max: 10 }).map((n) => n * 100),
-  shadow: fc.boolean(),
-}).map((size): Policy => ({ name: shape.algorithm, ...size, ...shape })));
-
-const history = fc.array(fc.record({
-  gap: fc.integer({ min: 0, max: 300 }),
-  costs: fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 })),
-}), { minLength: 1, maxLength: 40 });
-
-/** What two stores must agree on: everything but the policy object itself. */
-const comparable = (verdict: Verdict) => ({ ...verdict, decisions: verdict.decisions.map(({ policy: _, ...d }) => d) });
+const history = randomHistory(40);
 
 describe("RedisStore", () => {
   it("decides exactly as the memory store on random histories of two limits", async () => {
-    await fc.assert(fc.asyncProperty(policy, policy, history, async (first, second, steps) => {
+    await fc.assert(fc.asyncProperty(randomPolicy, randomPolicy, history, async (first, second, steps) => {
       let now = 1_700_000_000_000;
       const clock = () => now;
       const memory = new MemoryStore({ clock, sweepIntervalMs: 0 });
