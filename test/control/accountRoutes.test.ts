@@ -11,6 +11,7 @@ import { ACCOUNT_OPENAPI_PATHS, type ApiKeyView } from "../../src/control/accoun
 import { problems } from "../../src/problems/catalogue.js";
 import { startAccountsSluice, type AccountsSluice } from "../support/accountsSluice.js";
 import { ManualClock } from "../support/manualClock.js";
+import { pollUntil } from "../support/poll.js";
 import { TestBrowser, type BrowserResponse } from "../support/testBrowser.js";
 import type { TestSluice } from "../support/testSluice.js";
 
@@ -58,11 +59,8 @@ async function gatewayStatus(key: string, service = "echo"): Promise<number> {
 }
 
 /** The status the gateway gives `key` once it reaches `expected`, polling for up to a second. */
-async function eventualStatus(key: string, expected: number): Promise<number> {
-  const deadline = Date.now() + 1_000;
-  let status = await gatewayStatus(key);
-  while (status !== expected && Date.now() < deadline) status = await gatewayStatus(key);
-  return status;
+function eventualStatus(key: string, expected: number): Promise<number> {
+  return pollUntil(() => gatewayStatus(key), (status) => status === expected);
 }
 
 function assertProblem(response: BrowserResponse, kind: (typeof problems)[keyof typeof problems]): void {

@@ -11,6 +11,7 @@ import type { Accounts } from "../../src/accounts/accounts.js";
 import { ADMIN_OPENAPI_PATHS, ADMIN_SECURITY_SCHEMES } from "../../src/control/adminApi.js";
 import { problems } from "../../src/problems/catalogue.js";
 import { startAccountsSluice, type AccountsSluice } from "../support/accountsSluice.js";
+import { pollUntil } from "../support/poll.js";
 import { TEST_ENGINES } from "../support/databases.js";
 import { ManualClock } from "../support/manualClock.js";
 import type { TestSluice } from "../support/testSluice.js";
@@ -56,16 +57,13 @@ interface PlanJson {
 const byToken = (token = ADMIN_TOKEN): Record<string, string> => ({ authorization: `Bearer ${token}` });
 const bySession = (session: string): Record<string, string> => ({ cookie: `sluice_session=${session}` });
 
-/** Polls until `done` holds of the answer or a second has passed; answers the last one. */
-async function within1s(request: () => Promise<Response>, done: (response: Response) => boolean): Promise<Response> {
-  const deadline = Date.now() + 1_000;
-  let response = await request();
-  while (!done(response) && Date.now() < deadline) {
+/** Polls until `done` holds of the answer or a second has passed; answers the last one, its body read. */
+function within1s(request: () => Promise<Response>, done: (response: Response) => boolean): Promise<Response> {
+  return pollUntil(async () => {
+    const response = await request();
     await response.body?.cancel();
-    response = await request();
-  }
-  await response.body?.cancel();
-  return response;
+    return response;
+  }, done);
 }
 
 for (const engine of TEST_ENGINES) {

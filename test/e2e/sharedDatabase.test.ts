@@ -3,6 +3,7 @@
 // a user moved to another plan on one meets that plan's limits on the other's next request.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { pollUntil } from "../support/poll.js";
 import { createScratchPostgres, type ScratchPostgres } from "../support/postgres.js";
 import { startCli, type SluiceProcess } from "../support/sluiceProcess.js";
 
@@ -42,8 +43,7 @@ async function callWith(instance: SluiceProcess, key: string): Promise<Response>
 /** Calls until `done` holds or a second has passed; returns the last response and how long it took. */
 async function withinOneSecond(instance: SluiceProcess, key: string, done: (r: Response) => boolean): Promise<{ response: Response; ms: number }> {
   const started = Date.now();
-  let response = await callWith(instance, key);
-  while (!done(response) && Date.now() - started < 1_000) response = await callWith(instance, key);
+  const response = await pollUntil(() => callWith(instance, key), done);
   return { response, ms: Date.now() - started };
 }
 
