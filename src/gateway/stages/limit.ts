@@ -16,7 +16,11 @@ import type { LimiterMetrics } from "../../observability/metrics.js";
 import { problems } from "../../problems/catalogue.js";
 import type { RateLimitStore } from "../../stores/store.js";
 import type { Exchange, Rejection, Stage } from "../exchange.js";
-import type { PlanLimits } from "../planLimits.js";
+import type { CompiledPlan, PlanLimits } from "../planLimits.js";
+import type { CompiledRoute } from "../routeTable.js";
+
+/** The limits a request is checked against, and their `RateLimit-Policy` header. */
+type RouteLimits = Pick<CompiledRoute, "limits" | "policyHeader">;
 
 export interface LimitOptions {
   readonly store: RateLimitStore;
@@ -61,14 +65,28 @@ export function limit({ store, logger, legacyHeaders = false, metrics, plans }: 
     return { kind: problems.rateLimited, detail, headers };
   }
 
-  return function limit(exchange) {
-    const { cost } = exchange.route!;
-    let { limits, policyHeader } = exchange.route!;
-    const plan = plans?.forPlan(exchange.consumer?.plan);
-    if (plan !== undefined) {
-      limits = limits.length === 0 ? plan.limits : [...limits, ...plan.limits];
-      policyHeader = policyHeader === "" ? plan.policyHeader : `${policyHeader}, ${plan.policyHeader}`;
+  // A route's limits joined with a plan's, made once per (plan, route) rather than per request. A
+  // reloaded plan is a new object, so the joins of its previous version are dropped with it.
+  const joined = new WeakMap<CompiledPlan, Map<CompiledRoute, RouteLimits>>();
+  const limitsOf = (route: CompiledRoute, plan: CompiledPlan | undefined): RouteLimits => {
+    if (plan === undefined) return route;
+    let byRoute = joined.get(plan);
+    if (byRoute === undefined) joined.set(plan, (byRoute = new Map<CompiledRoute, RouteLimits>()));
+    let both = byRoute.get(route);
+    if (both === undefined) {
+      both = {
+        limits: [...route.limits, ...plan.limits],
+        policyHeader: route.policyHeader === "" ? plan.policyHeader : `${route.policyHeader}, ${plan.policyHeader}`,
+      };
+      byRoute.set(route, both);
     }
+    return both;
+  };
+
+  return function limit(exchange) {
+    const route = exchange.route!;
+    const { cost } = route;
+    const { limits, policyHeader } = limitsOf(route, plans?.forPlan(exchange.consumer?.plan));
     if (limits.length === 0) return undefined;
     const checks = new Array<LimitCheck>(limits.length);
     for (let i = 0; i < limits.length; i++) {
