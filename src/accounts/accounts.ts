@@ -45,6 +45,8 @@ export interface Accounts {
    * password and a disabled account answer alike, after the same work.
    */
   checkPassword(email: string, password: string): Promise<User | undefined>;
+  /** The user a session token signs in, or undefined: an unknown or expired session, a disabled user. */
+  sessionUser(token: string): Promise<User | undefined>;
   /** Stops the key verifier (writing its last uses); the database stays open. */
   close(): Promise<void>;
 }
@@ -54,13 +56,14 @@ export async function openAccounts(db: Database, options: AccountsOptions = {}):
   const users = new UserRepository(db);
   const passwords = options.passwords ?? new PasswordHasher();
   const apiKeys = apiKeyRepository(db, { now });
+  const sessions = new SessionStore(db, { now });
   const keyVerifier = await databaseApiKeys(apiKeys, db, { now, ...(options.onError && { onError: options.onError }) });
   return {
     db,
     now,
     users,
     passwords,
-    sessions: new SessionStore(db, { now }),
+    sessions,
     apiKeys,
     keyVerifier,
     plans: new PlanRepository(db),
@@ -72,6 +75,11 @@ export async function openAccounts(db: Database, options: AccountsOptions = {}):
       if (!matches || found === undefined || found.user.disabledAt !== null) return undefined;
       if (passwords.needsRehash(found.passwordHash)) await users.setPasswordHash(found.user.id, await passwords.hash(password));
       return found.user;
+    },
+    sessionUser: async (token) => {
+      const session = await sessions.verify(token);
+      const user = session && await users.findById(session.userId);
+      return user !== undefined && user.disabledAt === null ? user : undefined;
     },
     close: () => keyVerifier.close(),
   };

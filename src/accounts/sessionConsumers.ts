@@ -17,16 +17,15 @@ interface Entry {
   readonly until: number;
 }
 
-export function sessionConsumers(accounts: Pick<Accounts, "sessions" | "users">, options: { readonly ttlMs?: number; readonly maxEntries?: number; readonly now?: () => number } = {}): SessionConsumers {
+export function sessionConsumers(accounts: Pick<Accounts, "sessionUser">, options: { readonly ttlMs?: number; readonly maxEntries?: number; readonly now?: () => number } = {}): SessionConsumers {
   const ttlMs = options.ttlMs ?? 2_000;
   const maxEntries = options.maxEntries ?? 10_000;
   const now = options.now ?? Date.now;
   const cache = new Map<string, Entry>();
 
   const lookup = async (token: string): Promise<Consumer | undefined> => {
-    const session = await accounts.sessions.verify(token);
-    const user = session && await accounts.users.findById(session.userId);
-    const consumer = user === undefined || user.disabledAt !== null ? undefined : Object.freeze({ id: `user:${user.id}`, plan: user.plan });
+    const user = await accounts.sessionUser(token);
+    const consumer = user && Object.freeze({ id: `user:${user.id}`, plan: user.plan });
     if (cache.size >= maxEntries) cache.delete(cache.keys().next().value!);
     cache.set(token, { consumer, until: now() + ttlMs });
     return consumer;

@@ -49,11 +49,7 @@ export function sessionToken(request: FastifyRequest): string | undefined {
 /** The signed-in user, or undefined: no cookie, an unknown or expired session, a disabled user. */
 export async function currentUser(request: FastifyRequest, accounts: Accounts): Promise<User | undefined> {
   const token = sessionToken(request);
-  if (token === undefined) return undefined;
-  const session = await accounts.sessions.verify(token);
-  if (session === undefined) return undefined;
-  const user = await accounts.users.findById(session.userId);
-  return user !== undefined && user.disabledAt === null ? user : undefined;
+  return token === undefined ? undefined : accounts.sessionUser(token);
 }
 
 /**
