@@ -13,8 +13,9 @@
  * planLimitConfigs(await plans.get("gold")) // → { "gold-rate": { algorithm: "gcra", limit: 50, window: 60000, by: ["consumer"], … } }
  */
 import { z } from "zod";
-import type { Queryable } from "../db/database.js";
+import { invalidParams, type InvalidParam } from "../config/invalidParams.js";
 import { limitSchema, nameSchema, type LimitConfig, type LimitInput } from "../config/schema.js";
+import type { Queryable } from "../db/database.js";
 
 export interface Plan {
   readonly name: string;
@@ -37,17 +38,11 @@ const planDefinition = z.strictObject({
   limits: z.record(nameSchema, limitSchema),
 });
 
-export interface PlanIssue {
-  /** Dotted path of the field, e.g. "limits.free-rate.window". */
-  readonly path: string;
-  readonly message: string;
-}
-
 /** A plan's name or definition breaks the schema; `issues` name each field. */
 export class InvalidPlan extends Error {
   readonly code = "SLUICE_ERR_INVALID_PLAN";
-  constructor(readonly issues: readonly PlanIssue[]) {
-    super(`invalid plan: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`);
+  constructor(readonly issues: readonly InvalidParam[]) {
+    super(`invalid plan: ${issues.map((i) => `${i.name}: ${i.reason}`).join("; ")}`);
     this.name = "InvalidPlan";
   }
 }
@@ -73,13 +68,6 @@ export class PlanInUse extends Error {
 /** The plan's limits compiled exactly as the config file's are (durations in ms, defaults applied). */
 export function planLimitConfigs(plan: Pick<Plan, "limits">): Record<string, LimitConfig> {
   return Object.fromEntries(Object.entries(plan.limits).map(([name, limit]) => [name, limitSchema.parse(limit)]));
-}
-
-/** A zod issue as field + message; an unknown field is named itself rather than by its parent. */
-function planIssues(issue: z.core.$ZodIssue): PlanIssue[] {
-  const at = (path: readonly PropertyKey[]) => path.map(String).join(".");
-  if (issue.code === "unrecognized_keys") return issue.keys.map((key) => ({ path: at([...issue.path, key]), message: "unknown field" }));
-  return [{ path: at(issue.path), message: issue.message }];
 }
 
 interface PlanRow {
@@ -115,11 +103,11 @@ export class PlanRepository {
 
   /** Creates the plan or replaces its description and limits; InvalidPlan names every bad field. */
   async set(name: string, definition: PlanDefinition): Promise<Plan> {
-    const issues: PlanIssue[] = [];
+    const issues: InvalidParam[] = [];
     const named = nameSchema.safeParse(name);
-    if (!named.success) issues.push(...named.error.issues.map((i) => ({ path: "name", message: i.message })));
+    if (!named.success) issues.push(...named.error.issues.map((i) => ({ name: "name", reason: i.message })));
     const defined = planDefinition.safeParse(definition);
-    if (!defined.success) issues.push(...defined.error.issues.flatMap(planIssues));
+    if (!defined.success) issues.push(...invalidParams(defined.error));
     if (issues.length > 0) throw new InvalidPlan(issues);
     // The definition as given, not zod's output: the stored limits keep their written form.
     const [row] = await this.db.query<PlanRow>(

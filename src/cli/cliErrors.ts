@@ -58,7 +58,7 @@ export interface Failure {
 /** The exit code and message of an expected failure; undefined for anything else (a bug). */
 export function describeFailure(error: unknown): Failure | undefined {
   if (error instanceof InvalidPlan) {
-    return { exitCode: 2, lines: [`the plan is invalid, nothing was saved (${error.code}):`, ...error.issues.map((issue) => `  ${issue.path || "(plan)"}: ${issue.message}`)] };
+    return { exitCode: 2, lines: [`the plan is invalid, nothing was saved (${error.code}):`, ...error.issues.map((issue) => `  ${issue.name || "(plan)"}: ${issue.reason}`)] };
   }
   if (error instanceof PasswordRejected) return { exitCode: 2, lines: [`the password was rejected: ${error.message} (${error.code})`] };
   if (error instanceof EmailTaken || error instanceof InvalidEmail || error instanceof UnknownPlan || error instanceof PlanInUse || error instanceof NotFound || error instanceof Refused || error instanceof InvalidInput) {

@@ -19,10 +19,11 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { Accounts } from "../accounts/accounts.js";
 import { MAX_LIST_LIMIT, type ApiKeyRecord } from "../accounts/apiKeys.js";
+import type { InvalidParam } from "../config/invalidParams.js";
 import { nameSchema } from "../config/schema.js";
 import { problems } from "../problems/catalogue.js";
 import { replyProblem } from "../problems/fastifyProblems.js";
-import { jsonRequestBody, jsonResponse, parseBody, problemResponse, replyInvalid, SMALL_BODY_LIMIT, type InvalidParam } from "./parseBody.js";
+import { jsonRequestBody, jsonResponse, parseBody, problemResponse, replyInvalid, SMALL_BODY_LIMIT } from "./parseBody.js";
 import { requireUser } from "./sessionAuth.js";
 import type { OpenApiSection } from "./openapi.js";
 

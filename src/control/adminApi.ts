@@ -32,12 +32,13 @@ import { PasswordHashingBusy, PasswordRejected } from "../accounts/passwords.js"
 import { InvalidPlan, MAX_DESCRIPTION_LENGTH, PlanInUse, UnknownPlan, type Plan } from "../accounts/plans.js";
 import { SESSION_COOKIE, SessionStore } from "../accounts/sessions.js";
 import { EmailTaken, InvalidCursor, InvalidEmail, MAX_PAGE_SIZE, ROLES, UserRepository, type User } from "../accounts/users.js";
+import { invalidParams, type InvalidParam } from "../config/invalidParams.js";
 import { limitSchema, nameSchema, type LimitInput } from "../config/schema.js";
 import { problems, type ProblemKind } from "../problems/catalogue.js";
 import { replyProblem } from "../problems/fastifyProblems.js";
 import { requireAdmin } from "./sessionAuth.js";
 import type { OpenApiSection } from "./openapi.js";
-import { invalidParams, openApiSchema, type InvalidParam } from "./parseBody.js";
+import { openApiSchema } from "./parseBody.js";
 
 export interface AdminApiDeps {
   readonly accounts: Accounts;
@@ -185,7 +186,7 @@ function accountsProblem(error: unknown): AdminProblem | undefined {
   if (error instanceof PasswordRejected) return badInput([{ name: "password", reason: error.message }]);
   if (error instanceof UnknownPlan) return badInput([{ name: "plan", reason: error.message }]);
   if (error instanceof InvalidCursor) return badInput([{ name: "cursor", reason: error.message }]);
-  if (error instanceof InvalidPlan) return badInput(error.issues.map((issue) => ({ name: issue.path, reason: issue.message })));
+  if (error instanceof InvalidPlan) return badInput(error.issues);
   return undefined;
 }
 

@@ -10,25 +10,13 @@
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
+import { invalidParams, type InvalidParam } from "../config/invalidParams.js";
 import { problems } from "../problems/catalogue.js";
 import { replyProblem } from "../problems/fastifyProblems.js";
 
 /** Largest JSON body the account and auth routes read (Fastify answers 413 past it). */
 export const SMALL_BODY_LIMIT = 16 * 1024;
 
-/** One bad field: its dotted path in the body ("scopes.0"), or "" for the body as a whole (as the admin API names it). */
-export interface InvalidParam {
-  readonly name: string;
-  readonly reason: string;
-}
-
-/** A zod issue as fields; an unknown field is named itself rather than by its parent. */
-export function invalidParams(error: z.ZodError): InvalidParam[] {
-  const at = (path: readonly PropertyKey[]) => path.map(String).join(".");
-  return error.issues.flatMap((issue) => issue.code === "unrecognized_keys"
-    ? issue.keys.map((key) => ({ name: at([...issue.path, key]), reason: "unknown field" }))
-    : [{ name: at(issue.path), reason: issue.message }]);
-}
 
 /** Answers 400 naming `params` (the detail names them too, for people). */
 export function replyInvalid(reply: FastifyReply, params: readonly InvalidParam[]): FastifyReply {

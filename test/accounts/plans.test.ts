@@ -29,7 +29,7 @@ async function refusal(plans: PlanRepository, name: string, definition: unknown)
   } catch (error) {
     assert.ok(error instanceof InvalidPlan, String(error));
     assert.equal(error.code, "SLUICE_ERR_INVALID_PLAN");
-    return error.issues.map((i) => i.path);
+    return error.issues.map((i) => i.name);
   }
   assert.fail(`plan ${name} was accepted`);
 }
