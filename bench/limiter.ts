@@ -3,7 +3,8 @@
  * bench/README.md explains what it measures and how to read the numbers.
  *
  * 1. In-process: decisions per second of Sluice's MemoryStore and rate-limiter-flexible's
- *    RateLimiterMemory, 10,000 keys, nothing refused and 1 in 5 refused (bench/limiter/inProcess.ts).
+ *    RateLimiterMemory, 10,000 keys, nothing refused and 1 in 5 refused, each with the key built
+ *    per decision and held by the caller (bench/limiter/inProcess.ts).
  * 2. Redis: decisions per second and per-decision p50/p99 with 100 concurrent callers, Sluice's
  *    RedisStore (batch on and off) and rate-limiter-flexible's RateLimiterRedis, and the ceiling
  *    redis-benchmark reaches on the same server with a trivial script (bench/limiter/redis.ts).
@@ -137,7 +138,7 @@ async function inProcessBench(keys: readonly string[]): Promise<{ summaries: InP
           throw new Error(`${contender.name} (${scenario.name}) refused ${result.refused} of ${result.decisions} decisions, not a share of ${expected}`);
         }
         (runs[`${scenario.name} / ${contender.name}`] ??= []).push(result);
-        say(`round ${round}/${settings.rounds}  ${scenario.name.padEnd(15)} ${contender.name.padEnd(40)} ${fmt(result.perSecond).padStart(10)} decisions/s  CPU share ${result.cpuShare.toFixed(2)}\n`);
+        say(`round ${round}/${settings.rounds}  ${scenario.name.padEnd(26)} ${contender.name.padEnd(40)} ${fmt(result.perSecond).padStart(10)} decisions/s  CPU share ${result.cpuShare.toFixed(2)}\n`);
       }
     }
   }
