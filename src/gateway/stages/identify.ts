@@ -3,10 +3,13 @@
  * which request this is. The client is the right-most address no trusted proxy vouches for
  * (see ../clientAddress.ts); with no trusted proxies configured it is the socket peer and
  * X-Forwarded-For is ignored. An incoming `x-request-id` is kept when it is short and plain.
+ * A request whose framing other hops could read differently (../requestFraming.ts) stops here.
  */
 import { randomUUID } from "node:crypto";
+import { problems } from "../../problems/catalogue.js";
 import { clientAddress, peerAddress, type TrustFunction } from "../clientAddress.js";
 import type { Stage } from "../exchange.js";
+import { framingProblem } from "../requestFraming.js";
 
 const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -17,6 +20,7 @@ export function identify(trust?: TrustFunction): Stage {
     exchange.requestId = typeof incoming === "string" && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     exchange.peerIp = peerAddress(exchange.req);
     exchange.clientIp = trust === undefined ? exchange.peerIp : clientAddress(exchange.req, trust);
-    return undefined;
+    const framing = framingProblem(exchange.req);
+    return framing === undefined ? undefined : { kind: problems.badRequest, detail: framing, headers: { connection: "close" } };
   };
 }
