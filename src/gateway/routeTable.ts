@@ -1,13 +1,22 @@
 /**
  * The config's services, compiled once for the hot path: a Map from service name to its upstream
- * pool, routes and limits, with the `RateLimit-Policy` header of each route already formatted.
+ * targets (each with its keep-alive pool, health and circuit breaker), the balancer choosing
+ * among them, the retry budget, and its routes and limits, with the `RateLimit-Policy` header
+ * and the rewrites of each route already compiled. Health checks start here and stop in
+ * `closeRouteTable`.
  */
-import { Pool } from "undici";
+import type { Dispatcher } from "undici";
 import type { LimitConfig, RouteConfig, ServiceConfig, SluiceConfig } from "../config/schema.js";
 import { rateLimitPolicyHeader } from "../limiter/headers.js";
 import type { Policy } from "../limiter/policy.js";
+import type { Clock } from "../stores/store.js";
 import type { Exchange } from "./exchange.js";
 import { compileLimitKey } from "./limitKeys.js";
+import { Balancer } from "./upstream/balancer.js";
+import { HealthChecker } from "./upstream/healthCheck.js";
+import { RetryBudget } from "./upstream/retryBudget.js";
+import { compileRewrites, type CompiledRewrites } from "./upstream/rewrites.js";
+import { UpstreamTarget } from "./upstream/target.js";
 
 export interface CompiledLimit {
   readonly policy: Policy;
@@ -29,23 +38,46 @@ export interface CompiledRoute {
   readonly methods: ReadonlySet<string> | undefined;
   readonly limits: readonly CompiledLimit[];
   readonly policyHeader: string;
+  /** Path and header rewrites; undefined when the route has none (the common, cheap case). */
+  readonly rewrites: CompiledRewrites | undefined;
+  /** Whether WebSocket upgrades pass through. */
+  readonly websocket: boolean;
 }
 
 export interface CompiledService {
   readonly name: string;
+  /** The first target's URL: the one address shown where a service shows one (docs, admin API). */
   readonly upstream: URL;
-  /** The upstream URL's path without a trailing slash, prepended to every forwarded path. */
+  /** The targets' common URL path without a trailing slash, prepended to every forwarded path. */
   readonly basePath: string;
-  readonly pool: Pool;
+  readonly targets: readonly UpstreamTarget[];
+  readonly balancer: Balancer;
+  /** Retries after a failed connection, within `budget`; undefined when off or with one target. */
+  readonly retry: { readonly attempts: number; readonly budget: RetryBudget } | undefined;
+  readonly healthCheck: HealthChecker | undefined;
+  /** Longest wait for response headers (config: timeout), for the 504's detail. */
   readonly timeoutMs: number;
+  /** Longest whole exchange with the upstream; 0 when none. */
+  readonly totalTimeoutMs: number;
+  /** A pool for the control plane's own requests (API docs): an available target's, else the first. */
+  readonly pool: Dispatcher;
   readonly routes: readonly CompiledRoute[];
   readonly config: ServiceConfig;
 }
 
 export type RouteTable = ReadonlyMap<string, CompiledService>;
 
-/** `upstreams` maps each service to its resolved URL (demo:// already replaced by a real address). */
-export function compileRouteTable(config: SluiceConfig, upstreams: ReadonlyMap<string, string>): RouteTable {
+export interface RouteTableOptions {
+  /** Clock of the circuit breakers and retry budgets; tests move it instead of sleeping. */
+  readonly now?: Clock | undefined;
+}
+
+/**
+ * `upstreams` maps each service to its resolved target URLs (demo:// already replaced by real
+ * addresses); a service missing from it uses its configured URLs.
+ */
+export function compileRouteTable(config: SluiceConfig, upstreams: ReadonlyMap<string, readonly string[]>, options: RouteTableOptions = {}): RouteTable {
+  const now = options.now ?? Date.now;
   const limits = new Map<string, CompiledLimit>(
     Object.entries(config.limits).map(([name, limit]) => [name, { policy: toPolicy(name, limit), key: compileLimitKey(name, limit.by, config.server.ipv6Prefix) }]),
   );
@@ -53,22 +85,42 @@ export function compileRouteTable(config: SluiceConfig, upstreams: ReadonlyMap<s
 
   const table = new Map<string, CompiledService>();
   for (const [name, service] of Object.entries(config.services)) {
-    const upstream = new URL(upstreams.get(name) ?? service.upstream);
+    const urls = (upstreams.get(name) ?? service.upstreams).map((url) => new URL(url));
+    const timeouts = { connectMs: service.connectTimeout, headersMs: service.timeout, bodyIdleMs: service.bodyTimeout };
+    const breaker = { failures: service.circuitBreaker.failures, backoffMs: service.circuitBreaker.backoff, maxBackoffMs: service.circuitBreaker.maxBackoff };
+    const targets = urls.map((url) => new UpstreamTarget(url, timeouts, breaker, now));
+    const basePath = urls[0]!.pathname.replace(/\/+$/, "");
     const serviceLimits = pick(service.limits ?? config.defaults.limits);
-    const routes = service.routes?.map((route, i) => compileRoute(`${name}:${i}`, route, route.limits ? pick(route.limits) : serviceLimits))
-      ?? [compileRoute(`${name}:*`, { path: "/*", cost: 1 }, serviceLimits)];
+    const routes = service.routes?.map((route, i) => compileRoute(`${name}:${i}`, route, route.limits ? pick(route.limits) : serviceLimits, basePath, service))
+      ?? [compileRoute(`${name}:*`, { path: "/*", cost: 1 }, serviceLimits, basePath, service)];
+    const balancer = new Balancer(targets, service.balance);
+    const { attempts, budget, minPerSecond } = service.retries;
+    const check = service.healthCheck;
+    const healthCheck = check && new HealthChecker(targets, { path: check.path, intervalMs: check.interval, timeoutMs: check.timeout, healthyThreshold: check.healthyThreshold, unhealthyThreshold: check.unhealthyThreshold });
+    healthCheck?.start();
     table.set(name, {
       name,
-      upstream,
-      basePath: upstream.pathname.replace(/\/+$/, ""),
-      pool: new Pool(upstream.origin, { connections: 256, keepAliveTimeout: 4_000, connectTimeout: 5_000, headersTimeout: service.timeout }),
+      upstream: urls[0]!,
+      basePath,
+      targets,
+      balancer,
+      retry: attempts > 0 && targets.length > 1 ? { attempts, budget: new RetryBudget({ ratio: budget, minPerSecond, windowMs: RETRY_WINDOW_MS }, now) } : undefined,
+      healthCheck,
       timeoutMs: service.timeout,
+      totalTimeoutMs: service.totalTimeout ?? 0,
+      get pool() {
+        return (targets.find((target) => target.available()) ?? targets[0]!).pool;
+      },
       routes,
       config: service,
     });
   }
   return table;
 }
+
+/** The window over which retries are held to their share of requests. */
+const RETRY_WINDOW_MS = 10_000;
+
 
 /** What a route lookup found: the route, or why there is none for this method or path. */
 export type RouteMatch =
@@ -97,10 +149,14 @@ export function matchRoute(service: CompiledService, path: string, method: strin
 }
 
 export async function closeRouteTable(table: RouteTable): Promise<void> {
-  await Promise.all([...table.values()].map((service) => service.pool.close()));
+  for (const service of table.values()) service.healthCheck?.stop();
+  await Promise.all([...table.values()].flatMap((service) => service.targets.map((target) => target.pool.close())));
 }
 
-function compileRoute(id: string, { path, methods, cost }: Pick<RouteConfig, "path" | "methods" | "cost">, limits: readonly CompiledLimit[]): CompiledRoute {
+type RouteSettings = Pick<RouteConfig, "path" | "methods" | "cost"> & Partial<Pick<RouteConfig, "rewritePrefix" | "requestHeaders" | "responseHeaders" | "websocket">>;
+
+function compileRoute(id: string, route: RouteSettings, limits: readonly CompiledLimit[], basePath: string, service: ServiceConfig): CompiledRoute {
+  const { path, methods, cost } = route;
   const prefix = path.endsWith("/*");
   const params = [...path.matchAll(/\/:([a-z_][a-z0-9_]*)/gi)].map((m) => m[1]!);
   const base = prefix ? path.slice(0, -2) : path;
@@ -118,6 +174,8 @@ function compileRoute(id: string, { path, methods, cost }: Pick<RouteConfig, "pa
     methods: methods ? new Set(methods.includes("GET") ? [...methods, "HEAD"] : methods) : undefined,
     limits,
     policyHeader: rateLimitPolicyHeader(limits.map((l) => l.policy)),
+    rewrites: compileRewrites(basePath, service, route),
+    websocket: route.websocket ?? service.websocket,
   };
 }
 

@@ -1,99 +1,241 @@
 /**
- * Stage 5, proxy: forwards the request over the service's keep-alive pool (undici) and streams
- * the response back with backpressure; nothing is buffered whole. Hop-by-hop headers are dropped
- * both ways, the client's API key never reaches the upstream, and the upstream learns who called
- * through `x-consumer-id` (which clients cannot set themselves).
+ * Stage 5, proxy: sends the request to one of the service's targets (the balancer skips
+ * unhealthy and ejected ones) over its keep-alive pool, and streams the response back with
+ * backpressure; nothing is buffered whole, so server-sent events flow as they come.
+ *
+ * Each request is one `ProxyCall`, which is undici's dispatch handler itself: no stream
+ * wrappers and no closures per request. The call reports to the target's circuit breaker,
+ * counts the target's requests in flight, and ends in one of four ways:
+ * - the response, streamed (its headers minus hop-by-hop ones, plus the request id and limits);
+ * - a retry on another target, only for an idempotent request without a body whose connection
+ *   failed (nothing was sent), within the service's retry budget;
+ * - a problem document: 504 on a timeout (connect, headers, total), 502 when the target could
+ *   not be reached or broke the connection before answering;
+ * - a cut connection, when the upstream fails after the response has begun.
+ * An upgrade to WebSocket on a route that allows it is tunnelled (upstream/webSocketTunnel.ts).
  */
-import type { IncomingHttpHeaders } from "node:http";
-import type { TLSSocket } from "node:tls";
+import type { ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
+import type { Dispatcher } from "undici";
 import { problems } from "../../problems/catalogue.js";
-import { sendProblem } from "../../problems/problemDocument.js";
+import type { TrustFunction } from "../clientAddress.js";
 import type { Exchange, Stage } from "../exchange.js";
-import { API_KEY_HEADER } from "./authenticate.js";
+import { requestBody } from "../requestBody.js";
+import type { CompiledService } from "../routeTable.js";
+import { HOP_BY_HOP } from "../upstream/headerNames.js";
+import { upstreamRequestHeaders } from "../upstream/forwardedHeaders.js";
+import { rewritePath, type HeaderRewrites } from "../upstream/rewrites.js";
+import type { UpstreamTarget } from "../upstream/target.js";
+import { acceptUpgrade, isWebSocketUpgrade } from "../upstream/webSocketTunnel.js";
 
-/** Headers that describe one connection, not the message (RFC 9110 §7.6.1), plus proxy-only ones. */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate"]);
-/** Request headers the gateway sets itself and never takes from the client. */
-const GATEWAY_OWNED = new Set(["host", API_KEY_HEADER, "x-consumer-id", "x-request-id", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"]);
-
-export function proxy(logger: Logger): Stage {
+export function proxy(logger: Logger, trust?: TrustFunction): Stage {
   return function proxy(exchange) {
-    const { req, res, service } = exchange;
+    const { req, service, route } = exchange;
+    const target = service!.balancer.pick(undefined);
+    if (target === undefined) {
+      exchange.answerProblem(problems.upstreamUnavailable, `Service "${service!.name}" has no healthy target.`);
+      return undefined;
+    }
+    const rewrites = route!.rewrites;
+    // node:http marks a request that arrived through its 'upgrade' event (not typed in @types/node).
+    const upgrade = (req as { upgrade?: boolean }).upgrade === true && route!.websocket && isWebSocketUpgrade(req);
     const hasBody = req.headers["content-length"] !== undefined || req.headers["transfer-encoding"] !== undefined;
-    service!.pool.stream(
-      {
-        path: exchange.upstreamPath,
-        method: req.method ?? "GET",
-        headers: upstreamRequestHeaders(exchange),
-        body: hasBody ? req : null,
-      },
-      ({ statusCode, headers }) => {
-        res.writeHead(statusCode, clientResponseHeaders(headers, exchange));
-        return res;
-      },
-      (error) => {
-        if (error) upstreamFailed(exchange, error, logger);
-      },
-    );
+    const options: Dispatcher.DispatchOptions = {
+      path: rewrites === undefined ? exchange.upstreamPath : rewritePath(rewrites, exchange.upstreamPath),
+      method: req.method ?? "GET",
+      headers: upstreamRequestHeaders(exchange, trust, rewrites?.request),
+      body: hasBody ? requestBody(exchange) : null,
+      upgrade: upgrade ? "websocket" : null,
+    };
+    service!.retry?.budget.requested();
+    new ProxyCall(exchange, options, hasBody, logger).send(target);
     return undefined;
   };
 }
 
-function upstreamRequestHeaders(exchange: Exchange): Record<string, string | string[]> {
-  const { req } = exchange;
-  const out: Record<string, string | string[]> = {};
-  const named = connectionHeaders(req.headers);
-  for (const name in req.headers) {
-    if (HOP_BY_HOP.has(name) || GATEWAY_OWNED.has(name) || named?.has(name)) continue;
-    const value = req.headers[name];
-    if (value !== undefined) out[name] = value;
+const RESPONSE = Symbol("proxy call");
+type ProxiedResponse = ServerResponse & { [RESPONSE]?: ProxyCall };
+
+/** Errors a call aborts itself with; preallocated, as they carry no per-request detail. */
+const CLIENT_GONE = Object.assign(new Error("the client closed the connection"), { code: "SLUICE_CLIENT_GONE" });
+const TOTAL_TIMEOUT = Object.assign(new Error("the upstream exchange took longer than the service's totalTimeout"), { code: "SLUICE_TOTAL_TIMEOUT" });
+
+const TIMEOUTS = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CONNECT_TIMEOUT", TOTAL_TIMEOUT.code]);
+/** Failures that happen before a connection exists, so the upstream received nothing. */
+const NOTHING_SENT = new Set(["ECONNREFUSED", "UND_ERR_CONNECT_TIMEOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ENOTFOUND"]);
+/** Safe to send twice (RFC 9110 §9.2.2). */
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
+
+/** One proxied request: undici's (classic) dispatch handler, reused for each attempt. */
+class ProxyCall implements Dispatcher.DispatchHandler {
+  #target: UpstreamTarget | undefined;
+  #abort: ((reason?: Error) => void) | undefined;
+  #resume: (() => void) | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #attempts = 0;
+  #responded = false;
+  #settled = false;
+  /** Why the call was aborted before undici handed out its abort function. */
+  #abortReason: Error | undefined;
+
+  constructor(
+    private readonly exchange: Exchange,
+    private readonly options: Dispatcher.DispatchOptions,
+    private readonly hasBody: boolean,
+    private readonly logger: Logger,
+  ) {
+    const res = exchange.res as ProxiedResponse;
+    res[RESPONSE] = this;
+    res.on("close", responseClosed);
+    const total = exchange.service!.totalTimeoutMs;
+    if (total > 0) this.#timer = setTimeout(totalTimedOut, total, this);
   }
-  const forwardedFor = req.headers["x-forwarded-for"];
-  out["x-forwarded-for"] = forwardedFor ? `${String(forwardedFor)}, ${exchange.peerIp}` : exchange.peerIp;
-  out["x-forwarded-proto"] = (req.socket as TLSSocket).encrypted ? "https" : "http";
-  if (req.headers.host) out["x-forwarded-host"] = req.headers.host;
-  out["x-request-id"] = exchange.requestId;
-  if (exchange.consumer) out["x-consumer-id"] = exchange.consumer.id;
-  return out;
+
+  send(target: UpstreamTarget): void {
+    this.#target = target;
+    this.#settled = false;
+    target.inFlight++;
+    if (this.#attempts === 0) this.exchange.upstreamStartedAt = performance.now();
+    target.pool.dispatch(this.options, this);
+  }
+
+  abort(reason: Error): void {
+    if (this.#settled) return;
+    if (this.#abort === undefined) this.#abortReason = reason;
+    else this.#abort(reason);
+  }
+
+  onConnect(abort: (reason?: Error) => void): void {
+    this.#abort = abort;
+    if (this.#abortReason !== undefined) abort(this.#abortReason);
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (statusCode < 200) return true; // 1xx: interim, the real response follows
+    this.#responded = true;
+    this.#resume = resume;
+    const { exchange } = this;
+    exchange.upstreamRespondedAt = performance.now();
+    if (statusCode === 502 || statusCode === 503 || statusCode === 504) this.#target!.breaker.failed();
+    else this.#target!.breaker.succeeded();
+    exchange.res.writeHead(statusCode, clientResponseHeaders(rawHeaders, exchange, exchange.route!.rewrites?.response));
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    const { res } = this.exchange;
+    if (res.write(chunk)) return true;
+    // Backpressure: undici stops reading the upstream until the client has taken this in.
+    res.once("drain", this.#resume!);
+    return false;
+  }
+
+  onComplete(): void {
+    this.#settle();
+    this.exchange.res.end();
+  }
+
+  onUpgrade(statusCode: number, rawHeaders: Buffer[] | string[] | null, socket: Duplex): void {
+    this.#responded = true;
+    this.#settle();
+    this.#target!.breaker.succeeded();
+    this.exchange.upstreamRespondedAt = performance.now();
+    acceptUpgrade(this.exchange.res, statusCode, rawHeaders ?? [], socket);
+  }
+
+  onError(error: Error): void {
+    const target = this.#target!;
+    this.#settle();
+    const code = (error as { code?: string }).code ?? "";
+    const { exchange } = this;
+    const { res } = exchange;
+    if (error === CLIENT_GONE || res.destroyed) return; // nobody left to answer
+    target.breaker.failed();
+    if (this.#canRetry(code)) {
+      const next = exchange.service!.balancer.pick(target);
+      if (next !== undefined) {
+        this.#attempts++;
+        this.#abort = undefined;
+        this.send(next);
+        return;
+      }
+    }
+    const service = exchange.service!;
+    this.logger.warn({ requestId: exchange.requestId, service: service.name, target: target.url.origin, code, message: error.message }, "upstream request failed");
+    if (res.headersSent) res.destroy(error); // the response has begun: the client sees it cut off
+    else answerFailure(exchange, service, code);
+  }
+
+  #canRetry(code: string): boolean {
+    const retry = this.exchange.service!.retry;
+    return retry !== undefined && !this.#responded && this.#attempts < retry.attempts && NOTHING_SENT.has(code) && !this.hasBody
+      && IDEMPOTENT.has(this.options.method) && retry.budget.tryRetry();
+  }
+
+  /** Marks the attempt over: the target's count goes down once and a finished call's timer stops. */
+  #settle(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#target!.inFlight--;
+  }
+
+  /** The response has closed (finished or the client left): stop the timer, and the upstream if still going. */
+  closed(): void {
+    clearTimeout(this.#timer);
+    this.abort(CLIENT_GONE);
+  }
 }
 
-function clientResponseHeaders(upstream: IncomingHttpHeaders, exchange: Exchange): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  const named = connectionHeaders(upstream);
-  for (const name in upstream) {
-    if (HOP_BY_HOP.has(name) || named?.has(name)) continue;
-    const value = upstream[name];
-    if (value !== undefined) out[name] = value;
+function responseClosed(this: ProxiedResponse): void {
+  this[RESPONSE]!.closed();
+}
+
+function totalTimedOut(call: ProxyCall): void {
+  call.abort(TOTAL_TIMEOUT);
+}
+
+function answerFailure(exchange: Exchange, service: CompiledService, code: string): void {
+  if (TIMEOUTS.has(code)) {
+    const detail = code === TOTAL_TIMEOUT.code ? `within ${service.totalTimeoutMs / 1000}s in total`
+      : code === "UND_ERR_CONNECT_TIMEOUT" ? "to the connection in time" : `within ${service.timeoutMs / 1000}s`;
+    exchange.answerProblem(problems.upstreamTimeout, `Service "${service.name}" did not answer ${detail}.`);
+  } else {
+    exchange.answerProblem(problems.upstreamUnavailable, `Service "${service.name}" could not be reached.`);
   }
-  out["x-request-id"] = exchange.requestId;
-  if (exchange.rateLimitHeaders) Object.assign(out, exchange.rateLimitHeaders);
-  return out;
 }
 
 /**
- * Headers listed in `Connection` are hop-by-hop too (RFC 9110 §7.6.1). Nearly every message
- * says just "keep-alive" or "close", which name no header: no set to build for those.
+ * The upstream's response headers for the client, as the flat [name, value, …] list that
+ * `writeHead` takes: hop-by-hop ones dropped (including those named in `Connection`), the
+ * route's rewrites applied, and the gateway's own (request id, rate limits) replacing any the
+ * upstream sent.
  */
-function connectionHeaders(headers: IncomingHttpHeaders): Set<string> | undefined {
-  const connection = headers.connection;
-  if (connection === undefined) return undefined;
-  const value = String(connection).toLowerCase();
-  if (value === "keep-alive" || value === "close") return undefined;
-  return new Set(value.split(",").map((token) => token.trim()));
+function clientResponseHeaders(raw: Buffer[], exchange: Exchange, rewrites: HeaderRewrites | undefined): string[] {
+  const out: string[] = [];
+  const limits = exchange.rateLimitHeaders;
+  let connection: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString("latin1").toLowerCase();
+    if (name === "connection") connection = raw[i + 1]!.toString("latin1").toLowerCase();
+    if (HOP_BY_HOP.has(name) || name === "x-request-id" || (limits !== undefined && Object.hasOwn(limits, name)) || rewrites?.drop.has(name)) continue;
+    out.push(name, raw[i + 1]!.toString("latin1"));
+  }
+  if (connection !== undefined && connection !== "keep-alive" && connection !== "close") dropNamed(out, connection);
+  if (rewrites !== undefined) for (const [name, value] of rewrites.set) out.push(name, value);
+  out.push("x-request-id", exchange.requestId);
+  if (limits !== undefined) for (const name in limits) out.push(name, limits[name]!);
+  return out;
 }
 
-const TIMEOUTS = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CONNECT_TIMEOUT"]);
-
-function upstreamFailed(exchange: Exchange, error: Error, logger: Logger): void {
-  const { res, service } = exchange;
-  const code = (error as { code?: string }).code ?? "";
-  if (res.destroyed || code === "UND_ERR_ABORTED") return; // the client went away; nothing to answer
-  logger.warn({ requestId: exchange.requestId, service: service!.name, code, message: error.message }, "upstream request failed");
-  const headers = { "x-request-id": exchange.requestId };
-  if (TIMEOUTS.has(code)) {
-    sendProblem(res, problems.upstreamTimeout, `Service "${service!.name}" did not answer within ${service!.timeoutMs / 1000}s.`, headers);
-  } else {
-    sendProblem(res, problems.upstreamUnavailable, `Service "${service!.name}" could not be reached.`, headers);
+/** Removes, in place, the headers a `Connection` value names (rare: most name none). */
+function dropNamed(headers: string[], connection: string): void {
+  const named = new Set(connection.split(",").map((token) => token.trim()));
+  let kept = 0;
+  for (let i = 0; i < headers.length; i += 2) {
+    if (named.has(headers[i]!)) continue;
+    headers[kept++] = headers[i]!;
+    headers[kept++] = headers[i + 1]!;
   }
+  headers.length = kept;
 }

@@ -1,0 +1,19 @@
+/**
+ * Which headers the proxy never copies from one side to the other: those describing one
+ * connection rather than the message (RFC 9110 §7.6.1, plus proxy-only ones), and on requests
+ * the ones the gateway sets itself, so a client cannot forge them. The config's header
+ * rewrites may touch neither kind (schema.ts refuses them).
+ */
+import { API_KEY_HEADER } from "../stages/authenticate.js";
+
+export const HOP_BY_HOP: ReadonlySet<string> = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate"]);
+
+/**
+ * Request headers the gateway sets itself and never takes from the client as they are. `expect`:
+ * node has already answered the client's 100-continue, and undici refuses to send one.
+ */
+export const GATEWAY_OWNED: ReadonlySet<string> = new Set(["host", API_KEY_HEADER, "x-consumer-id", "x-request-id", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "forwarded", "expect"]);
+
+export function isReservedHeader(name: string): boolean {
+  return HOP_BY_HOP.has(name) || GATEWAY_OWNED.has(name);
+}
