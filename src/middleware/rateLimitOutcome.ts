@@ -1,0 +1,121 @@
+/**
+ * The framework-neutral half of Sluice's Fastify and Express middlewares: from an application's
+ * request to a decision of the rate-limit service, and from the decision to what the response
+ * carries. The adapters (fastify.ts, express.ts) only read the request and write the outcome.
+ *
+ * What a limited route answers (the same as Sluice's own gateway, docs/algorithms.md):
+ * - admitted: `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers), then
+ *   the route runs;
+ * - denied: 429 `application/problem+json` (code SLUICE_ERR_RATE_LIMITED) with the same headers
+ *   and `Retry-After`;
+ * - the service did not answer and the client's failure policy is `closed`: 503
+ *   (SLUICE_ERR_LIMITER_UNAVAILABLE) with `Retry-After`; `open` lets the route run, without
+ *   RateLimit headers, since nothing was counted.
+ *
+ * The policy header of an inline limit is known when the middleware is made and formatted once;
+ * a named policy's quota lives in Sluice's config, so its header is read off each answer (its
+ * window is not in the answer, and `w` is optional in the header).
+ */
+import type { Duration, InlineLimitRequest, LimitRequest, LimitResult, RateLimitResult } from "../client/results.js";
+import type { RateLimitClient } from "../client/rateLimitClient.js";
+import { parseDuration } from "../config/duration.js";
+import { problems } from "../problems/catalogue.js";
+import { problemDocument, type ProblemDocument } from "../problems/problemDocument.js";
+
+interface CommonOptions<Request> {
+  /** The client the middleware asks; share one per application (it holds the connections). */
+  readonly client: RateLimitClient;
+  /** Whom the limit counts: an IP address, a user id, an API key's id. `undefined` leaves the request unlimited. */
+  readonly identifier: (request: Request) => string | undefined;
+  /** Units each request takes (default 1), or a function of the request. */
+  readonly cost?: number | ((request: Request) => number);
+}
+
+/** A limit stated in the application: `limit` requests per `duration`. */
+export interface InlineLimitOptions<Request> extends CommonOptions<Request> {
+  readonly limit: number;
+  readonly duration: Duration;
+  readonly algorithm?: InlineLimitRequest["algorithm"];
+  /** Keeps this limit's counters apart from other limits on the same identifiers, and names it in the headers (default "default"). */
+  readonly namespace?: string;
+}
+
+/** A limit the operator configured in Sluice under a name (docs/ratelimit-service.md). */
+export interface PolicyLimitOptions<Request> extends CommonOptions<Request> {
+  readonly policy: string;
+}
+
+export type RateLimitMiddlewareOptions<Request> = InlineLimitOptions<Request> | PolicyLimitOptions<Request>;
+
+/** What the response gets: headers always, and a problem to answer with when the request may not go on. */
+export interface RateLimitOutcome {
+  readonly headers: Readonly<Record<string, string>>;
+  /** When set, answer with this problem (its `status`) instead of running the route. */
+  readonly problem?: ProblemDocument;
+  /** The decision, for handlers that want it (e.g. to log `remaining`). */
+  readonly result: RateLimitResult;
+}
+
+/**
+ * Builds the function both adapters call per request: it asks the service and says what to
+ * answer, or resolves undefined when the request is not limited (no identifier).
+ */
+export function rateLimitOutcome<Request>(options: RateLimitMiddlewareOptions<Request>): (request: Request) => Promise<RateLimitOutcome | undefined> {
+  const { client, identifier } = options;
+  const costOf = typeof options.cost === "function" ? options.cost : () => options.cost as number | undefined;
+  const describe = "policy" in options ? namedPolicy(options) : inlineLimit(options);
+  return async function rateLimitOutcome(request) {
+    const id = identifier(request);
+    if (id === undefined) return undefined;
+    const result = await client.limit(describe.request(id, costOf(request)));
+    // A policy rule without a limit: nothing was counted, nothing to announce.
+    if ("unlimited" in result) return { headers: {}, result };
+    return outcome(result, describe.name, describe.policyHeader ?? `"${describe.name}";q=${result.limit}`, Date.now());
+  };
+}
+
+interface LimitDescription {
+  readonly name: string;
+  /** Formatted once when the quota is known up front (inline limits). */
+  readonly policyHeader: string | undefined;
+  request(identifier: string, cost: number | undefined): LimitRequest;
+}
+
+function inlineLimit(options: Omit<InlineLimitOptions<never>, keyof CommonOptions<never>>): LimitDescription {
+  const { limit, duration, algorithm, namespace } = options;
+  const windowMs = typeof duration === "number" ? duration : parseDuration(duration);
+  const name = namespace ?? "default";
+  const base: Omit<InlineLimitRequest, "identifier"> = { limit, duration, ...(algorithm !== undefined && { algorithm }), ...(namespace !== undefined && { namespace }) };
+  return {
+    name,
+    policyHeader: `"${name}";q=${limit};w=${Math.ceil(windowMs / 1000)}`,
+    request: (identifier, cost) => ({ ...base, identifier, ...(cost !== undefined && { cost }) }),
+  };
+}
+
+function namedPolicy({ policy }: Omit<PolicyLimitOptions<never>, keyof CommonOptions<never>>): LimitDescription {
+  return {
+    name: policy,
+    policyHeader: undefined,
+    request: (identifier, cost) => ({ policy, identifier, ...(cost !== undefined && { cost }) }),
+  };
+}
+
+function outcome(result: LimitResult, name: string, policyHeader: string, now: number): RateLimitOutcome {
+  const retryAfter = String(result.retryAfter ?? 1);
+  if (result.failure !== undefined) {
+    if (result.allowed) return { headers: {}, result };
+    return {
+      headers: { "retry-after": retryAfter },
+      problem: problemDocument(problems.limiterUnavailable, `The rate limit could not be checked; retry in ${retryAfter}s.`),
+      result,
+    };
+  }
+  const headers: Record<string, string> = {
+    "ratelimit-policy": policyHeader,
+    "ratelimit": `"${name}";r=${result.remaining};t=${Math.max(0, Math.ceil((result.reset - now) / 1000))}`,
+  };
+  if (result.allowed) return { headers, result };
+  headers["retry-after"] = retryAfter;
+  return { headers, problem: problemDocument(problems.rateLimited, `Limit "${name}" is exhausted; retry in ${retryAfter}s.`), result };
+}

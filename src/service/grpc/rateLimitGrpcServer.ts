@@ -1,0 +1,128 @@
+/**
+ * Envoy's global rate-limit service over gRPC (`envoy.service.ratelimit.v3.RateLimitService/
+ * ShouldRateLimit`), so Envoy and Istio can use Sluice as their rate-limit service. The protocol
+ * definitions are our own, in proto/ at the package root (field numbers match Envoy's); they are
+ * loaded at start from there, which is the same relative place from src/ and dist/.
+ *
+ * The server only translates: shouldRateLimit.ts resolves the descriptors through the policy
+ * book and builds the response; the limiter store decides, with its deadline and failure modes.
+ *
+ * Errors, as Envoy reads them (it applies its `failure_mode_deny` to any error): a malformed
+ * request is INVALID_ARGUMENT, a domain with no policy NOT_FOUND, a store that throws UNAVAILABLE
+ * (the failover store normally answers by each limit's onStoreFailure instead), anything else a
+ * logged INTERNAL that reveals nothing. The listener is plaintext: bind it to loopback or the
+ * mesh's internal network (docs/ratelimit-service.md).
+ *
+ * @example
+ * const rls = await startRateLimitGrpcServer({ host: "127.0.0.1", port: 8081, policies: () => book, store, logger });
+ * await rls.close();
+ */
+import { fileURLToPath } from "node:url";
+import { Server, ServerCredentials, status, type ServerUnaryCall, type sendUnaryData, type ServiceDefinition } from "@grpc/grpc-js";
+import { loadSync } from "@grpc/proto-loader";
+import type { Logger } from "pino";
+import type { Verdict } from "../../limiter/decision.js";
+import type { RateLimitStore } from "../../stores/store.js";
+import type { PolicyBook } from "../descriptorPolicies.js";
+import { InvalidRateLimitRequest, planDecision, responseFor, type PlannedDecision, type RateLimitRequestMessage, type RateLimitResponseMessage } from "./shouldRateLimit.js";
+
+/** proto/ at the package root: three levels up from src/service/grpc/ and from dist/service/grpc/. */
+export const PROTO_ROOT = fileURLToPath(new URL("../../../proto/", import.meta.url));
+export const RLS_PROTO = "envoy/service/ratelimit/v3/rls.proto";
+
+/** How both sides read the messages: snake_case names, 64-bit numbers as numbers, enums by name. */
+export const PROTO_LOADER_OPTIONS = { keepCase: true, longs: Number, enums: String, defaults: false, oneofs: true, includeDirs: [PROTO_ROOT] };
+
+/** Largest request accepted; an Envoy request with many descriptors is a few KiB. */
+const MAX_MESSAGE_BYTES = 64 * 1024;
+/** How long close() lets calls in flight finish before cutting them off. */
+const SHUTDOWN_GRACE_MS = 5_000;
+
+export interface RateLimitGrpcOptions {
+  readonly host: string;
+  /** 0: any free port. */
+  readonly port: number;
+  /** The policies of the current config (a function, so a reloaded config applies to the next call). */
+  readonly policies: () => PolicyBook;
+  readonly store: RateLimitStore;
+  readonly logger: Logger;
+}
+
+export interface RunningRateLimitGrpc {
+  /** The port it listens on. */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** The RateLimitService definition, read from our proto files. */
+export function rateLimitServiceDefinition(): ServiceDefinition {
+  const definition = loadSync(RLS_PROTO, PROTO_LOADER_OPTIONS);
+  return definition["envoy.service.ratelimit.v3.RateLimitService"] as ServiceDefinition;
+}
+
+export async function startRateLimitGrpcServer({ host, port, policies, store, logger }: RateLimitGrpcOptions): Promise<RunningRateLimitGrpc> {
+  const log = logger.child({ plane: "envoy-rls" });
+  const server = new Server({ "grpc.max_receive_message_length": MAX_MESSAGE_BYTES });
+
+  function shouldRateLimit(call: ServerUnaryCall<RateLimitRequestMessage, RateLimitResponseMessage>, callback: sendUnaryData<RateLimitResponseMessage>): void {
+    let plan;
+    try {
+      plan = planDecision(policies(), call.request);
+    } catch (error) {
+      if (error instanceof InvalidRateLimitRequest) {
+        callback({ code: error.unknownDomain ? status.NOT_FOUND : status.INVALID_ARGUMENT, details: error.message });
+      } else {
+        log.error({ err: error }, "an Envoy rate-limit request failed");
+        callback({ code: status.INTERNAL, details: "an unexpected error occurred" });
+      }
+      return;
+    }
+    if (plan.checks.length === 0) {
+      callback(null, responseFor(plan, undefined));
+      return;
+    }
+    // A synchronous store (memory) answers without a promise, as in the gateway's limit stage.
+    let verdict: Verdict | Promise<Verdict>;
+    try {
+      verdict = store.consume(plan.checks);
+    } catch (error) {
+      unavailable(error, callback);
+      return;
+    }
+    if (verdict instanceof Promise) verdict.then((v) => respond(plan, v, callback), (error: unknown) => unavailable(error, callback));
+    else respond(plan, verdict, callback);
+  }
+
+  function respond(plan: PlannedDecision, verdict: Verdict, callback: sendUnaryData<RateLimitResponseMessage>): void {
+    // The over-limit cache names only the denials it remembers: read every check's state for its status.
+    if (verdict.via !== "over-limit-cache" || plan.checks.length === 1) {
+      callback(null, responseFor(plan, verdict));
+      return;
+    }
+    Promise.resolve(store.consume(plan.checks.map((c) => ({ ...c, cost: 0 }))))
+      .then((state) => callback(null, responseFor(plan, verdict, state)), (error: unknown) => unavailable(error, callback));
+  }
+
+  function unavailable(error: unknown, callback: sendUnaryData<RateLimitResponseMessage>): void {
+    log.warn({ err: error }, "the limiter store failed to decide an Envoy rate-limit request");
+    callback({ code: status.UNAVAILABLE, details: "the rate limiter's store could not decide" });
+  }
+
+  server.addService(rateLimitServiceDefinition(), { ShouldRateLimit: shouldRateLimit });
+  const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  const boundPort = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+  });
+  log.info({ address: `${host}:${boundPort}` }, "Envoy rate-limit service (gRPC) is listening");
+
+  return {
+    port: boundPort,
+    close: () => new Promise<void>((resolve) => {
+      const force = setTimeout(() => server.forceShutdown(), SHUTDOWN_GRACE_MS);
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    }),
+  };
+}

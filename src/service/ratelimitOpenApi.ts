@@ -1,0 +1,67 @@
+/**
+ * The rate-limit API's part of /openapi.json (and so of /docs), written from the same zod schemas
+ * that validate the body and type the answer (decisionRequest.ts), so the document cannot drift
+ * from what is served.
+ */
+import type { OpenApiSection } from "../control/openapi.js";
+import { jsonRequestBody, jsonResponse, openApiSchema, problemResponse, RETRY_AFTER_HEADER } from "../control/parseBody.js";
+import { decisionAnswer, decisionBody } from "./decisionRequest.js";
+import { RATELIMIT_PREFIX, RESET_PATH } from "./ratelimitApi.js";
+
+const TAG = "rate-limit service";
+
+const refusals = {
+  "400": problemResponse("A bad body: `invalidParams` names every bad field."),
+  "401": problemResponse("No token, or not one Sluice knows (a revoked or expired service token)."),
+  "413": problemResponse("The body is larger than 64 KiB."),
+  "503": problemResponse("The limiter store cannot be reached and the limit fails closed: apply your own failure policy.", RETRY_AFTER_HEADER),
+};
+
+const examples = {
+  "ad-hoc": { summary: "100 a minute per user", value: { identifier: "user-42", limit: 100, duration: "60s", algorithm: "gcra", namespace: "emails" } },
+  "named policy": { summary: "A policy from the config", value: { policy: "emails", identifier: "user-42" } },
+  "several at once": {
+    summary: "All-or-nothing: 10 a second and 1000 a day",
+    value: { checks: [{ identifier: "user-42", limit: 10, duration: "1s" }, { identifier: "user-42", limit: 1000, duration: "1d", algorithm: "fixed-window" }] },
+  },
+  "read without consuming": { summary: "cost 0 reads the state", value: { identifier: "user-42", limit: 100, duration: "60s", cost: 0 } },
+};
+
+const requestBody = { required: true, content: { "application/json": { schema: openApiSchema(decisionBody), examples } } };
+
+export const RATELIMIT_OPENAPI: OpenApiSection = {
+  tags: [{ name: TAG, description: "Ask whether a caller may do something now, under an ad-hoc limit or a named policy from the config (docs/ratelimit-service.md). `Authorization: Bearer` a service token or SLUICE_ADMIN_TOKEN." }],
+  securitySchemes: {
+    serviceToken: { type: "http", scheme: "bearer", description: "A service token (admin API: POST /admin/api/service-tokens) or SLUICE_ADMIN_TOKEN." },
+  },
+  paths: {
+    [RATELIMIT_PREFIX]: {
+      post: {
+        tags: [TAG],
+        summary: "Decide: may this caller do this now? (cost 0 reads without consuming)",
+        description: "A denial is an answer (200, `allowed: false`), not an error. Several `checks` are admitted only together; a refused call consumes nothing.",
+        security: [{ serviceToken: [] }],
+        requestBody,
+        responses: {
+          "200": jsonResponse("The decision.", decisionAnswer),
+          ...refusals,
+          "403": problemResponse("The token lacks the `decide` right."),
+        },
+      },
+    },
+    [RESET_PATH]: {
+      post: {
+        tags: [TAG],
+        summary: "Reset: forget the counters of the limits the body names (admin)",
+        description: "The body names limits as a decision's does; `cost` is ignored. Needs SLUICE_ADMIN_TOKEN or a token with the `reset` right.",
+        security: [{ serviceToken: [] }],
+        requestBody: jsonRequestBody(decisionBody),
+        responses: {
+          "204": { description: "Forgotten: the next call starts afresh." },
+          ...refusals,
+          "403": problemResponse("The token lacks the `reset` right."),
+        },
+      },
+    },
+  },
+};

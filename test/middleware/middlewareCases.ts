@@ -1,0 +1,138 @@
+/**
+ * The one suite both middlewares run (fastify.test.ts, express.test.ts), against a running
+ * Sluice on the memory store and on Redis: each adapter starts a small application of its
+ * framework with the limits it is given, one route per limit, and the cases below call it over
+ * real HTTP. What a limited route answers is the same whatever the framework.
+ */
+import assert from "node:assert/strict";
+import type { IncomingHttpHeaders } from "node:http";
+import { randomUUID } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { RateLimitClient } from "../../src/client/index.js";
+import type { RateLimitMiddlewareOptions } from "../../src/middleware/rateLimitOutcome.js";
+import { startServiceSluice, TEST_STORES, type ServiceSluice } from "../client/serviceSluice.js";
+import { startStalledServer, type StalledServer } from "../client/stalledServer.js";
+
+/** What the cases' identifier and cost functions read: headers, which every framework's request has. */
+export type CaseRequest = { readonly headers: IncomingHttpHeaders };
+
+export interface LimitedApp {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Starts an application whose `GET /<name>` is limited by `limits[name]` and answers `{ "route": name }`. */
+export type StartLimitedApp = (limits: Readonly<Record<string, RateLimitMiddlewareOptions<CaseRequest>>>) => Promise<LimitedApp>;
+
+const YAML = `
+policies:
+  emails:
+    descriptors:
+      - key: identifier
+        limit: { algorithm: fixed-window, limit: 2, window: 1h }
+`;
+
+const byUser = (request: CaseRequest) => request.headers["x-user"] as string | undefined;
+
+export function runMiddlewareCases(framework: string, startApp: StartLimitedApp): void {
+  for (const store of TEST_STORES) {
+    describe(`the ${framework} middleware against a running Sluice, ${store} store`, () => {
+      let sluice: ServiceSluice;
+      let stalled: StalledServer;
+      let client: RateLimitClient;
+      let open: RateLimitClient;
+      let closed: RateLimitClient;
+      let app: LimitedApp;
+      // A user of this run alone, so a rerun on the shared Redis starts from zero.
+      const user = () => `user-${randomUUID()}`;
+      const get = (path: string, who?: string) => fetch(app.url + path, { headers: who === undefined ? {} : { "x-user": who } });
+
+      before(async () => {
+        [sluice, stalled] = await Promise.all([startServiceSluice(YAML, store), startStalledServer()]);
+        client = new RateLimitClient({ url: sluice.url, token: sluice.token, timeoutMs: 2_000 });
+        open = new RateLimitClient({ url: stalled.url, token: "t", timeoutMs: 50 });
+        closed = new RateLimitClient({ url: stalled.url, token: "t", timeoutMs: 50, failurePolicy: "closed" });
+        app = await startApp({
+          inline: { client, identifier: byUser, limit: 2, duration: "1m", algorithm: "fixed-window", namespace: "mw-test" },
+          costly: { client, identifier: byUser, limit: 10, duration: "1m", cost: (request) => Number(request.headers["x-cost"] ?? 1) },
+          policy: { client, identifier: byUser, policy: "emails" },
+          unknown: { client, identifier: byUser, policy: "no-such-policy" },
+          open: { client: open, identifier: byUser, limit: 2, duration: "1m" },
+          closed: { client: closed, identifier: byUser, limit: 2, duration: "1m" },
+        });
+      });
+      after(async () => {
+        await app.close();
+        await Promise.all([client.close(), open.close(), closed.close()]);
+        await Promise.all([sluice.close(), stalled.close()]);
+      });
+
+      it("lets an admitted request through with RateLimit-Policy and RateLimit", async () => {
+        const response = await get("/inline", user());
+        assert.equal(response.status, 200);
+        assert.deepEqual(await response.json(), { route: "inline" });
+        assert.equal(response.headers.get("ratelimit-policy"), '"mw-test";q=2;w=60');
+        const [, seconds] = /^"mw-test";r=1;t=(\d+)$/.exec(response.headers.get("ratelimit") ?? "") ?? [];
+        assert.ok(Number(seconds) > 0 && Number(seconds) <= 60, `t is the seconds left of the one-minute window (${seconds})`);
+        assert.equal(response.headers.get("retry-after"), null);
+      });
+
+      it("answers 429 problem+json with Retry-After once the limit is spent", async () => {
+        const who = user();
+        await get("/inline", who);
+        await get("/inline", who);
+        const response = await get("/inline", who);
+        assert.equal(response.status, 429);
+        assert.equal(response.headers.get("content-type"), "application/problem+json");
+        assert.equal(response.headers.get("cache-control"), "no-store");
+        const seconds = Number(response.headers.get("retry-after"));
+        assert.ok(seconds >= 1 && seconds <= 60, `Retry-After is whole seconds within the window (${seconds})`);
+        assert.match(response.headers.get("ratelimit") ?? "", /^"mw-test";r=0;t=\d+$/);
+        const problem = await response.json() as Record<string, unknown>;
+        assert.deepEqual({ status: problem["status"], code: problem["code"], type: problem["type"] }, { status: 429, code: "SLUICE_ERR_RATE_LIMITED", type: "/problems/rate-limited" });
+        assert.match(String(problem["detail"]), /Limit "mw-test" is exhausted; retry in \d+s/);
+      });
+
+      it("counts each identifier on its own, and leaves a request without one unlimited", async () => {
+        const who = user();
+        await get("/inline", who);
+        await get("/inline", who);
+        assert.equal((await get("/inline", user())).status, 200);
+        const anonymous = await get("/inline");
+        assert.equal(anonymous.status, 200);
+        assert.equal(anonymous.headers.get("ratelimit"), null);
+      });
+
+      it("takes the cost the request's function gives", async () => {
+        const response = await fetch(`${app.url}/costly`, { headers: { "x-user": user(), "x-cost": "7" } });
+        assert.match(response.headers.get("ratelimit") ?? "", /^"default";r=3;t=\d+$/);
+      });
+
+      it("limits by a named policy, announcing its quota as Sluice answers it", async () => {
+        const who = user();
+        const first = await get("/policy", who);
+        assert.equal(first.headers.get("ratelimit-policy"), '"emails";q=2');
+        await get("/policy", who);
+        assert.equal((await get("/policy", who)).status, 429);
+      });
+
+      it("fails open when the service does not answer: the route runs, with no RateLimit headers", async () => {
+        const response = await get("/open", user());
+        assert.equal(response.status, 200);
+        assert.equal(response.headers.get("ratelimit"), null);
+      });
+
+      it("fails closed when told to: 503 limiter-unavailable with Retry-After", async () => {
+        const response = await get("/closed", user());
+        assert.equal(response.status, 503);
+        assert.equal(response.headers.get("retry-after"), "1");
+        assert.equal((await response.json() as { code: string }).code, "SLUICE_ERR_LIMITER_UNAVAILABLE");
+      });
+
+      it("hands a refused request to the framework's error handling (an unknown policy is a bug, not a denial)", async () => {
+        const response = await get("/unknown", user());
+        assert.equal(response.status, 500);
+      });
+    });
+  }
+}

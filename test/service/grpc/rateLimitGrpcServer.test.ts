@@ -1,0 +1,184 @@
+// Envoy's ShouldRateLimit over real gRPC, against a running Sluice on the memory store and on
+// Redis: a @grpc/grpc-js client sends what Envoy sends (a domain, descriptors of key/value
+// entries, hits_addend 0 meaning 1), and the answer carries each descriptor's code, current limit,
+// remaining units and time until reset, with OVER_LIMIT overall when any descriptor is over.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { status } from "@grpc/grpc-js";
+import { parseConfig } from "../../../src/config/loader.js";
+import { startServiceSluice, TEST_STORES, type ServiceSluice } from "../../client/serviceSluice.js";
+import { envoyRlsClient, type EnvoyRlsClient, type RlsRequest } from "./envoyRlsClient.js";
+
+const YAML = `
+policies:
+  edge:
+    descriptors:
+      - key: remote_address
+        limit: { algorithm: fixed-window, limit: 2, window: 1m }
+      - key: generic_key
+        value: api
+        descriptors:
+          - key: user
+            limit: { algorithm: fixed-window, limit: 3, window: 1h }
+      - key: generic_key
+        value: health
+      - key: burst
+        limit: { algorithm: fixed-window, limit: 5, window: 30s }
+`;
+
+/** What the Envoy route in docs/ratelimit-service.md sends for one request of user u1 from 10.0.0.1. */
+function envoyRequest(address: string, user: string): RlsRequest {
+  return {
+    domain: "edge",
+    descriptors: [
+      { entries: [{ key: "remote_address", value: address }] },
+      { entries: [{ key: "generic_key", value: "api" }, { key: "user", value: user }] },
+    ],
+    hits_addend: 0,
+  };
+}
+
+for (const store of TEST_STORES) {
+  describe(`ShouldRateLimit over gRPC, ${store} store`, () => {
+    let sluice: ServiceSluice;
+    let rls: EnvoyRlsClient;
+    before(async () => {
+      sluice = await startServiceSluice(YAML, store, { grpc: true });
+      rls = envoyRlsClient(`127.0.0.1:${sluice.grpcPort}`);
+    });
+    after(async () => {
+      rls.close();
+      await sluice.close();
+    });
+
+    it("answers OK per descriptor with its limit in Envoy's units, the units left and the time to reset", async () => {
+      const response = await rls.shouldRateLimit(envoyRequest("10.0.0.1", "u1"));
+      assert.equal(response.overall_code, "OK");
+      assert.equal(response.statuses.length, 2);
+      const [address, user] = response.statuses;
+      assert.deepEqual(
+        { code: address?.code, limit: address?.current_limit, remaining: address?.limit_remaining },
+        { code: "OK", limit: { requests_per_unit: 2, unit: "MINUTE", name: "edge.remote_address" }, remaining: 1 },
+      );
+      assert.deepEqual(
+        { code: user?.code, limit: user?.current_limit, remaining: user?.limit_remaining },
+        { code: "OK", limit: { requests_per_unit: 3, unit: "HOUR", name: "edge.generic_key=api.user" }, remaining: 2 },
+      );
+      const resetSeconds = address?.duration_until_reset?.seconds ?? 0;
+      assert.ok(resetSeconds > 50 && resetSeconds <= 60, `a fresh one-minute window resets within the minute (${resetSeconds}s)`);
+    });
+
+    it("is OVER_LIMIT overall when one descriptor is over, and then consumes from none", async () => {
+      await rls.shouldRateLimit(envoyRequest("10.0.0.2", "u2"));
+      await rls.shouldRateLimit(envoyRequest("10.0.0.2", "u2"));
+      const over = await rls.shouldRateLimit(envoyRequest("10.0.0.2", "u2"));
+      assert.equal(over.overall_code, "OVER_LIMIT");
+      assert.deepEqual(over.statuses.map((s) => [s.code, s.limit_remaining ?? 0]), [["OVER_LIMIT", 0], ["OK", 1]]);
+      assert.ok((over.statuses[0]?.duration_until_reset?.seconds ?? 0) > 0, "an over-limit descriptor says how long until it resets");
+      // Asked again: on Redis the failover store now answers from its over-limit cache, which names
+      // only the denial; every descriptor still gets its own status.
+      const again = await rls.shouldRateLimit(envoyRequest("10.0.0.2", "u2"));
+      assert.equal(again.overall_code, "OVER_LIMIT");
+      assert.deepEqual(again.statuses.map((s) => [s.code, s.limit_remaining ?? 0, s.current_limit?.name]), [["OVER_LIMIT", 0, "edge.remote_address"], ["OK", 1, "edge.generic_key=api.user"]]);
+      // u2 kept its third unit: from another address it is still admitted once.
+      const elsewhere = await rls.shouldRateLimit(envoyRequest("10.0.0.3", "u2"));
+      assert.equal(elsewhere.overall_code, "OK");
+      assert.equal(elsewhere.statuses[1]?.limit_remaining ?? 0, 0);
+    });
+
+    it("counts each value of a default rule on its own", async () => {
+      const first = await rls.shouldRateLimit({ domain: "edge", descriptors: [{ entries: [{ key: "remote_address", value: "10.1.0.1" }] }] });
+      const other = await rls.shouldRateLimit({ domain: "edge", descriptors: [{ entries: [{ key: "remote_address", value: "10.1.0.2" }] }] });
+      assert.deepEqual([first.statuses[0]?.limit_remaining, other.statuses[0]?.limit_remaining], [1, 1]);
+    });
+
+    it("takes hits_addend units, the descriptor's own over the request's, and states a 30 s window per minute", async () => {
+      const descriptor = { entries: [{ key: "burst", value: "b1" }] };
+      const three = await rls.shouldRateLimit({ domain: "edge", descriptors: [descriptor], hits_addend: 3 });
+      assert.equal(three.statuses[0]?.limit_remaining, 2);
+      assert.deepEqual(three.statuses[0]?.current_limit, { requests_per_unit: 10, unit: "MINUTE", name: "edge.burst" });
+      const own = await rls.shouldRateLimit({ domain: "edge", descriptors: [{ ...descriptor, hits_addend: { value: 3 } }], hits_addend: 1 });
+      assert.equal(own.overall_code, "OVER_LIMIT");
+      assert.equal(own.statuses[0]?.limit_remaining ?? 0, 2);
+    });
+
+    it("answers OK without a limit for a rule without one and for a descriptor no rule matches", async () => {
+      const response = await rls.shouldRateLimit({
+        domain: "edge",
+        descriptors: [{ entries: [{ key: "generic_key", value: "health" }] }, { entries: [{ key: "header_match", value: "x" }] }],
+      });
+      assert.equal(response.overall_code, "OK");
+      for (const s of response.statuses) {
+        assert.equal(s.code, "OK");
+        assert.equal(s.current_limit, undefined);
+      }
+    });
+
+    it("refuses an unknown domain (NOT_FOUND) and a request without descriptors (INVALID_ARGUMENT), naming the problem", async () => {
+      await assert.rejects(rls.shouldRateLimit({ domain: "nope", descriptors: [{ entries: [{ key: "remote_address", value: "1" }] }] }), (error: { code: number; details: string }) => {
+        assert.equal(error.code, status.NOT_FOUND);
+        assert.match(error.details, /no policy named "nope"; configured policies: edge/);
+        return true;
+      });
+      await assert.rejects(rls.shouldRateLimit({ domain: "edge", descriptors: [] }), (error: { code: number; details: string }) => {
+        assert.equal(error.code, status.INVALID_ARGUMENT);
+        assert.match(error.details, /descriptors: at least one descriptor/);
+        return true;
+      });
+      await assert.rejects(rls.shouldRateLimit({ domain: "edge", descriptors: [{ entries: [{ key: "", value: "x" }] }] }), { code: status.INVALID_ARGUMENT });
+    });
+  });
+}
+
+describe("several Sluice instances sharing one Redis", () => {
+  it("admit exactly the limit between them over gRPC", async () => {
+    const first = await startServiceSluice(YAML, "redis", { grpc: true });
+    const second = await startServiceSluice(YAML, "redis", { grpc: true, keyPrefix: first.keyPrefix! });
+    const clients = [envoyRlsClient(`127.0.0.1:${first.grpcPort}`), envoyRlsClient(`127.0.0.1:${second.grpcPort}`)];
+    try {
+      const request: RlsRequest = { domain: "edge", descriptors: [{ entries: [{ key: "burst", value: "shared" }] }] };
+      const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => clients[i % 2]!.shouldRateLimit(request)));
+      assert.equal(answers.filter((a) => a.overall_code === "OK").length, 5);
+      assert.equal(answers.filter((a) => a.overall_code === "OVER_LIMIT").length, 7);
+    } finally {
+      for (const client of clients) client.close();
+      await Promise.all([first.close(), second.close()]);
+    }
+  });
+});
+
+describe("the gRPC service's place in Sluice", () => {
+  it("is off unless server.grpcPort is set", async () => {
+    const sluice = await startServiceSluice(YAML, "memory");
+    try {
+      assert.equal(sluice.grpcPort, undefined);
+    } finally {
+      await sluice.close();
+    }
+  });
+
+  it("answers from the same policies as /v1/ratelimit, before and after a config reload", async () => {
+    const yaml = (limit: number) => `policies:\n  edge:\n    descriptors:\n      - { key: user, limit: { algorithm: fixed-window, limit: ${limit}, window: 1m } }\n`;
+    const sluice = await startServiceSluice(yaml(5), "memory", { grpc: true });
+    const rls = envoyRlsClient(`127.0.0.1:${sluice.grpcPort}`);
+    const limits = async (user: string) => {
+      const grpc = await rls.shouldRateLimit({ domain: "edge", descriptors: [{ entries: [{ key: "user", value: user }] }] });
+      const http = await fetch(`${sluice.url}/v1/ratelimit`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${sluice.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ policy: "edge", descriptor: [{ key: "user", value: user }] }),
+      });
+      return [grpc.statuses[0]?.current_limit?.requests_per_unit, ((await http.json()) as { limit: number }).limit];
+    };
+    try {
+      assert.deepEqual(await limits("before"), [5, 5]);
+      const edited = parseConfig(yaml(6), "test.yaml");
+      await sluice.reload({ ...edited, server: { ...edited.server, host: "127.0.0.1", port: 0 } });
+      const [grpc, http] = await limits("after");
+      assert.equal(grpc, http, "a reload applies to both the same way");
+    } finally {
+      rls.close();
+      await sluice.close();
+    }
+  });
+});
