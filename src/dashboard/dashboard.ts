@@ -1,8 +1,12 @@
 /**
  * The web dashboard: one HTML page at `/` with a small script and stylesheet, for people to sign
- * up, sign in, try the gateway as themselves (the playground) and manage their API keys. The page
- * holds no data and no secrets; its script calls the JSON API beside it (authRoutes.ts,
- * accountRoutes.ts) and, for the playground, the gateway's /api/* with the session cookie.
+ * up, sign in, try the gateway as themselves (the playground), manage their API keys, see their
+ * usage as charts and change their password; and for admins, to manage users and plans, see the
+ * services' health and inspect and reset any caller's limits. The page holds no data and no
+ * secrets; its script calls the JSON API beside it (authRoutes.ts, accountRoutes.ts,
+ * src/usage/usageRoutes.ts, adminApi.ts, src/usage/adminLiveRoutes.ts) and, for the playground,
+ * the gateway's /api/* with the session cookie. Admin pages are shown to anyone who opens them;
+ * the API answers a non-admin 403 and the page says so.
  *
  * - Assets are plain files in `./assets/` (no build step: `npm run build` copies them into
  *   dist/ beside this module), read once when the plugin is registered and served from memory.

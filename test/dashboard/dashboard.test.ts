@@ -1,5 +1,6 @@
 // The dashboard's server side: the page and its assets under a strict CSP, nothing inline that
-// the CSP would block, only the files it knows, and /docs for `/` when there are no accounts.
+// the CSP would block, a label for every field, only the files it knows, and /docs for `/` when
+// there are no accounts.
 // The page itself is driven in a real browser by test/e2e/dashboard.test.ts.
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
@@ -51,6 +52,17 @@ describe("the dashboard's responses", () => {
     assert.doesNotMatch(html, /\son[a-z]+=/);
     const script = await readFile(new URL("../../src/dashboard/assets/app.js", import.meta.url), "utf8");
     assert.doesNotMatch(script, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/);
+  });
+
+  it("labels every form field the page itself holds", async () => {
+    const html = await readFile(new URL("../../src/dashboard/assets/index.html", import.meta.url), "utf8");
+    const labelled = new Set([...html.matchAll(/<label for="([^"]+)"/g)].map((m) => m[1]));
+    const fields = [...html.matchAll(/<(input|select|textarea)\b[^>]*>/g)].map((m) => m[0]).filter((tag) => !/\shidden\b/.test(tag));
+    assert.ok(fields.length >= 14, "the page's forms are all here");
+    for (const field of fields) {
+      const id = /\sid="([^"]+)"/.exec(field)?.[1];
+      assert.ok(id !== undefined && labelled.has(id), `a label for ${field}`);
+    }
   });
 
   it("answers other paths under /dashboard/ with the 404 problem", async () => {

@@ -1,8 +1,11 @@
 // The dashboard as a person meets it, in Debian's Chromium against a real `sluice start`: the
 // sign-in page under a strict CSP, sign-up and sign-in with clear form errors (by keyboard),
 // random numbers until the limit with a countdown that is waited out for real (a 3-per-5 s
-// window, no injected clock), an API key made in the page that passes the gateway and, once
-// revoked in the page, fails within a second; then sign-out. Each step saves a screenshot in
+// window, no injected clock), an API key made in the page that passes the gateway, whose call the
+// usage chart counts, and which, once revoked in the page, fails within a second; rotation with a
+// chosen grace; a password change; an admin page refused to a user; sign-out. Then the first
+// admin (from the environment) changes a user's plan and disables them, edits a plan, sees the
+// services' health, and inspects and resets an address's limits. Each step saves a screenshot in
 // test/e2e/screenshots/; the main pages are copied to docs/screenshots/ for the README.
 import assert from "node:assert/strict";
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -11,6 +14,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { chromium, type BrowserContext, type Locator, type Page } from "playwright-core";
 import { DASHBOARD_CSP } from "../../src/dashboard/dashboard.js";
+import { pollUntil } from "../support/poll.js";
 import { REPO_ROOT, startCli, type SluiceProcess } from "../support/sluiceProcess.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -21,6 +25,8 @@ const CHROMIUM_ARGS = [
 const SCREENSHOTS = join(REPO_ROOT, "test/e2e/screenshots");
 const DOC_SCREENSHOTS = join(REPO_ROOT, "docs/screenshots");
 const ADMIN_TOKEN = "dashboard-e2e-admin-token";
+const ADMIN_EMAIL = "grace@example.com";
+const ADMIN_PASSWORD = "admin passphrase for the e2e test";
 
 // The demo services with a short random-number window, so the countdown can be waited out.
 const CONFIG = `
@@ -37,7 +43,7 @@ services:
 
 // Each `sluice start` here has a database of its own, so the address is free.
 const email = "ada@example.com";
-const password = "correct horse battery staple";
+let password = "correct horse battery staple";
 
 let dir: string;
 let sluice: SluiceProcess;
@@ -53,7 +59,7 @@ before(async () => {
   await mkdir(SCREENSHOTS, { recursive: true });
   await mkdir(DOC_SCREENSHOTS, { recursive: true });
   [sluice, context] = await Promise.all([
-    startCli(["--config", config], { SLUICE_ADMIN_TOKEN: ADMIN_TOKEN }),
+    startCli(["--config", config], { SLUICE_ADMIN_TOKEN: ADMIN_TOKEN, SLUICE_ADMIN_EMAIL: ADMIN_EMAIL, SLUICE_ADMIN_PASSWORD: ADMIN_PASSWORD }),
     chromium.launchPersistentContext(join(dir, "chromium-profile"), {
       executablePath: CHROMIUM,
       headless: true,
@@ -91,6 +97,8 @@ after(async () => {
 /** Saves the page as test/e2e/screenshots/<name>.png and, for the README, in docs/screenshots/ too. */
 async function screenshot(name: string, options: { forDocs?: boolean; mask?: Locator[] } = {}): Promise<void> {
   const path = join(SCREENSHOTS, `${name}.png`);
+  // The pointer out of the way, so no hover effect is in the picture.
+  await page.mouse.move(0, 0);
   await page.screenshot({ path, fullPage: true, animations: "disabled", ...(options.mask && { mask: options.mask }) });
   if (options.forDocs) await copyFile(path, join(DOC_SCREENSHOTS, `${name}.png`));
 }
@@ -230,9 +238,9 @@ describe("the dashboard", () => {
     await page.getByRole("link", { name: "API keys" }).click();
     await page.getByRole("heading", { name: "API keys", level: 1 }).waitFor();
     await page.getByText("You have no keys yet.").waitFor();
-    await page.getByLabel("Name").fill("laptop");
+    await page.getByLabel("Name", { exact: true }).fill("laptop");
     await page.getByLabel("Expires").selectOption({ label: "In 30 days" });
-    await page.getByLabel("users").check();
+    await page.getByLabel("users", { exact: true }).check();
     await page.getByRole("button", { name: "Create key" }).click();
     const shown = page.getByTestId("new-key");
     await shown.filter({ hasText: /^sk_/ }).waitFor();
@@ -264,6 +272,25 @@ describe("the dashboard", () => {
       await page.locator("#key-list li", { hasText: "laptop" }).waitFor();
     }
 
+    // The usage page counts the call (the page's read writes the counts first: no waiting).
+    await page.getByRole("link", { name: "Usage of key laptop" }).click();
+    await page.getByRole("heading", { name: "Usage", level: 1 }).waitFor();
+    assert.match(await page.getByLabel("Show usage of").inputValue(), /^[0-9a-f-]{36}$/);
+    await page.locator('[data-testid="minutes-chart"][data-allowed="1"][data-limited="0"]').waitFor();
+    await page.locator('[data-testid="hours-chart"][data-allowed="1"]').waitFor();
+    assert.match(await page.getByTestId("minutes-summary").textContent() ?? "", /^1 call allowed and 0 limited in the last hour/);
+    assert.equal(await page.locator('[data-testid="minutes-chart"] .bar').count(), 60);
+    assert.equal(await page.locator('[data-testid="hours-chart"] .bar').count(), 168);
+    const limitRows = page.getByTestId("usage-limits").locator("tbody tr");
+    await limitRows.filter({ hasText: "per-client" }).waitFor();
+    assert.match(await limitRows.filter({ hasText: "free-rate" }).textContent() ?? "", /\d+ of 100/);
+    await screenshot("usage", { forDocs: true });
+    // A second call, seen on Refresh.
+    assert.equal((await callWithKey(key)).status, 200);
+    await page.getByRole("button", { name: "Refresh" }).click();
+    await page.locator('[data-testid="minutes-chart"][data-allowed="2"]').waitFor();
+
+    await page.getByRole("link", { name: "API keys" }).click();
     page.once("dialog", (dialog) => void dialog.accept());
     await page.getByRole("button", { name: "Revoke key laptop" }).click();
     await page.locator("#key-list li", { hasText: "laptop" }).getByText("Revoked").waitFor();
@@ -274,14 +301,18 @@ describe("the dashboard", () => {
     await screenshot("api-key-revoked");
   });
 
-  it("rotates a key: a new one is shown, and the old one keeps working for the grace period", async () => {
-    await page.getByLabel("Name").fill("server");
+  it("rotates a key: a new one is shown, and the old one keeps working for the grace period chosen", async () => {
+    await page.getByLabel("Name", { exact: true }).fill("server");
     await page.getByRole("button", { name: "Create key" }).click();
     await page.getByTestId("new-key").filter({ hasText: /^sk_/ }).waitFor();
     const oldKey = (await page.getByTestId("new-key").textContent())!;
 
-    page.once("dialog", (dialog) => void dialog.accept());
     await page.getByRole("button", { name: "Rotate key server" }).click();
+    const dialog = page.getByRole("dialog", { name: "Rotate the key" });
+    await dialog.waitFor();
+    await screenshot("api-key-rotate-dialog");
+    await dialog.getByLabel("The old key keeps working").selectOption({ label: "For an hour" });
+    await dialog.getByRole("button", { name: "Rotate key", exact: true }).click();
     await page.getByText(/which keeps working until/).waitFor();
     const newKey = (await page.getByTestId("new-key").textContent())!;
     assert.match(newKey, /^sk_[A-Za-z0-9]{32}$/);
@@ -290,6 +321,49 @@ describe("the dashboard", () => {
     assert.equal((await callWithKey(oldKey)).status, 200);
     await page.getByText(/^Rotated: works until/).waitFor();
     await screenshot("api-key-rotated", { mask: [page.getByTestId("new-key")] });
+
+    // Rotated again with no grace: the replaced key stops at once. Escape cancels the dialog.
+    await page.getByRole("button", { name: "Rotate key server" }).click();
+    await dialog.waitFor();
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
+    await page.getByRole("button", { name: "Rotate key server" }).click();
+    await dialog.getByLabel("The old key keeps working").selectOption({ label: "Not at all: it stops now" });
+    await dialog.getByRole("button", { name: "Rotate key", exact: true }).click();
+    await page.getByText(/which has stopped working/).waitFor();
+    const newest = (await page.getByTestId("new-key").textContent())!;
+    assert.notEqual(newest, newKey);
+    assert.equal((await pollUntil(() => callWithKey(newKey), (r) => r.status === 401)).status, 401);
+    assert.equal((await callWithKey(newest)).status, 200);
+  });
+
+  it("changes the password on the account page, refusing a wrong current one", async () => {
+    await page.getByRole("link", { name: "Account" }).click();
+    await page.getByRole("heading", { name: "Account", level: 1 }).waitFor();
+    assert.equal(await page.locator("#account-email").textContent(), email);
+    await page.getByLabel("Current password").fill("not my password");
+    await page.getByLabel("New password").fill("short");
+    await page.getByRole("button", { name: "Change password" }).click();
+    await page.getByText("Use at least 8 characters.").waitFor();
+    await page.getByLabel("New password").fill("a brand new passphrase");
+    await page.getByRole("button", { name: "Change password" }).click();
+    await page.getByText("This is not your current password.").waitFor();
+    await page.getByLabel("Current password").fill(password);
+    await page.getByRole("button", { name: "Change password" }).click();
+    await page.getByText("Your password has changed.").waitFor();
+    password = "a brand new passphrase";
+    await screenshot("account");
+    // Still signed in, with the fresh session the change gave.
+    assert.equal(await page.evaluate(async () => (await fetch("/auth/me")).status), 200);
+  });
+
+  it("refuses the admin pages to a user who is not an admin, saying so", async () => {
+    assert.ok(await page.getByRole("link", { name: "Admin" }).isHidden(), "no Admin link for a user");
+    await openDashboard("#/admin-users");
+    await page.getByTestId("forbidden").waitFor();
+    assert.match(await page.getByTestId("forbidden").textContent() ?? "", /403 Forbidden/);
+    assert.ok(await page.getByTestId("user-table").isHidden());
+    await screenshot("admin-forbidden");
   });
 
   it("logs out: the session ends and the pages ask to sign in again", async () => {
@@ -300,6 +374,113 @@ describe("the dashboard", () => {
     await openDashboard("#/keys");
     assert.equal(await page.getByRole("heading", { level: 1 }).textContent(), "Log in");
     await screenshot("logged-out");
+  });
+});
+
+describe("the admin pages", () => {
+  before(async () => {
+    await openDashboard("#/login");
+    await page.getByLabel("Email", { exact: true }).fill(ADMIN_EMAIL);
+    await page.getByLabel("Password", { exact: true }).fill(ADMIN_PASSWORD);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.getByRole("heading", { name: "Playground", level: 1 }).waitFor();
+  });
+
+  it("lists users and changes one's plan, disables and enables them", async () => {
+    await page.getByRole("link", { name: "Admin" }).click();
+    await page.getByRole("heading", { name: "Admin: users", level: 1 }).waitFor();
+    const ada = page.getByTestId("user-table").locator("tr", { hasText: email });
+    await ada.waitFor();
+    await page.getByLabel(`Plan of ${email}`).selectOption("premium");
+    await page.getByText(`${email}: plan is now premium.`).waitFor();
+    assert.equal(await page.getByLabel(`Plan of ${email}`).inputValue(), "premium");
+
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.getByRole("button", { name: `Disable ${email}` }).click();
+    await ada.getByText("Disabled").waitFor();
+    const login = () => fetch(`${sluice.url}/auth/login`, { method: "POST", headers: { "content-type": "application/json", origin: sluice.url }, body: JSON.stringify({ email, password }) });
+    assert.equal((await login()).status, 401, "a disabled user cannot sign in");
+    await screenshot("admin-users", { forDocs: true });
+    await page.getByRole("button", { name: `Enable ${email}` }).click();
+    await ada.getByText("Active").waitFor();
+    assert.equal((await login()).status, 200);
+
+    await page.getByLabel("Find users by email").fill("grace");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByText('1 user matching “grace”.').waitFor();
+    assert.equal(await page.getByTestId("user-table").locator("tbody tr").count(), 1);
+  });
+
+  it("shows the plans and their limits, and edits one with clear errors", async () => {
+    await page.getByRole("link", { name: "Plans" }).click();
+    await page.getByRole("heading", { name: "Admin: plans", level: 1 }).waitFor();
+    const free = page.getByTestId("plan-list").locator('li[data-plan="free"]');
+    await free.getByText("free-rate").waitFor();
+    await page.getByRole("button", { name: "Edit plan free" }).click();
+    assert.equal(await page.getByLabel("Plan name").inputValue(), "free");
+    const limits = page.getByLabel("Limits (JSON)");
+    await limits.fill('{"free-rate": {"algorithm": "nope", "limit": 5, "window": "30s"}}');
+    await page.getByRole("button", { name: "Save plan" }).click();
+    await page.locator("#plan-limits-error").filter({ hasText: /limits\.free-rate\.algorithm/ }).waitFor();
+    await limits.fill("{ not json");
+    await page.getByRole("button", { name: "Save plan" }).click();
+    await page.getByText(/^This is not JSON/).waitFor();
+    await page.getByLabel("Description").fill("Free: 100 requests per 30 s");
+    await limits.fill('{"free-rate": {"algorithm": "sliding-window-log", "limit": 100, "window": "30s", "by": ["consumer"]}}');
+    await page.getByRole("button", { name: "Save plan" }).click();
+    await page.getByText("Saved plan free;", { exact: false }).waitFor();
+    await free.getByText("Free: 100 requests per 30 s").waitFor();
+    await screenshot("admin-plans", { forDocs: true });
+  });
+
+  it("shows each service with its upstream's health", async () => {
+    await page.getByRole("link", { name: "Services" }).click();
+    await page.getByRole("heading", { name: "Admin: services", level: 1 }).waitFor();
+    for (const service of ["random", "recommend", "users"]) {
+      await page.getByTestId("service-list").locator(`li[data-service="${service}"]`).getByText("Upstream answers").waitFor();
+    }
+    assert.match(await page.locator('li[data-service="random"]').textContent() ?? "", /random-short/);
+    await screenshot("admin-services", { forDocs: true });
+  });
+
+  it("inspects an address's and a user's limits live, and resets one", async () => {
+    await page.getByRole("link", { name: "Limit inspector" }).click();
+    await page.getByRole("heading", { name: "Admin: limit inspector", level: 1 }).waitFor();
+    await page.getByLabel("Look up").selectOption({ label: "A client address" });
+    await page.getByLabel("Address or id").fill("127.0.0.1");
+    await page.getByRole("button", { name: "Inspect" }).click();
+    // The wrong passwords typed in this story count against the address's sign-in limit.
+    const signIn = page.getByTestId("inspect-table").locator("tr", { hasText: "login.ip" });
+    await signIn.waitFor();
+    assert.doesNotMatch(await signIn.textContent() ?? "", /100 of 100/);
+    await screenshot("admin-limits", { forDocs: true });
+    await page.getByRole("button", { name: "Reset login.ip" }).click();
+    await page.getByText("Reset login.ip: it is whole again.").waitFor();
+    assert.match(await signIn.textContent() ?? "", /100 of 100/);
+
+    // From the users page: a user's own counters, with their plan's.
+    await page.getByRole("link", { name: "Users" }).click();
+    await page.getByLabel("Find users by email").fill("ada");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByRole("link", { name: `Limits of ${email}` }).click();
+    await page.getByRole("heading", { name: `Limits of ${email}` }).waitFor();
+    await page.getByTestId("inspect-table").locator("tr", { hasText: "premium-rate" }).waitFor();
+    await page.getByTestId("inspect-table").locator("tr", { hasText: "per-client" }).waitFor();
+
+    await page.getByLabel("Address or id").fill("not an address");
+    await page.getByRole("button", { name: "Inspect" }).click();
+    await page.locator("#inspect-value-error").filter({ hasText: /IPv4 or IPv6|uuid|UUID/i }).waitFor();
+  });
+
+  it("fits a phone-sized screen without sideways scrolling", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const view of ["#/admin-users", "#/admin-limits", "#/usage"]) {
+      await openDashboard(view);
+      await page.getByRole("heading", { level: 1 }).waitFor();
+      assert.ok(await page.evaluate<boolean>("document.documentElement.scrollWidth <= document.documentElement.clientWidth"), `no sideways scrolling on ${view}`);
+    }
+    await screenshot("usage-phone");
+    await page.setViewportSize({ width: 1280, height: 800 });
     assert.deepEqual(pageFaults, []);
   });
 });

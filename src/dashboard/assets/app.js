@@ -1,10 +1,13 @@
 /*
  * The dashboard's script (served as-is to the browser by src/dashboard/dashboard.ts; no build).
- * One page, three views chosen by the URL's hash: sign-in/sign-up (#/login, #/signup), the
- * playground (#/playground) and API keys (#/keys). It only calls this origin: the JSON API under
- * /auth and /account (every change a same-origin fetch with a JSON body, which the server's
- * Origin check and JSON-only parsing protect from cross-site requests), and the gateway's /api/*
- * with the session cookie. Text from the server is set with textContent, never parsed as HTML.
+ * One page, views chosen by the URL's hash: sign-in/sign-up (#/login, #/signup), the playground
+ * (#/playground), API keys (#/keys), usage charts (#/usage), the account's password (#/account),
+ * and for admins users, plans, services and the limit inspector (#/admin-users, -plans,
+ * -services, -limits). It only calls this origin: the JSON API under /auth, /account and
+ * /admin/api (every change a same-origin fetch with a JSON body, which the server's Origin check
+ * and JSON-only parsing protect from cross-site requests), and the gateway's /api/* with the
+ * session cookie. Text from the server is set with textContent, never parsed as HTML; charts are
+ * SVG elements made one by one.
  */
 /* global document, window, fetch, navigator, setInterval, clearInterval, confirm */
 
@@ -24,6 +27,8 @@ const state = {
   /** When the random-number limit lets calls through again (ms since the epoch), or 0. */
   limitedUntil: 0,
   countdownTimer: 0,
+  /** The usage charts as last drawn: [container, points, options]. */
+  charts: [],
 };
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
@@ -108,24 +113,34 @@ const VIEWS = {
   signup: { section: "page-auth", title: "Sign up", signedIn: false },
   playground: { section: "page-playground", title: "Playground", signedIn: true },
   keys: { section: "page-keys", title: "API keys", signedIn: true },
+  usage: { section: "page-usage", title: "Usage", signedIn: true },
+  account: { section: "page-account", title: "Account", signedIn: true },
+  "admin-users": { section: "page-admin", title: "Admin: users", signedIn: true, panel: "admin-users" },
+  "admin-plans": { section: "page-admin", title: "Admin: plans", signedIn: true, panel: "admin-plans" },
+  "admin-services": { section: "page-admin", title: "Admin: services", signedIn: true, panel: "admin-services" },
+  "admin-limits": { section: "page-admin", title: "Admin: limit inspector", signedIn: true, panel: "admin-limits" },
 };
 
 /** Shows the view the hash names, or the right default for a signed-in or signed-out visitor. */
 function showView({ focus }) {
-  const wanted = window.location.hash.replace(/^#\/?/, "");
+  const [wanted, query] = window.location.hash.replace(/^#\/?/, "").split("?");
   let name = Object.hasOwn(VIEWS, wanted) ? wanted : "";
   if (name === "" || VIEWS[name].signedIn !== (state.user !== null)) name = state.user === null ? "login" : "playground";
   if (wanted !== name) window.history.replaceState(null, "", `#/${name}`);
+  const params = new window.URLSearchParams(wanted === name ? query ?? "" : "");
 
   const view = VIEWS[name];
   for (const section of document.querySelectorAll("main > section")) section.hidden = section.id !== view.section;
   for (const link of document.querySelectorAll("[data-page-link]")) {
-    if (link.dataset.pageLink === name) link.setAttribute("aria-current", "page");
+    if (link.dataset.pageLink === (view.panel === undefined ? name : "admin")) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
   document.title = `${view.title} · Sluice`;
   if (view.section === "page-auth") setAuthMode(name);
   if (name === "keys") void loadKeys();
+  if (name === "usage") void loadUsageSubjects(params.get("key"));
+  if (name === "account") showAccount();
+  if (view.panel !== undefined) showAdminPanel(name, view.title, params);
   if (focus) $(view.section).querySelector("h1").focus();
 }
 
@@ -137,6 +152,7 @@ function navigate(name) {
 function setUser(user) {
   state.user = user;
   for (const element of document.querySelectorAll(".signed-in")) element.hidden = user === null;
+  for (const element of document.querySelectorAll(".admin-only")) element.hidden = user?.role !== "admin";
   $("who-email").textContent = user === null ? "" : user.email;
   if (user === null) {
     stopCountdown();
@@ -164,7 +180,7 @@ function notice(text) {
 /** Marks `fields` ({inputId: message}) invalid and focuses the first; clears the others. */
 function showFieldErrors(form, fields) {
   let first = null;
-  for (const input of form.querySelectorAll("input, select, fieldset")) {
+  for (const input of form.querySelectorAll("input, select, textarea, fieldset")) {
     if (!input.id) continue;
     const message = fields[input.id];
     const error = document.getElementById(`${input.id}-error`);
@@ -356,7 +372,9 @@ function keyItem(key, status) {
   fact("Last used", formatDate(key.lastUsedAt));
   fact("Expires", formatDate(key.expiresAt));
   fact("Scopes", key.scopes === null ? "All services" : key.scopes.join(", "));
-  item.append(head, facts);
+  const usageLink = element("a", { href: `#/usage?key=${encodeURIComponent(key.id)}`, textContent: "Usage", className: "key-usage" });
+  usageLink.setAttribute("aria-label", `Usage of key ${key.name}`);
+  item.append(head, facts, usageLink);
   if (status.live) {
     const actions = element("div", { className: "buttons" });
     const rotate = element("button", { type: "button", textContent: "Rotate" });
@@ -424,17 +442,33 @@ async function revokeKey(key, button) {
   $("keys-title").focus();
 }
 
+/** Asks how long the old key may keep working (the rotate dialog); the seconds, or null when cancelled. */
+function askGrace(key) {
+  const dialog = $("rotate-dialog");
+  $("rotate-text").textContent = `You get a new key in place of “${key.name}” (${key.start}…).`;
+  $("rotate-grace").value = "3600";
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "rotate" ? Number($("rotate-grace").value) : null), { once: true });
+    dialog.returnValue = "";
+    dialog.showModal();
+  });
+}
+
 async function rotateKey(key, button) {
-  if (!confirm(`Rotate the key “${key.name}”? You get a new key; the old one keeps working for an hour.`)) return;
+  const graceSeconds = await askGrace(key);
+  button.focus();
+  if (graceSeconds === null) return;
   busy(button, true);
-  const result = await call("POST", `/account/api/keys/${encodeURIComponent(key.id)}/rotate`, {});
+  const result = await call("POST", `/account/api/keys/${encodeURIComponent(key.id)}/rotate`, { graceSeconds });
   if (result.status === 401) return sessionEnded();
   if (result.status !== 201) {
     busy(button, false);
     $("keys-status").textContent = problemText(result);
     return;
   }
-  showNewKey(result.data.key, `It replaces “${key.name}” (${key.start}…), which keeps working until ${formatDate(result.data.replaced.expiresAt)}.`);
+  const replaced = result.data.replaced;
+  const until = Date.parse(replaced.expiresAt) <= Date.now() ? "which has stopped working" : `which keeps working until ${formatDate(replaced.expiresAt)}`;
+  showNewKey(result.data.key, `It replaces “${key.name}” (${key.start}…), ${until}.`);
   await loadKeys();
 }
 
@@ -481,6 +515,463 @@ function fitPlayground() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Usage
+
+const SVG = "http://www.w3.org/2000/svg";
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "short", hour: "2-digit", minute: "2-digit" });
+const count = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** Fills the usage page's subject list (the session, then each key) and shows the chosen one. */
+async function loadUsageSubjects(keyId) {
+  $("usage-status").textContent = "Loading…";
+  const result = await call("GET", "/account/api/keys");
+  if (result.status === 401) return sessionEnded();
+  if (!result.ok) {
+    $("usage-status").textContent = problemText(result);
+    return;
+  }
+  const select = $("usage-subject");
+  const options = [element("option", { value: "session", textContent: "Your signed-in calls (playground)" })];
+  for (const key of result.data.keys) {
+    const dead = key.revokedAt !== null ? " (revoked)" : "";
+    options.push(element("option", { value: key.id, textContent: `Key “${key.name}” (${key.start}…)${dead}` }));
+  }
+  select.replaceChildren(...options);
+  const wanted = keyId ?? (result.data.keys.find((key) => key.revokedAt === null)?.id ?? "session");
+  select.value = options.some((option) => option.value === wanted) ? wanted : "session";
+  await loadUsage();
+}
+
+async function loadUsage() {
+  const subject = $("usage-subject").value;
+  const path = subject === "session" ? "/account/api/usage/session" : `/account/api/usage/keys/${encodeURIComponent(subject)}`;
+  $("usage-status").textContent = "Loading…";
+  const result = await call("GET", path);
+  if (result.status === 401) return sessionEnded();
+  if (!result.ok) {
+    $("usage-status").textContent = problemText(result);
+    return;
+  }
+  const { minutes, hours, limits } = result.data;
+  state.charts = [
+    [$("minutes-chart"), minutes, { label: "Requests per minute over the last hour", format: timeFormat, tickBase: 15 }],
+    [$("hours-chart"), hours, { label: "Requests per hour over the last week", format: dayFormat, tickBase: 24 }],
+  ];
+  drawCharts();
+  $("minutes-summary").textContent = summary(minutes, "the last hour", "minute", timeFormat);
+  $("hours-summary").textContent = summary(hours, "the last week", "hour", dayFormat);
+  renderLimits($("usage-limits"), limits, null);
+  $("usage-status").textContent = `Updated at ${timeFormat.format(new Date())}.`;
+}
+
+function summary(points, span, step, format) {
+  const allowed = points.reduce((sum, p) => sum + p.allowed, 0);
+  const limited = points.reduce((sum, p) => sum + p.limited, 0);
+  if (allowed + limited === 0) return `No calls in ${span}.`;
+  const busiest = points.reduce((best, p) => (p.allowed + p.limited > best.allowed + best.limited ? p : best));
+  return `${count(allowed, "call")} allowed and ${limited} limited in ${span}; the busiest ${step} (${format.format(new Date(busiest.at))}) had ${busiest.allowed + busiest.limited}.`;
+}
+
+function svg(tag, attributes) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
+  return node;
+}
+
+/** Draws the usage charts at their boxes' current width (again when the window is resized). */
+function drawCharts() {
+  for (const [container, points, options] of state.charts) drawChart(container, points, options);
+}
+
+/**
+ * A bar chart of `points` ({at, allowed, limited}), allowed below and limited stacked on top, with
+ * the largest total on the y axis and times under the bars, every `tickBase` bars or a multiple
+ * of it, as many as fit. Each bar's title names its time and counts. Drawn at the box's width in
+ * pixels, so text keeps its size on a phone; the box's height is fixed, so nothing jumps.
+ */
+function drawChart(container, points, { label, format, tickBase }) {
+  const width = Math.max(280, container.clientWidth || 720);
+  const height = 200;
+  const left = 36;
+  const bottom = 22;
+  const top = 8;
+  const plotHeight = height - bottom - top;
+  const max = Math.max(1, ...points.map((p) => p.allowed + p.limited));
+  const step = (width - left) / Math.max(1, points.length);
+  const labels = Math.max(1, Math.floor((width - left) / 120));
+  const tickEvery = Math.max(1, Math.ceil(points.length / labels / tickBase)) * tickBase;
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": label, class: "chart-svg" });
+  chart.append(svg("line", { x1: left, y1: top + plotHeight, x2: width, y2: top + plotHeight, class: "axis" }));
+  chart.append(svg("line", { x1: left, y1: top, x2: width, y2: top, class: "grid-line" }));
+  const maxLabel = svg("text", { x: left - 6, y: top + 10, class: "tick tick-y" });
+  maxLabel.textContent = String(max);
+  const zeroLabel = svg("text", { x: left - 6, y: top + plotHeight, class: "tick tick-y" });
+  zeroLabel.textContent = "0";
+  chart.append(maxLabel, zeroLabel);
+  points.forEach((point, i) => {
+    const x = left + i * step;
+    const allowedHeight = (point.allowed / max) * plotHeight;
+    const limitedHeight = (point.limited / max) * plotHeight;
+    const group = svg("g", { class: "bar" });
+    const title = svg("title", {});
+    title.textContent = `${format.format(new Date(point.at))}: ${point.allowed} allowed, ${point.limited} limited`;
+    // A full-height hit area, so even an empty step has its title on hover.
+    group.append(title, svg("rect", { x, y: top, width: step, height: plotHeight, class: "bar-hit" }));
+    if (point.allowed > 0) group.append(svg("rect", { x: x + step * 0.1, y: top + plotHeight - allowedHeight, width: step * 0.8, height: allowedHeight, class: "bar-allowed" }));
+    if (point.limited > 0) group.append(svg("rect", { x: x + step * 0.1, y: top + plotHeight - allowedHeight - limitedHeight, width: step * 0.8, height: limitedHeight, class: "bar-limited" }));
+    chart.append(group);
+    if ((points.length - 1 - i) % tickEvery === 0) {
+      const tick = svg("text", { x: x + step / 2, y: height - 6, class: "tick tick-x" });
+      tick.textContent = i === points.length - 1 ? "now" : format.format(new Date(point.at));
+      chart.append(tick);
+    }
+  });
+  container.replaceChildren(chart);
+  container.dataset.allowed = String(points.reduce((sum, p) => sum + p.allowed, 0));
+  container.dataset.limited = String(points.reduce((sum, p) => sum + p.limited, 0));
+}
+
+/** A window in the largest whole unit: "30 s", "15 min", "1 d". */
+function formatWindow(seconds) {
+  for (const [unit, size] of [["d", 86_400], ["h", 3_600], ["min", 60]]) {
+    if (seconds >= size && seconds % size === 0) return `${seconds / size} ${unit}`;
+  }
+  return `${seconds} s`;
+}
+
+/** When a limit is whole again, as briefly as is clear: "now", "in 12 s", "in 9 min", "08:31 AM", "Wed 08:31 AM". */
+function formatReset(iso) {
+  const ms = Date.parse(iso) - Date.now();
+  if (ms <= 0) return "now";
+  if (ms < 60_000) return `in ${Math.ceil(ms / 1000)} s`;
+  if (ms < 3_600_000) return `in ${Math.ceil(ms / 60_000)} min`;
+  return (ms < 86_400_000 ? timeFormat : dayFormat).format(new Date(iso));
+}
+
+/** Rows of limit states; with `onReset`, each row has a Reset button. */
+function renderLimits(table, limits, onReset) {
+  const rows = limits.map((limit) => {
+    const row = element("tr", {});
+    const name = element("th", { scope: "row" });
+    name.append(element("span", { textContent: limit.name, className: "mono" }), element("span", { className: "muted small", textContent: ` ${limit.algorithm}, ${limit.limit} per ${formatWindow(limit.windowSeconds)}` }));
+    const cells = [name];
+    if (onReset !== null) cells.push(element("td", { textContent: limit.source }));
+    cells.push(
+      element("td", { textContent: limit.services.length === 0 ? "—" : limit.services.join(", ") }),
+      element("td", { textContent: `${limit.remaining} of ${limit.limit}`, className: limit.remaining <= 0 ? "spent" : "" }),
+      element("td", { textContent: formatReset(limit.resetAt) }),
+    );
+    if (onReset !== null) {
+      const cell = element("td", {});
+      const button = element("button", { type: "button", textContent: "Reset", className: "quiet" });
+      button.setAttribute("aria-label", `Reset ${limit.name}`);
+      button.addEventListener("click", () => void onReset(limit, button));
+      cell.append(button);
+      cells.push(cell);
+    }
+    row.append(...cells);
+    return row;
+  });
+  if (rows.length === 0) {
+    const row = element("tr", {});
+    row.append(element("td", { colSpan: onReset === null ? 4 : 6, className: "muted", textContent: "No limits apply." }));
+    rows.push(row);
+  }
+  table.tBodies[0].replaceChildren(...rows);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Account
+
+function showAccount() {
+  $("account-email").textContent = state.user.email;
+  $("account-plan").textContent = state.user.plan;
+  $("account-role").textContent = state.user.role;
+  $("password-username").value = state.user.email;
+}
+
+async function changePassword(event) {
+  event.preventDefault();
+  const form = $("password-form");
+  const currentPassword = $("current-password").value;
+  const newPassword = $("new-password").value;
+  $("password-form-error").textContent = "";
+  $("password-done").hidden = true;
+  const errors = {};
+  if (currentPassword === "") errors["current-password"] = "Enter your current password.";
+  if ([...newPassword].length < 8) errors["new-password"] = newPassword === "" ? "Enter a new password." : "Use at least 8 characters.";
+  showFieldErrors(form, errors);
+  if (Object.keys(errors).length > 0) return;
+
+  busy($("password-submit"), true);
+  const result = await call("POST", "/auth/password", { currentPassword, newPassword });
+  busy($("password-submit"), false);
+  if (result.status === 204) {
+    form.reset();
+    $("password-username").value = state.user.email;
+    $("password-done").hidden = false;
+    return;
+  }
+  if (result.status === 401 && result.data?.code === "SLUICE_ERR_NOT_SIGNED_IN") return sessionEnded();
+  if (result.status === 401) return showFieldErrors(form, { "current-password": "This is not your current password." });
+  if (result.status === 400 && Array.isArray(result.data?.invalidParams)) {
+    const fields = {};
+    for (const param of result.data.invalidParams) {
+      if (param.name === "newPassword") fields["new-password"] = sentence(param.reason);
+      else if (param.name === "currentPassword") fields["current-password"] = sentence(param.reason);
+    }
+    if (Object.keys(fields).length > 0) return showFieldErrors(form, fields);
+  }
+  $("password-form-error").textContent = result.status === 429 ? `Too many wrong passwords. Try again in ${retryAfterSeconds(result.headers)} s.` : problemText(result);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Admin
+
+const admin = { plans: [], usersCursor: undefined };
+
+/** Shows one admin panel; a 403 from the API hides them all and says why. */
+function showAdminPanel(name, title, params) {
+  $("admin-title").textContent = title;
+  for (const link of document.querySelectorAll("[data-admin-link]")) {
+    if (link.dataset.adminLink === name) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  for (const panel of document.querySelectorAll(".admin-panel")) panel.hidden = panel.id !== name;
+  $("admin-forbidden").hidden = true;
+  $("admin-status").textContent = "";
+  if (name === "admin-users") void loadUsers(false);
+  if (name === "admin-plans") void loadPlans();
+  if (name === "admin-services") void loadServices();
+  if (name === "admin-limits") {
+    for (const kind of ["ip", "keyId", "userId"]) {
+      if (params.has(kind)) {
+        $("inspect-kind").value = kind;
+        $("inspect-value").value = params.get(kind);
+        void inspect();
+      }
+    }
+  }
+}
+
+/** Handles what every admin call may answer; true when the caller should go on with the data. */
+function adminAnswered(result) {
+  if (result.ok) return true;
+  if (result.status === 401) {
+    sessionEnded();
+  } else if (result.status === 403) {
+    for (const panel of document.querySelectorAll(".admin-panel")) panel.hidden = true;
+    $("admin-forbidden").hidden = false;
+  } else {
+    $("admin-status").textContent = problemText(result);
+  }
+  return false;
+}
+
+async function loadUsers(more) {
+  const query = new window.URLSearchParams({ limit: "50" });
+  const email = $("user-search-email").value.trim();
+  if (email !== "") query.set("email", email);
+  if (more && admin.usersCursor) query.set("cursor", admin.usersCursor);
+  $("admin-status").textContent = "Loading users…";
+  const [users, plans] = await Promise.all([call("GET", `/admin/api/users?${query}`), call("GET", "/admin/api/plans")]);
+  if (!adminAnswered(users) || !adminAnswered(plans)) return;
+  admin.plans = plans.data.items.map((plan) => plan.name);
+  admin.usersCursor = users.data.nextCursor;
+  const rows = users.data.items.map(userRow);
+  const body = $("user-table").tBodies[0];
+  if (more) body.append(...rows);
+  else body.replaceChildren(...rows);
+  $("user-more").hidden = admin.usersCursor === undefined;
+  $("admin-status").textContent = `${count(users.data.total, "user")}${email === "" ? "" : ` matching “${email}”`}.`;
+}
+
+function choice(label, values, current, onChange) {
+  const select = element("select", {});
+  select.setAttribute("aria-label", label);
+  select.append(...values.map((value) => element("option", { value, textContent: value })));
+  select.value = current;
+  select.addEventListener("change", () => void onChange(select));
+  return select;
+}
+
+function userRow(user) {
+  const row = element("tr", {});
+  row.dataset.userId = user.id;
+  const disabled = user.disabledAt !== null;
+  const email = element("th", { scope: "row", textContent: user.email, className: "wrap" });
+  const status = element("td", { textContent: disabled ? "Disabled" : "Active", className: disabled ? "spent" : "" });
+  const patch = async (control, body, done) => {
+    busy(control, true);
+    const result = await call("PATCH", `/admin/api/users/${encodeURIComponent(user.id)}`, body);
+    busy(control, false);
+    if (!adminAnswered(result)) return;
+    const changed = userRow(result.data);
+    row.replaceWith(changed);
+    $("admin-status").textContent = `${user.email}: ${done}.`;
+    changed.querySelector(`[data-focus="${control.dataset.focus}"]`)?.focus();
+  };
+  const plan = choice(`Plan of ${user.email}`, admin.plans.includes(user.plan) ? admin.plans : [...admin.plans, user.plan], user.plan, (select) => patch(select, { plan: select.value }, `plan is now ${select.value}`));
+  plan.dataset.focus = "plan";
+  const role = choice(`Role of ${user.email}`, ["user", "admin"], user.role, (select) => patch(select, { role: select.value }, `role is now ${select.value}`));
+  role.dataset.focus = "role";
+  const toggle = element("button", { type: "button", textContent: disabled ? "Enable" : "Disable", className: disabled ? "quiet" : "quiet danger" });
+  toggle.dataset.focus = "toggle";
+  toggle.setAttribute("aria-label", `${disabled ? "Enable" : "Disable"} ${user.email}`);
+  toggle.addEventListener("click", () => {
+    if (!disabled && !confirm(`Disable ${user.email}? They are signed out and their keys stop working.`)) return;
+    void patch(toggle, { disabled: !disabled }, disabled ? "enabled" : "disabled");
+  });
+  const limits = element("a", { href: `#/admin-limits?userId=${encodeURIComponent(user.id)}`, textContent: "Limits" });
+  limits.setAttribute("aria-label", `Limits of ${user.email}`);
+  const cell = (child) => {
+    const td = element("td", {});
+    td.append(child);
+    return td;
+  };
+  const actions = element("td", {});
+  actions.append(toggle, document.createTextNode(" "), limits);
+  row.append(email, cell(plan), cell(role), status, actions);
+  return row;
+}
+
+async function loadPlans() {
+  $("admin-status").textContent = "Loading plans…";
+  const result = await call("GET", "/admin/api/plans");
+  if (!adminAnswered(result)) return;
+  $("plan-list").replaceChildren(...result.data.items.map(planItem));
+  $("admin-status").textContent = `${count(result.data.items.length, "plan")}.`;
+}
+
+function planItem(plan) {
+  const item = element("li", { className: "card plan" });
+  item.dataset.plan = plan.name;
+  const head = element("div", { className: "key-head" });
+  head.append(element("h2", { textContent: plan.name }), element("span", { className: "muted", textContent: plan.description }));
+  const table = element("table", { className: "data" });
+  table.append(element("caption", { className: "sr-only", textContent: `Limits of plan ${plan.name}` }));
+  const headRow = element("tr", {});
+  headRow.append(...["Limit", "Algorithm", "Limit", "Window", "Counted by"].map((text) => element("th", { scope: "col", textContent: text })));
+  table.createTHead().append(headRow);
+  const body = table.createTBody();
+  for (const [name, limit] of Object.entries(plan.limits)) {
+    const row = element("tr", {});
+    row.append(element("th", { scope: "row", textContent: name, className: "mono" }),
+      ...[limit.algorithm, limit.limit, limit.window ?? "—", (limit.by ?? ["consumer"]).join(", ")].map((value) => element("td", { textContent: String(value) })));
+    body.append(row);
+  }
+  const edit = element("button", { type: "button", textContent: "Edit" });
+  edit.setAttribute("aria-label", `Edit plan ${plan.name}`);
+  edit.addEventListener("click", () => editPlan(plan));
+  const wrap = element("div", { className: "table-wrap" });
+  wrap.append(table);
+  item.append(head, wrap, edit);
+  return item;
+}
+
+function editPlan(plan) {
+  const form = $("plan-form");
+  showFieldErrors(form, {});
+  $("plan-form-error").textContent = "";
+  $("plan-form-title").textContent = plan === null ? "New plan" : `Edit plan ${plan.name}`;
+  $("plan-name").value = plan?.name ?? "";
+  $("plan-name").readOnly = plan !== null;
+  $("plan-description").value = plan?.description ?? "";
+  $("plan-limits").value = JSON.stringify(plan?.limits ?? {}, null, 2);
+  if (plan !== null) $("plan-form-title").focus();
+}
+
+async function savePlan(event) {
+  event.preventDefault();
+  const form = $("plan-form");
+  $("plan-form-error").textContent = "";
+  const name = $("plan-name").value.trim();
+  const errors = {};
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) errors["plan-name"] = "Use lower-case letters, digits and dashes.";
+  let limits;
+  try {
+    limits = JSON.parse($("plan-limits").value || "{}");
+  } catch (error) {
+    errors["plan-limits"] = `This is not JSON: ${error.message}`;
+  }
+  showFieldErrors(form, errors);
+  if (Object.keys(errors).length > 0) return;
+
+  busy($("plan-submit"), true);
+  const result = await call("PUT", `/admin/api/plans/${encodeURIComponent(name)}`, { description: $("plan-description").value, limits });
+  busy($("plan-submit"), false);
+  if (result.status === 400 && Array.isArray(result.data?.invalidParams)) {
+    const fields = {};
+    for (const param of result.data.invalidParams) {
+      const field = param.name.startsWith("limits") ? "plan-limits" : param.name === "description" ? "plan-description" : "plan-name";
+      fields[field] = [fields[field], `${param.name}: ${param.reason}`].filter(Boolean).join("; ");
+    }
+    return showFieldErrors(form, fields);
+  }
+  if (!adminAnswered(result)) return;
+  editPlan(null);
+  await loadPlans();
+  $("admin-status").textContent = `Saved plan ${name}; its users meet the new limits on their next request.`;
+}
+
+async function loadServices() {
+  $("admin-status").textContent = "Checking the upstreams…";
+  const result = await call("GET", "/admin/api/services");
+  if (!adminAnswered(result)) return;
+  $("service-list").replaceChildren(...result.data.items.map((service) => {
+    const item = element("li", { className: "card service" });
+    item.dataset.service = service.name;
+    const head = element("div", { className: "key-head" });
+    const healthy = service.health === "reachable";
+    head.append(element("h2", { textContent: service.name }), element("span", { className: `badge${healthy ? " badge-live" : " badge-down"}`, textContent: healthy ? "Upstream answers" : "Upstream unreachable" }));
+    const facts = element("dl", { className: "facts" });
+    facts.append(element("dt", { textContent: "Upstream" }), element("dd", { textContent: service.upstream, className: "mono" }),
+      element("dt", { textContent: "Timeout" }), element("dd", { textContent: `${service.timeoutMs / 1000} s` }));
+    for (const route of service.routes) {
+      facts.append(element("dt", { textContent: `${route.methods === null ? "Any" : route.methods.join(", ")} ${route.path}` }),
+        element("dd", { textContent: route.limits.length === 0 ? "No limits" : `Limits: ${route.limits.join(", ")}${route.cost === 1 ? "" : ` (costs ${route.cost})`}` }));
+    }
+    item.append(head, facts);
+    return item;
+  }));
+  $("admin-status").textContent = `Checked at ${timeFormat.format(new Date())}.`;
+}
+
+async function inspect(event) {
+  event?.preventDefault();
+  const kind = $("inspect-kind").value;
+  const value = $("inspect-value").value.trim();
+  $("inspect-error").textContent = "";
+  if (value === "") return showFieldErrors($("inspect-form"), { "inspect-value": "Enter an address or an id." });
+  showFieldErrors($("inspect-form"), {});
+  window.history.replaceState(null, "", `#/admin-limits?${new window.URLSearchParams({ [kind]: value })}`);
+  busy($("inspect-submit"), true);
+  const result = await call("GET", `/admin/api/limits?${new window.URLSearchParams({ [kind]: value })}`);
+  busy($("inspect-submit"), false);
+  if (result.status === 400 || result.status === 404) {
+    const reason = result.data?.invalidParams?.[0]?.reason;
+    showFieldErrors($("inspect-form"), { "inspect-value": reason ? sentence(reason) : problemText(result) });
+    return;
+  }
+  if (!adminAnswered(result)) return;
+  showInspection(result.data, { kind, value });
+}
+
+function showInspection(inspection, subject) {
+  $("inspect-subject").textContent = `Limits of ${inspection.subject.label}`;
+  renderLimits($("inspect-table"), inspection.limits, async (limit, button) => {
+    busy(button, true);
+    const result = await call("POST", "/admin/api/limits/reset", { [subject.kind]: subject.value, counter: limit.counter });
+    busy(button, false);
+    if (!adminAnswered(result)) return;
+    showInspection(result.data, subject);
+    $("admin-status").textContent = `Reset ${limit.name}: it is whole again.`;
+    $("inspect-subject").focus();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Start
 
 async function start() {
@@ -494,6 +985,23 @@ async function start() {
     hideNewKey();
     $("keys-title").focus();
   });
+  $("usage-subject").addEventListener("change", () => void loadUsage());
+  let resizing = 0;
+  window.addEventListener("resize", () => {
+    window.cancelAnimationFrame(resizing);
+    resizing = window.requestAnimationFrame(drawCharts);
+  });
+  $("usage-refresh").addEventListener("click", () => void loadUsage());
+  $("password-form").addEventListener("submit", (event) => void changePassword(event));
+  $("user-search").addEventListener("submit", (event) => {
+    event.preventDefault();
+    void loadUsers(false);
+  });
+  $("user-more").addEventListener("click", () => void loadUsers(true));
+  $("plan-form").addEventListener("submit", (event) => void savePlan(event));
+  $("plan-cancel").addEventListener("click", () => editPlan(null));
+  $("services-refresh").addEventListener("click", () => void loadServices());
+  $("inspect-form").addEventListener("submit", (event) => void inspect(event));
   window.addEventListener("hashchange", () => showView({ focus: true }));
 
   const [me, services] = await Promise.all([call("GET", "/auth/me"), call("GET", "/dashboard/services.json")]);

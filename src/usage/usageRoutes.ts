@@ -1,0 +1,138 @@
+/**
+ * A signed-in user's own usage under /account/api/usage, for the dashboard's usage page: for one
+ * of their keys, or for their session's calls (the playground), the allowed and limited requests
+ * per minute over the last hour and per hour over the last week, and the live state of each limit
+ * that applies (limitState.ts: peeked, nothing spent).
+ *
+ * Reads are current: before reading, this instance's recorder writes what it has counted
+ * (usageRecorder.ts `flush`); counts from other instances sharing the database arrive with their
+ * next flush (10 s). A user sees only their own keys: another user's key id answers 404 like an
+ * id that names no key.
+ *
+ * @example
+ * // GET /account/api/usage/keys/6f1c…  →  { subject, minutes: [60 × {at, allowed, limited}], hours: [168 × …], limits: […] }
+ */
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { z } from "zod";
+import type { Accounts } from "../accounts/accounts.js";
+import type { Consumer } from "../accounts/consumer.js";
+import { problems } from "../problems/catalogue.js";
+import { replyProblem } from "../problems/fastifyProblems.js";
+import { jsonResponse, problemResponse } from "../control/parseBody.js";
+import { requireUser } from "../control/sessionAuth.js";
+import type { OpenApiSection } from "../control/openapi.js";
+import type { LimitStateReader } from "./limitState.js";
+import type { UsageRecorder } from "./usageRecorder.js";
+import { HOUR_MS, MINUTE_MS, type UsageRepository } from "./usageRepository.js";
+
+export interface UsageRoutesDeps {
+  readonly accounts: Accounts;
+  readonly usage: UsageRepository;
+  /** This instance's recorder: flushed before a read, so the answer includes the latest calls. */
+  readonly recorder?: Pick<UsageRecorder, "flush"> | undefined;
+  readonly limits: LimitStateReader;
+  /** Told of a flush that failed before a read (the read goes on with what is stored). */
+  readonly onError?: ((error: unknown) => void) | undefined;
+}
+
+/** Bars per chart: the last hour by minute, the last week by hour. */
+export const USAGE_MINUTES = 60;
+export const USAGE_HOURS = 7 * 24;
+
+const point = z.object({
+  at: z.string().meta({ format: "date-time", description: "The minute's or hour's start." }),
+  allowed: z.number().int(),
+  limited: z.number().int(),
+});
+
+export const limitStateView = z.object({
+  counter: z.string().meta({ description: "The limiter store's key for this counter." }),
+  name: z.string(),
+  algorithm: z.string(),
+  limit: z.number(),
+  windowSeconds: z.number(),
+  source: z.enum(["config", "plan", "sign-in"]),
+  services: z.array(z.string()),
+  remaining: z.number(),
+  resetAt: z.string().meta({ format: "date-time" }),
+});
+
+export const usageView = z.object({
+  subject: z.object({
+    kind: z.enum(["key", "session"]),
+    id: z.string().optional(),
+    name: z.string().optional(),
+    start: z.string().optional(),
+  }),
+  minutes: z.array(point).meta({ description: `${USAGE_MINUTES} minutes, oldest first, the current one last.` }),
+  hours: z.array(point).meta({ description: `${USAGE_HOURS} hours, oldest first, the current one last.` }),
+  limits: z.array(limitStateView).meta({ description: "Every limit that applies now, peeked (nothing spent)." }),
+});
+type UsageView = z.infer<typeof usageView>;
+
+export function registerUsageRoutes(app: FastifyInstance, deps: UsageRoutesDeps): Promise<void> {
+  const { accounts, usage, recorder, limits } = deps;
+  const onError = deps.onError ?? (() => undefined);
+
+  const answer = async (reply: FastifyReply, subject: UsageView["subject"], usageSubject: string, consumer: Consumer) => {
+    await recorder?.flush().catch(onError);
+    const now = accounts.now();
+    const minute = now - (now % MINUTE_MS);
+    const hour = now - (now % HOUR_MS);
+    const [minutes, hours, state] = await Promise.all([
+      usage.series([usageSubject], { from: minute - (USAGE_MINUTES - 1) * MINUTE_MS, to: minute + MINUTE_MS, stepMs: MINUTE_MS }),
+      usage.series([usageSubject], { from: hour - (USAGE_HOURS - 1) * HOUR_MS, to: hour + HOUR_MS, stepMs: HOUR_MS }),
+      limits.ofConsumer(consumer),
+    ]);
+    const iso = (points: typeof minutes) => points.map((p) => ({ at: new Date(p.at).toISOString(), allowed: p.allowed, limited: p.limited }));
+    const view: UsageView = { subject, minutes: iso(minutes), hours: iso(hours), limits: state };
+    return reply.header("cache-control", "no-store").send(view);
+  };
+
+  app.get<{ Params: { id: string } }>("/account/api/usage/keys/:id", async function ownKeyUsage(request, reply) {
+    const user = await requireUser(request, reply, accounts);
+    if (user === undefined) return reply;
+    const { id } = request.params;
+    const key = z.uuid().safeParse(id).success ? await accounts.apiKeys.get(id) : undefined;
+    if (key === undefined || key.userId !== user.id) return replyProblem(reply, problems.notFound, `You have no key with id "${id}".`);
+    const consumer: Consumer = { id: `user:${user.id}`, plan: key.plan ?? user.plan, keyId: key.id, ...(key.scopes !== null && { scopes: key.scopes }) };
+    return answer(reply, { kind: "key", id: key.id, name: key.name, start: key.start }, `key:${key.id}`, consumer);
+  });
+
+  app.get("/account/api/usage/session", async function ownSessionUsage(request, reply) {
+    const user = await requireUser(request, reply, accounts);
+    if (user === undefined) return reply;
+    return answer(reply, { kind: "session" }, `user:${user.id}`, { id: `user:${user.id}`, plan: user.plan });
+  });
+
+  // Nothing to wait for; a promise, as the control plane registers every part alike.
+  return Promise.resolve();
+}
+
+const session = [{ session: [] }];
+const notSignedIn = problemResponse("No valid session cookie.");
+
+/** The usage endpoints in /openapi.json. */
+export const USAGE_OPENAPI: OpenApiSection = {
+  tags: [{ name: "account: usage", description: "Your own requests per minute and per hour, and your limits as they stand, with your session cookie." }],
+  paths: {
+    "/account/api/usage/keys/{id}": {
+      get: {
+        tags: ["account: usage"],
+        summary: "One of your keys: allowed and limited requests per minute (last hour) and per hour (last week), and its limits now",
+        security: session,
+        parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }],
+        responses: { "200": jsonResponse("The key's usage.", usageView), "401": notSignedIn, "404": problemResponse("You have no key with this id.") },
+      },
+    },
+    "/account/api/usage/session": {
+      get: {
+        tags: ["account: usage"],
+        summary: "Your signed-in calls (the dashboard's playground): requests per minute and per hour, and your limits now",
+        security: session,
+        responses: { "200": jsonResponse("Your session's usage.", usageView), "401": notSignedIn },
+      },
+    },
+  },
+  securitySchemes: {},
+};
