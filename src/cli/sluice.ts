@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config/loader.js";
 import { DEMO_SERVICE_NAMES, type DemoServiceName } from "../demo/names.js";
-import { createLogger, LOG_LEVELS, type LogLevel } from "../observability/logger.js";
+import { createStdoutLogger, LOG_LEVELS, type LogLevel } from "../observability/logger.js";
 import type { AccountCommand, CommandIo } from "./accountCommand.js";
 import { describeFailure, UsageError } from "./cliErrors.js";
 import { keysCommand } from "./keysCommand.js";
@@ -28,8 +28,11 @@ PostgreSQL (DATABASE_URL), which the gateway and these commands can share.`;
 const USAGE = `Usage: sluice <command> [options]
 
 Gateway:
-  start [--config FILE] [--no-demo] [--port N] [--host ADDR]
+  start [--config FILE] [--no-demo] [--port N] [--host ADDR] [--workers N]
                                       Start the gateway (and the demo services its config refers to).
+                                      SIGHUP or saving the config file reloads it; SIGTERM drains.
+                                      --workers: processes sharing the port (default: one per core
+                                      with REDIS_URL and DATABASE_URL set, else 1).
   check-config [--config FILE]        Validate a config file and exit.
   demo [SERVICE...] [--port N]        Run demo backends on their own (${DEMO_SERVICE_NAMES.join(", ")}).
   help                                Show this text.
@@ -87,6 +90,7 @@ const OPTIONS = {
   "no-demo": { type: "boolean" },
   "port": { type: "string", short: "p" },
   "host": { type: "string" },
+  "workers": { type: "string", short: "w" },
   "help": { type: "boolean", short: "h" },
 } as const;
 
@@ -108,7 +112,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const level = logLevel();
   if (level === undefined) return 2;
-  const logger = createLogger(level);
+  const logger = await createStdoutLogger(level);
   try {
     switch (command) {
       case "start": {

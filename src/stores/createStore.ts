@@ -1,14 +1,15 @@
 /**
  * Chooses where limit state lives: Redis when REDIS_URL is set (unless `limiter.store` says
  * memory), a single Redis or, with `limiter.cluster`, a Redis Cluster whose seed nodes REDIS_URL
- * lists; behind the failover store's deadline, failure modes and over-limit cache. Otherwise the
+ * lists, or, with `limiter.sentinel`, the primary of that master group, found through the
+ * Sentinels REDIS_URL lists; behind the failover store's deadline, failure modes and over-limit cache. Otherwise the
  * in-process memory store.
  */
 import type { SluiceConfig } from "../config/schema.js";
 import type { Logger } from "../observability/logger.js";
 import { FailoverStore, type StoreObserver } from "./failoverStore.js";
 import { MemoryStore } from "./memoryStore.js";
-import { createRedisClient, createRedisCluster } from "./redis/client.js";
+import { createRedisClient, createRedisCluster, createRedisSentinelClient } from "./redis/client.js";
 import { RedisStore } from "./redis/redisStore.js";
 import type { Clock, RateLimitStore } from "./store.js";
 import { redactUrl } from "../observability/redactUrl.js";
@@ -26,12 +27,20 @@ export function createLimiterStore({ limiter, redisUrl, logger, clock, observer 
   const memory = () => new MemoryStore({ maxKeys: limiter.maxKeys, ...(clock && { clock }) });
   if (limiter.store === "memory" || (limiter.store === "auto" && !redisUrl)) return memory();
   if (!redisUrl) throw new Error("limiter.store is redis but REDIS_URL is not set");
-  if (!limiter.cluster && /,\s*rediss?:\/\//.test(redisUrl)) throw new Error("REDIS_URL lists several Redis nodes; set limiter.cluster: true for a Redis Cluster");
+  const { sentinel } = limiter;
+  if (!limiter.cluster && sentinel === undefined && /,\s*rediss?:\/\//.test(redisUrl)) {
+    throw new Error("REDIS_URL lists several Redis nodes; set limiter.cluster: true for a Redis Cluster, or limiter.sentinel to the master group's name for Sentinel");
+  }
   const connection = { commandTimeoutMs: limiter.timeout };
-  const client = limiter.cluster ? createRedisCluster(redisUrl, connection) : createRedisClient(redisUrl, connection);
+  const client = limiter.cluster
+    ? createRedisCluster(redisUrl, connection)
+    : sentinel !== undefined ? createRedisSentinelClient(redisUrl, sentinel, connection) : createRedisClient(redisUrl, connection);
   // Connection trouble is reported by the failover store once per outage, not per retry.
   client.on("error", () => undefined);
-  logger.info({ redis: (limiter.cluster ? redisUrl.split(",") : [redisUrl]).map((url) => redactUrl(url.trim())).join(","), cluster: limiter.cluster }, limiter.cluster ? "limits are kept in a Redis Cluster" : "limits are kept in Redis");
+  logger.info(
+    { redis: (limiter.cluster || sentinel !== undefined ? redisUrl.split(",") : [redisUrl]).map((url) => redactUrl(url.trim())).join(","), cluster: limiter.cluster, sentinel },
+    limiter.cluster ? "limits are kept in a Redis Cluster" : sentinel !== undefined ? `limits are kept in Redis, the primary of "${sentinel}" that Sentinel names` : "limits are kept in Redis",
+  );
   return new FailoverStore({
     primary: new RedisStore({ client, keyPrefix: limiter.keyPrefix }),
     fallback: memory(),

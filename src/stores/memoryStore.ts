@@ -11,6 +11,10 @@
  * place. An evicted key was then unused for at least about maxKeys / 2 uses: LRU within a factor
  * of two. A refusal counts as a use, so a client that keeps being refused is not the first to be
  * forgotten and handed a fresh allowance.
+ *
+ * State belongs to a key and an algorithm, as in Redis (whose keys name the algorithm): a limit
+ * reloaded with another algorithm under the same name starts its counters afresh instead of
+ * reading state of another shape.
  */
 import { decideAll } from "../limiter/decideAll.js";
 import { algorithmOf } from "../limiter/algorithms/index.js";
@@ -29,6 +33,8 @@ export interface MemoryStoreOptions {
 
 interface Entry {
   state: unknown;
+  /** The algorithm that wrote `state`; state of another algorithm reads as none. */
+  algorithm: string;
   expiresAt: number;
   /** The use count when the key was last (re)inserted: its place in the Map's order. */
   placedAt: number;
@@ -59,11 +65,11 @@ export class MemoryStore implements RateLimitStore {
   /** The common case, one limit: decideAll's semantics without its arrays. */
   #consumeOne(check: LimitCheck, now: number): Verdict {
     const entry = this.#entries.get(check.key);
-    const outcome = algorithmOf(check.policy).decide(stateOf(entry, now), check.policy, now, check.cost, check.lease);
+    const outcome = algorithmOf(check.policy).decide(stateOf(entry, now, check.policy.algorithm), check.policy, now, check.cost, check.lease);
     const { decision } = outcome;
     if (decision.allowed) {
       // A peek (cost 0) changes nothing, so it writes nothing: it must not keep a key alive.
-      if (check.cost !== 0) this.#write(check.key, entry, outcome.state, outcome.expiresAt);
+      if (check.cost !== 0) this.#write(check.key, entry, check.policy.algorithm, outcome.state, outcome.expiresAt);
     } else if (entry !== undefined) {
       this.#use(check.key, entry);
     }
@@ -73,12 +79,12 @@ export class MemoryStore implements RateLimitStore {
 
   #consumeAll(checks: readonly LimitCheck[], now: number): Verdict {
     const entries = checks.map((check) => this.#live(check.key, now));
-    const { verdict, writes } = decideAll(entries.map((entry) => stateOf(entry, now)), checks, now);
+    const { verdict, writes } = decideAll(entries.map((entry, i) => stateOf(entry, now, checks[i]!.policy.algorithm)), checks, now);
     for (let i = 0; i < checks.length; i++) {
       const check = checks[i]!;
       const entry = entries[i];
       const write = writes?.[i];
-      if (write !== undefined && check.cost !== 0) this.#write(check.key, entry, write.state, write.expiresAt);
+      if (write !== undefined && check.cost !== 0) this.#write(check.key, entry, check.policy.algorithm, write.state, write.expiresAt);
       else if (!verdict.allowed && entry !== undefined) this.#use(check.key, entry);
     }
     return verdict;
@@ -88,8 +94,8 @@ export class MemoryStore implements RateLimitStore {
     const now = this.#clock();
     for (const { key, policy, lease } of leases) {
       const entry = this.#live(key, now);
-      const outcome = concurrency.release!(entry?.state as readonly Lease[] | undefined, policy, now, lease);
-      if (outcome !== undefined) this.#write(key, entry, outcome.state, outcome.expiresAt);
+      const outcome = concurrency.release!(stateOf(entry, now, policy.algorithm) as readonly Lease[] | undefined, policy, now, lease);
+      if (outcome !== undefined) this.#write(key, entry, policy.algorithm, outcome.state, outcome.expiresAt);
     }
   }
 
@@ -121,13 +127,14 @@ export class MemoryStore implements RateLimitStore {
     return undefined;
   }
 
-  #write(key: string, entry: Entry | undefined, state: unknown, expiresAt: number): void {
+  #write(key: string, entry: Entry | undefined, algorithm: string, state: unknown, expiresAt: number): void {
     if (entry === undefined) {
-      this.#entries.set(key, { state, expiresAt, placedAt: ++this.#uses });
+      this.#entries.set(key, { state, algorithm, expiresAt, placedAt: ++this.#uses });
       if (this.#entries.size > this.#maxKeys) this.#entries.delete(this.#entries.keys().next().value!);
       return;
     }
     entry.state = state;
+    entry.algorithm = algorithm;
     entry.expiresAt = expiresAt;
     this.#use(key, entry);
   }
@@ -142,10 +149,10 @@ export class MemoryStore implements RateLimitStore {
 }
 
 /**
- * The entry's state while it is live. An expired entry is kept by the single-limit path, to be
+ * The entry's state while it is live and of `algorithm`. An expired entry is kept by the single-limit path, to be
  * overwritten in place: a GCRA key below its rate expires between its requests, and deleting and
  * re-inserting it every time would cost more than the decision. The sweep reclaims the rest.
  */
-function stateOf(entry: Entry | undefined, now: number): unknown {
-  return entry !== undefined && entry.expiresAt > now ? entry.state : undefined;
+function stateOf(entry: Entry | undefined, now: number, algorithm: string): unknown {
+  return entry !== undefined && entry.expiresAt > now && entry.algorithm === algorithm ? entry.state : undefined;
 }

@@ -4,7 +4,9 @@
  *   answered by the limit's failure mode, never replayed later (a replay would count twice);
  * - auto-pipelining: commands of concurrent requests share one write to the socket;
  * - reconnection in the background with a short, capped back-off.
- * createRedisClient connects to one Redis; createRedisCluster to a Redis Cluster, from its seeds.
+ * createRedisClient connects to one Redis; createRedisCluster to a Redis Cluster, from its seeds;
+ * createRedisSentinelClient to the primary of a master group that Redis Sentinel watches, and to
+ * its successor after a failover.
  */
 import { Cluster, Redis, type ClusterNode } from "ioredis";
 
@@ -68,6 +70,38 @@ export function createRedisCluster(seeds: string, options: RedisClientOptions): 
   });
 }
 
+/**
+ * The primary of a Sentinel master group, found through the Sentinels REDIS_URL lists (a
+ * comma-separated list, like Cluster seeds). When Sentinel fails over, it closes the old
+ * primary's connections; the client asks the Sentinels again and reconnects to the new one; meanwhile
+ * decisions fail and the limits' onStoreFailure answers. Credentials and TLS from the URLs apply
+ * to the Sentinels and the Redis servers alike.
+ * @example createRedisSentinelClient("redis://10.0.0.1:26379,redis://10.0.0.2:26379", "sluice", { commandTimeoutMs: 50 })
+ */
+export function createRedisSentinelClient(sentinels: string, name: string, options: RedisClientOptions): Redis {
+  const { nodes, username, password, tls } = parseClusterSeeds(sentinels, "Sentinel");
+  return new Redis({
+    // parseClusterSeeds makes every node a { host, port }.
+    sentinels: nodes as { host: string; port: number }[],
+    name,
+    sentinelRetryStrategy: reconnectDelay,
+    // A demoted primary answers writes with READONLY: reconnect, which asks the Sentinels for the new one.
+    // (Sentinel also closes the old primary's client connections when it fails over.)
+    reconnectOnError: (error) => error.message.startsWith("READONLY"),
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
+    enableAutoPipelining: true,
+    commandTimeout: options.commandTimeoutMs,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    retryStrategy: reconnectDelay,
+    connectionName: CONNECTION_NAME,
+    ...(username !== undefined && { username, sentinelUsername: username }),
+    ...(password !== undefined && { password, sentinelPassword: password }),
+    ...(tls && { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true }),
+  });
+}
+
 export interface ClusterSeeds {
   readonly nodes: ClusterNode[];
   readonly username?: string;
@@ -80,9 +114,9 @@ export interface ClusterSeeds {
  * anything else, since a mistyped seed list would otherwise surface as an endless reconnect.
  * @example parseClusterSeeds("redis://:secret@10.0.0.1:7000") // nodes [{host: "10.0.0.1", port: 7000}], password "secret"
  */
-export function parseClusterSeeds(seeds: string): ClusterSeeds {
+export function parseClusterSeeds(seeds: string, kind: "Redis Cluster" | "Sentinel" = "Redis Cluster"): ClusterSeeds {
   const urls = seeds.split(",").map((seed) => seed.trim()).filter((seed) => seed !== "");
-  if (urls.length === 0) throw new Error("REDIS_URL names no Redis Cluster seed node");
+  if (urls.length === 0) throw new Error(kind === "Sentinel" ? "REDIS_URL names no Sentinel" : "REDIS_URL names no Redis Cluster seed node");
   let username: string | undefined;
   let password: string | undefined;
   const schemes = new Set<string>();
@@ -93,14 +127,14 @@ export function parseClusterSeeds(seeds: string): ClusterSeeds {
     } catch {
       throw new Error(`REDIS_URL: "${redactSeed(seed)}" is not a redis://host:port URL`);
     }
-    if (url.protocol !== "redis:" && url.protocol !== "rediss:") throw new Error(`REDIS_URL: cluster seeds are redis:// or rediss:// URLs, not ${url.protocol}//`);
-    if (url.pathname !== "" && url.pathname !== "/" && url.pathname !== "/0") throw new Error("REDIS_URL: a Redis Cluster has database 0 only; remove the database number");
+    if (url.protocol !== "redis:" && url.protocol !== "rediss:") throw new Error(`REDIS_URL: ${kind === "Sentinel" ? "Sentinels" : "cluster seeds"} are redis:// or rediss:// URLs, not ${url.protocol}//`);
+    if (url.pathname !== "" && url.pathname !== "/" && url.pathname !== "/0") throw new Error(`REDIS_URL: ${kind === "Sentinel" ? "Sluice keeps its limits in database 0 behind Sentinel" : "a Redis Cluster has database 0 only"}; remove the database number`);
     schemes.add(url.protocol);
     if (url.username !== "") username ??= decodeURIComponent(url.username);
     if (url.password !== "") password ??= decodeURIComponent(url.password);
     return { host: url.hostname.replace(/^\[(.*)\]$/, "$1"), port: url.port === "" ? 6379 : Number(url.port) };
   });
-  if (schemes.size > 1) throw new Error("REDIS_URL: mix of redis:// and rediss:// seeds; a cluster uses TLS on every node or on none");
+  if (schemes.size > 1) throw new Error(`REDIS_URL: mix of redis:// and rediss:// URLs; ${kind === "Sentinel" ? "Sentinels use" : "a cluster uses"} TLS on every node or on none`);
   return { nodes, ...(username !== undefined && { username }), ...(password !== undefined && { password }), tls: schemes.has("rediss:") };
 }
 
