@@ -7,7 +7,7 @@
  * (unknown, revoked, expired, owner disabled — all the same `undefined`, the same 401) are cached
  * for `negativeTtlMs` (5 s), in a separate LRU so a flood of bad keys costs the database one lookup
  * per key per 5 s and cannot push the good keys out. Both are bounded and evict the least recently
- * used entry.
+ * used entry. Hits and misses are counted (`cacheLookups`) for /metrics.
  *
  * Staying correct while caching. A key's expiry is checked against the clock on every hit, so a
  * cached key stops verifying the moment it expires. Revocation and every other change travel on the
@@ -45,6 +45,8 @@ export interface DatabaseApiKeysOptions {
 }
 
 export interface DatabaseApiKeys extends ApiKeyVerifier {
+  /** Lookups answered from the cache (a refusal too) and lookups that asked the database, for /metrics. */
+  readonly cacheLookups: { readonly hits: number; readonly misses: number };
   /** Writes the uses recorded so far to `last_used_at`. */
   flush(): Promise<void>;
   /** Stops listening and the flush timer, then flushes (once, however often it is called). */
@@ -121,6 +123,7 @@ export async function databaseApiKeys(
   let uses = new Map<string, number>();
   /** The last flush asked for, settled or not: flushes run one after another. */
   let flushed: Promise<void> = Promise.resolve();
+  const cacheLookups = { hits: 0, misses: 0 };
 
   const forget = (payload: string): void => {
     epoch += 1;
@@ -199,9 +202,14 @@ export async function databaseApiKeys(
       const hash = sha256Hex(presentedKey);
       const at = now();
       const entry = verified.get(hash) ?? refused.get(hash);
-      if (entry !== undefined && entry.staleAt > at) return answer(entry, at);
+      if (entry !== undefined && entry.staleAt > at) {
+        cacheLookups.hits++;
+        return answer(entry, at);
+      }
+      cacheLookups.misses++;
       return (inFlight.get(hash) ?? lookUp(hash)).then((found) => answer(found, now()));
     },
+    cacheLookups,
     flush,
     close() {
       closed ??= (async () => {

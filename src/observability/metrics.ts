@@ -1,23 +1,29 @@
 /**
  * Prometheus metrics of one Sluice instance: a registry of its own (never prom-client's global
- * one, so several gateways in one process keep apart), the default process metrics, and the
- * limiter's series. The control plane serves them at `GET /metrics`; docs/operations.md lists
- * every series.
+ * one, so several gateways in one process keep apart), the default process metrics, the
+ * gateway's requests, the limiter's series, the API-key cache and the upstream targets' health.
+ * The control plane serves them at `GET /metrics`; docs/operations.md lists every series.
  *
- * Hot path: the limit stage counts into plain numbers held per limit name (`LimitCounts`), and
- * prom-client reads them only when scraped, so a request pays a Map lookup and an increment per
- * limit, with no label hashing or string building. The failover store reports through the
- * `StoreObserver` it declares, so the stores never import prom-client.
+ * Hot path: the limit stage counts into plain numbers held per limit name (`LimitCounts`), the
+ * gateway observer into plain numbers per route (gatewayMetrics.ts), and prom-client reads them
+ * only when scraped, so a request pays a Map lookup and a few increments, with no label hashing
+ * or string building. The failover store reports through the `StoreObserver` it declares, so the
+ * stores never import prom-client; the API-key cache and the upstream health are read at scrape.
  *
  * @example
- * const metrics = createMetrics({ limits: ["per-client"] });
+ * const metrics = createMetrics({ limits: ["per-client"], apiKeyCache: keyVerifier.cacheLookups });
  * limit({ store, logger, metrics: metrics.limiter });
+ * createGatewayHandler({ …, exchangeEnded: gatewayObserver({ metrics: metrics.gateway, logger, accessLog: true }) });
  * new FailoverStore({ primary, fallback, timeoutMs: 50, logger, observer: metrics.storeObserver });
  * reply.type(metrics.contentType).send(await metrics.render());
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { Verdict } from "../limiter/decision.js";
+import cluster from "node:cluster";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type Metric } from "prom-client";
+import type { Decision, Verdict } from "../limiter/decision.js";
 import type { StoreObserver } from "../stores/failoverStore.js";
+import { clusterMetricsRenderer } from "./clusterMetrics.js";
+import { GatewayMetrics, LATENCY_BUCKETS, STATUS_CLASSES, UNMATCHED, type HistogramCounts } from "./gatewayMetrics.js";
+import type { UpstreamHealth } from "./upstreamHealth.js";
 
 /** What one limit did with one request, the `outcome` label of `sluice_limiter_decisions_total`. */
 export const LIMITER_OUTCOMES = ["allowed", "limited", "shadow_limited", "store_failure_open", "store_failure_closed", "store_failure_local"] as const;
@@ -27,6 +33,16 @@ export type LimiterOutcome = (typeof LIMITER_OUTCOMES)[number];
 const STORE_CALL_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 /** Buckets of a store outage, in seconds: from a blip to an hour. */
 const OUTAGE_BUCKETS = [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600];
+
+/** What one limit did with a request; `failed`: the verdict came from the failure modes (the store failed). */
+export function decisionOutcome(decision: Decision, failed: boolean): LimiterOutcome {
+  if (failed) {
+    if (decision.reason === "store-unavailable") return "store_failure_closed";
+    return decision.policy.onStoreFailure === "local" ? "store_failure_local" : "store_failure_open";
+  }
+  if (decision.allowed) return "allowed";
+  return decision.policy.shadow === true ? "shadow_limited" : "limited";
+}
 
 /** One limit's running counts; only ever incremented. */
 export class LimitCounts {
@@ -84,13 +100,14 @@ export class LimiterMetrics {
     const cached = verdict.via === "over-limit-cache";
     for (const decision of verdict.decisions) {
       const counts = this.forLimit(decision.policy.name);
-      if (failed) {
-        if (decision.reason === "store-unavailable") counts.storeFailureClosed++;
-        else if (decision.policy.onStoreFailure === "local") counts.storeFailureLocal++;
-        else counts.storeFailureOpen++;
-      } else if (decision.allowed) counts.allowed++;
-      else if (decision.policy.shadow === true) counts.shadowLimited++;
-      else counts.limited++;
+      switch (decisionOutcome(decision, failed)) {
+        case "allowed": counts.allowed++; break;
+        case "limited": counts.limited++; break;
+        case "shadow_limited": counts.shadowLimited++; break;
+        case "store_failure_open": counts.storeFailureOpen++; break;
+        case "store_failure_closed": counts.storeFailureClosed++; break;
+        case "store_failure_local": counts.storeFailureLocal++; break;
+      }
       if (cached) counts.overLimitCacheHits++;
     }
   }
@@ -100,9 +117,19 @@ export class LimiterMetrics {
   }
 }
 
+/** Lookups of a cache, read at scrape: `hits` answered from memory, `misses` asked the database. */
+export interface CacheCounts {
+  readonly hits: number;
+  readonly misses: number;
+}
+
 export interface MetricsOptions {
   /** Names of the configured limits, shown at zero from the start. */
   readonly limits?: Iterable<string>;
+  /** The database API keys' cache (accounts); no cache series when undefined. */
+  readonly apiKeyCache?: CacheCounts | undefined;
+  /** The upstream targets' health, read at scrape (upstreamHealth.ts); no series when undefined. */
+  readonly upstreamHealth?: (() => Iterable<UpstreamHealth>) | undefined;
   /** Also export prom-client's process and Node.js metrics (default true). */
   readonly processMetrics?: boolean;
 }
@@ -110,18 +137,35 @@ export interface MetricsOptions {
 export interface SluiceMetrics {
   readonly registry: Registry;
   readonly limiter: LimiterMetrics;
+  /** The gateway's requests by (service, route), counted by the gateway observer. */
+  readonly gateway: GatewayMetrics;
   /** Pass to the failover store; a memory store never calls it. */
   readonly storeObserver: StoreObserver;
   /** The Prometheus text format's media type, for the response to a scrape. */
   readonly contentType: string;
-  /** Every series in the Prometheus text format. */
+  /** Every series in the Prometheus text format (in a cluster worker: every worker's, aggregated). */
   render(): Promise<string>;
 }
 
-export function createMetrics({ limits = [], processMetrics = true }: MetricsOptions = {}): SluiceMetrics {
+export function createMetrics({ limits = [], apiKeyCache, upstreamHealth, processMetrics = true }: MetricsOptions = {}): SluiceMetrics {
   const registry = new Registry();
   if (processMetrics) collectDefaultMetrics({ register: registry });
   const limiter = new LimiterMetrics(limits);
+  const gateway = new GatewayMetrics();
+  registerGatewayMetrics(registry, gateway, upstreamHealth ?? (() => []));
+  if (apiKeyCache !== undefined) {
+    new Counter({
+      name: "sluice_api_key_cache_lookups_total",
+      help: "API keys of the accounts database looked up in the in-memory cache, by result: hit (answered from memory, a refusal too) or miss (asked the database).",
+      labelNames: ["result"] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc({ result: "hit" }, apiKeyCache.hits);
+        this.inc({ result: "miss" }, apiKeyCache.misses);
+      },
+    });
+  }
 
   new Counter({
     name: "sluice_limiter_decisions_total",
@@ -158,6 +202,7 @@ export function createMetrics({ limits = [], processMetrics = true }: MetricsOpt
     name: "sluice_limiter_store_degraded",
     help: "1 while the shared limiter store is failing (limits apply their onStoreFailure mode), else 0.",
     registers: [registry],
+    aggregator: "max",
   });
   const outages = new Histogram({
     name: "sluice_limiter_store_outage_duration_seconds",
@@ -175,6 +220,7 @@ export function createMetrics({ limits = [], processMetrics = true }: MetricsOpt
   return {
     registry,
     limiter,
+    gateway,
     storeObserver: {
       storeCall: (seconds) => storeCalls.observe(seconds),
       outageBegan: () => degraded.set(1),
@@ -184,6 +230,75 @@ export function createMetrics({ limits = [], processMetrics = true }: MetricsOpt
       },
     },
     contentType: registry.contentType,
-    render: () => registry.metrics(),
+    // A worker of `sluice start --workers N` answers for all of them (clusterMetrics.ts).
+    render: cluster.isWorker ? clusterMetricsRenderer(registry) : () => registry.metrics(),
   };
+}
+
+/** The gateway's series: read from the plain counts of GatewayMetrics at each scrape. */
+function registerGatewayMetrics(registry: Registry, gateway: GatewayMetrics, upstreamHealth: () => Iterable<UpstreamHealth>): void {
+  new Counter({
+    name: "sluice_gateway_requests_total",
+    help: "Gateway requests (/api/*) by service, route id and status class (aborted: the client left before a status was sent).",
+    labelNames: ["service", "route", "status"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const series of gateway.values()) {
+        STATUS_CLASSES.forEach((status, i) => this.inc({ service: series.service, route: series.route, status }, series.statuses[i]));
+      }
+    },
+  });
+  new Counter({
+    name: "sluice_gateway_problems_total",
+    help: "Problems the gateway answered itself (refusals, failures, unreachable upstreams), by service, status and code.",
+    labelNames: ["service", "status", "code"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const series of gateway.values()) {
+        for (const [kind, count] of series.problems) this.inc({ service: series.service, status: String(kind.status), code: kind.code }, count);
+      }
+    },
+  });
+  registerCountedHistogram(registry, "sluice_gateway_request_duration_seconds", "Whole gateway requests, from arrival to the response's end (or the client leaving), by service and route id.", function* () {
+    for (const series of gateway.values()) yield [{ service: series.service, route: series.route }, series.duration];
+  });
+  registerCountedHistogram(registry, "sluice_gateway_upstream_duration_seconds", "Upstream time to response headers, from sending the request, by service and route id.", function* () {
+    for (const series of gateway.values()) if (series.route !== UNMATCHED) yield [{ service: series.service, route: series.route }, series.upstream];
+  });
+  new Gauge({
+    name: "sluice_upstream_healthy",
+    help: "1 while an upstream target is healthy (its health check passes, its circuit breaker is closed), else 0, by service and target.",
+    labelNames: ["service", "target"] as const,
+    registers: [registry],
+    aggregator: "min",
+    collect() {
+      this.reset();
+      for (const { service, target, healthy } of upstreamHealth()) this.set({ service, target }, healthy);
+    },
+  });
+}
+
+/**
+ * Registers a histogram whose counts live in plain arrays (HistogramCounts): prom-client formats
+ * what `read` yields at scrape, in its histogram layout (cumulative `_bucket`s, `_sum`, `_count`).
+ */
+function registerCountedHistogram(registry: Registry, name: string, help: string, read: () => Iterable<[Record<string, string>, HistogramCounts]>): void {
+  const get = () => {
+    const values: { metricName: string; labels: Record<string, string | number>; value: number }[] = [];
+    for (const [labels, counts] of read()) {
+      let cumulative = 0;
+      LATENCY_BUCKETS.forEach((le, i) => {
+        cumulative += counts.buckets[i]!;
+        values.push({ metricName: `${name}_bucket`, labels: { ...labels, le }, value: cumulative });
+      });
+      values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: "+Inf" }, value: counts.count });
+      values.push({ metricName: `${name}_sum`, labels, value: counts.sum });
+      values.push({ metricName: `${name}_count`, labels, value: counts.count });
+    }
+    return { name, help, type: "histogram", aggregator: "sum", values };
+  };
+  // The registry needs only a name and get() (awaited); prom-client's types admit its own four classes.
+  registry.registerMetric({ name, help, type: "histogram", aggregator: "sum", get } as unknown as Metric);
 }

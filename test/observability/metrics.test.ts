@@ -1,7 +1,9 @@
 // Each Sluice instance has its own Prometheus registry. The limiter counts every decision by
 // limit and outcome — admitted, refused, refused by a shadow limit, or answered by a failure mode
-// while the shared store is down — and the failover store's outages and latency show beside them.
+// while the shared store is down — and the failover store's outages and latency show beside them,
+// with the API-key cache's hits and misses. (The gateway's request series: gatewayObserver.test.ts.)
 import assert from "node:assert/strict";
+import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { register } from "prom-client";
 import { parseConfig } from "../../src/config/loader.js";
@@ -10,6 +12,7 @@ import type { FailureMode, Policy } from "../../src/limiter/policy.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { createMetrics } from "../../src/observability/metrics.js";
 import { startSluice, type RunningSluice } from "../../src/sluice.js";
+import { startAccountsSluice, type AccountsSluice } from "../support/accountsSluice.js";
 import { metricLines } from "../support/metricLines.js";
 import { startRecordingUpstream, type RecordingUpstream } from "../support/recordingUpstream.js";
 
@@ -131,6 +134,8 @@ describe("GET /metrics while Redis is unreachable", () => {
   let upstream: RecordingUpstream;
   let sluice: RunningSluice;
   const get = async (path: string, key?: string) => fetch(sluice.url + path, { headers: key ? { "x-api-key": key } : {} });
+  const logged: string[] = [];
+  const sink = new Writable({ write(chunk: Buffer, _encoding, done) { logged.push(chunk.toString()); done(); } });
 
   before(async () => {
     upstream = await startRecordingUpstream();
@@ -147,7 +152,7 @@ consumers:
   alice: { keys: [alice-key-0001] }
 `);
     // Nothing listens on port 1: start-up waits for Redis in vain, then every decision fails.
-    sluice = await startSluice({ config: { ...config, server: { ...config.server, host: "127.0.0.1", port: 0 } }, redisUrl: "redis://127.0.0.1:1", logger: createLogger("silent") });
+    sluice = await startSluice({ config: { ...config, server: { ...config.server, host: "127.0.0.1", port: 0 } }, redisUrl: "redis://127.0.0.1:1", logger: createLogger("info", sink) });
   });
   after(async () => {
     await sluice.close();
@@ -176,5 +181,41 @@ consumers:
     assert.deepEqual(metricLines(text, "sluice_limiter_store_degraded"), ["sluice_limiter_store_degraded 1"]);
     assert.deepEqual(metricLines(text, "sluice_limiter_store_duration_seconds_count"), ["sluice_limiter_store_duration_seconds_count 3"]);
     assert.deepEqual(metricLines(text, "sluice_limiter_store_outage_duration_seconds_count"), ["sluice_limiter_store_outage_duration_seconds_count 0"], "the outage has not ended");
+  });
+
+  it("logs each request's limiter outcome: the failure mode that decided it, and the limit that refused", () => {
+    const access = logged.join("").split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line["msg"] === "request");
+    assert.deepEqual(access.map((line) => [line["path"], line["status"], line["limiter"], line["limit"]]), [
+      ["/api/guarded/a", 503, "store_failure_closed", "strict"],
+      ["/api/guarded/b", 503, "store_failure_closed", "strict"],
+      ["/api/relaxed/c", 200, "store_failure_open", undefined],
+    ]);
+  });
+});
+
+describe("the API-key cache", () => {
+  let running: AccountsSluice;
+
+  before(async () => {
+    running = await startAccountsSluice((upstream) => `
+services:
+  echo: { upstream: "${upstream}", openapi: false }
+`);
+  });
+  after(() => running.close());
+
+  it("counts a key's first lookup as a miss and the next ones as hits, refusals included", async () => {
+    const user = await running.accounts.createUser({ email: "ada@example.com", password: "correct horse battery" });
+    const { key } = await running.accounts.apiKeys.create(user.id, { name: "laptop" });
+    const unknown = `sk_${"0".repeat(key.length - 3)}`;
+    const statuses = [];
+    for (const presented of [key, key, key, unknown, unknown]) statuses.push((await running.sluice.call("/api/echo/x", { key: presented })).status);
+    assert.deepEqual(statuses, [200, 200, 200, 401, 401]);
+
+    const text = await (await running.sluice.call("/metrics")).text();
+    assert.deepEqual(metricLines(text, "sluice_api_key_cache_lookups_total"), [
+      'sluice_api_key_cache_lookups_total{result="hit"} 3',
+      'sluice_api_key_cache_lookups_total{result="miss"} 2',
+    ]);
   });
 });

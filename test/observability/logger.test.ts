@@ -1,0 +1,50 @@
+// Logs are JSON lines for machines, pretty lines for a person at a terminal, and never hold a
+// credential: the CLI's logger decides by whether stdout is a TTY.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { Writable } from "node:stream";
+import { describe, it } from "node:test";
+import { promisify, stripVTControlCharacters } from "node:util";
+import { createLogger } from "../../src/observability/logger.js";
+
+const run = promisify(execFile);
+const ROOT = new URL("../..", import.meta.url).pathname;
+const LOG_ONE_LINE = 'const { createStdoutLogger } = await import("./src/observability/logger.js"); (await createStdoutLogger("info")).info({ requestId: "r-1", status: 200 }, "request");';
+const NODE_ARGS = ["--import", "tsx", "--input-type=module", "--eval", LOG_ONE_LINE];
+
+describe("createLogger", () => {
+  it("writes JSON lines named sluice, with credential headers redacted", () => {
+    const chunks: string[] = [];
+    const sink = new Writable({ write(chunk: Buffer, _encoding, done) { chunks.push(chunk.toString()); done(); } });
+    createLogger("info", sink).warn({ req: { headers: { "x-api-key": "sk_secret", authorization: "Bearer t", cookie: "s=1", accept: "*/*" } } }, "odd request");
+    const line = JSON.parse(chunks.join("")) as Record<string, unknown>;
+    assert.equal(line["name"], "sluice");
+    assert.equal(line["msg"], "odd request");
+    assert.deepEqual(line["req"], { headers: { "x-api-key": "[redacted]", authorization: "[redacted]", cookie: "[redacted]", accept: "*/*" } });
+  });
+
+  it("writes nothing below its level", () => {
+    const chunks: string[] = [];
+    const sink = new Writable({ write(chunk: Buffer, _encoding, done) { chunks.push(chunk.toString()); done(); } });
+    const logger = createLogger("warn", sink);
+    logger.info("not this");
+    logger.warn("this");
+    assert.deepEqual(chunks.map((c) => (JSON.parse(c) as { msg: string }).msg), ["this"]);
+  });
+});
+
+describe("the CLI's logger (createStdoutLogger)", () => {
+  it("writes JSON lines when stdout is a pipe", async () => {
+    const { stdout } = await run(process.execPath, NODE_ARGS, { cwd: ROOT });
+    const line = JSON.parse(stdout) as Record<string, unknown>;
+    assert.deepEqual([line["name"], line["msg"], line["requestId"], line["status"]], ["sluice", "request", "r-1", 200]);
+  });
+
+  it("pretty-prints one line per entry when stdout is a terminal", async () => {
+    // util-linux `script` runs the command on a pseudo-terminal and copies what it prints.
+    const command = [process.execPath, ...NODE_ARGS].map((arg) => `'${arg.replaceAll("'", "'\\''")}'`).join(" ");
+    const { stdout } = await run("script", ["-qec", command, "/dev/null"], { cwd: ROOT });
+    const plain = stripVTControlCharacters(stdout).trim();
+    assert.match(plain, /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(sluice\): request \{"requestId":"r-1","status":200\}$/);
+  });
+});
