@@ -1,44 +1,56 @@
 /**
- * The Sluice benchmark: `npm run bench` (builds, then runs this file). bench/README.md explains
- * what it measures and how to read the numbers.
+ * The Sluice gateway benchmark: `npm run bench` (builds, then runs this file). bench/README.md
+ * explains what it measures and how to read the numbers.
  *
- * Targets, all GET of Sean's record (/users/104) from the same demo users upstream:
- *   direct         the upstream itself, no proxy
- *   sluice         the gateway (dist/), full pipeline: request id, API key, route, limit, proxy
- *   sluice-db-key  the same gateway process, called with a key from its accounts database (cached)
- *   fastify-proxy  bench/baselines/fastifyProxy.ts: bare Fastify 5 + undici, no auth, no limit
- *   node-proxy     bench/baselines/nodeProxy.ts: bare node:http + undici, no auth, no limit
+ * Targets, all GET of Sean's record (/users/104) from the same demo users upstream, every one
+ * (but `direct` and `node-proxy`) checking `x-api-key` against the same 10,000 keys and counting
+ * each request against a per-consumer limit that never refuses:
+ *   direct           the upstream itself, no proxy
+ *   sluice           the gateway (dist/), memory store: request id, API key, route, limit, proxy
+ *   sluice-redis     the same, limits in Redis (REDIS_URL, default the local server)
+ *   nginx            NGINX (Debian package): map of keys, limit_req, keep-alive proxy_pass
+ *   fastify-gateway  bench/baselines/fastifyGateway.ts: Fastify 5 + @fastify/http-proxy + @fastify/rate-limit
+ *   express-gateway  bench/baselines/expressGateway.ts: Express 5 + http-proxy-middleware + rate-limiter-flexible
+ *   node-gateway     bench/baselines/nodeGateway.ts: node:http + undici + rate-limiter-flexible
+ *   node-proxy       bench/baselines/nodeProxy.ts: node:http + undici, no key, no limit (the floor)
+ * each with one key, and with 10,000 keys in rotation.
  *
  * Pinning (when taskset exists and there are 2+ cores): every proxy on core 0, alone; the upstream,
- * the load generator (autocannon, its own process) and this orchestrator on core 1. The proxies'
- * CPU time is read from /proc/<pid>/stat around each measured run.
+ * the load generator (wrk, bench/lib/wrk.ts) and this orchestrator on core 1. The proxies' CPU time
+ * is read from /proc/<pid>/stat around each measured run.
  *
  * Environment: BENCH_CONNECTIONS (50), BENCH_DURATION (10 s), BENCH_WARMUP (2 s), BENCH_ROUNDS (3),
+ * BENCH_TARGETS (all; a comma-separated list of names, `direct` always runs), REDIS_URL,
  * BENCH_QUICK=1 (1 round of 3 s after a 1 s warm-up, for smoke tests; the others still override it).
  */
 import { deepStrictEqual } from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Redis } from "ioredis";
 import { Agent, request } from "undici";
-import { openAccounts } from "../src/accounts/accounts.js";
-import { openDatabase } from "../src/db/openDatabase.js";
-import { hasTaskset, killAllNow, pin, run, start, stopAll, unexpectedExits, type Child } from "./lib/children.js";
+import { hasTaskset, killAllNow, pin, start, stopAll, unexpectedExits, type Child } from "./lib/children.js";
 import { CLK_TCK, coreBusy, coreTimes, processCpuMicros } from "./lib/cpu.js";
 import { envInt, machineInfo } from "./lib/environment.js";
-import { consoleTable, markdownTable, median, type Summary } from "./lib/report.js";
+import { gatewayConfig } from "./lib/gatewayConfig.js";
+import { benchKey, KEY_COUNT } from "./lib/keys.js";
+import { hasNginx, startNginx } from "./lib/nginx.js";
+import { consoleTable, goalRows, markdownTable, markdownTableOf, median, textTable, type Summary } from "./lib/report.js";
+import { hasWrk, problemsOf, wrk, type WrkResult } from "./lib/wrk.js";
+import { adminClient, KEY_PREFIX, redisCpuMicros, removeBenchKeys } from "./limiter/redis.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const CLI = join(ROOT, "dist/cli/sluice.js");
-const AUTOCANNON = createRequire(import.meta.url).resolve("autocannon");
 const RESULTS = join(ROOT, "bench/results/latest.json");
+const REDIS_URL = process.env["REDIS_URL"] || "redis://127.0.0.1:6379";
 
-const API_KEY = "bench-key-0001";
+const PREFIX = "/api/users";
 const PATH = "/users/104";
 const SEAN = { user_id: 104, name: "Sean", segment: "ultra luxury" };
-const READY_TIMEOUT_MS = 20_000;
+const READY_TIMEOUT_MS = 90_000;
+/** Targets that do no gateway work: no key check, no limit. */
+const PASS_THROUGH = new Set(["direct", "node-proxy"]);
 
 const quick = process.env["BENCH_QUICK"] === "1";
 const settings = {
@@ -47,6 +59,8 @@ const settings = {
   warmupS: envInt("BENCH_WARMUP", quick ? 1 : 2, 0),
   rounds: envInt("BENCH_ROUNDS", quick ? 1 : 3, 1),
 };
+const only = (process.env["BENCH_TARGETS"] ?? "").split(",").map((t) => t.trim()).filter((t) => t !== "");
+const wanted = (name: string) => name === "direct" || only.length === 0 || only.includes(name);
 
 /** Cores this process may use, read before it pins itself (after that, nproc would say 1). */
 const CORES = availableParallelism();
@@ -56,11 +70,16 @@ const LOAD_CORE = canPin ? 1 : undefined;
 
 interface Target {
   readonly name: string;
+  /** The full URL of Sean's record through this target. */
   readonly url: string;
-  /** The x-api-key every request of this target sends. */
-  readonly key: string;
   /** The process under test on core 0; undefined for `direct`. */
   readonly proxy: Child | undefined;
+}
+
+/** One key for every request, or all the bench's keys in turn. */
+interface Scenario {
+  readonly name: string;
+  readonly keysFile: string;
 }
 
 interface Measurement {
@@ -72,36 +91,21 @@ interface Measurement {
   readonly p99Ms: number;
   readonly proxyCpuUsPerReq: number | undefined;
   readonly upstreamCpuUsPerReq: number;
+  /** Redis server CPU per request (sluice-redis only). */
+  readonly redisCpuUsPerReq: number | undefined;
   readonly coreBusy: readonly number[];
   /** CPU ms of every proxy process during this run: the idle ones should be ~0 (isolation check). */
   readonly proxyCpuMs: Readonly<Record<string, number>>;
 }
 
-/** The fields of autocannon's --json result that the bench reads. */
-interface AutocannonResult {
-  readonly duration: number;
-  readonly errors: number;
-  readonly timeouts: number;
-  readonly non2xx: number;
-  readonly mismatches: number;
-  readonly resets: number;
-  readonly "2xx": number;
-  readonly latency: { readonly p50: number; readonly p99: number };
-  readonly requests: { readonly total: number; readonly average: number };
-}
-
 let tempDir: string | undefined;
+let redis: Redis | undefined;
 
 async function main(): Promise<void> {
-  const rounds = settings.rounds;
-  const perRun = settings.warmupS + settings.durationS + 5;
-  const budgetMs = (rounds * 5 * perRun + 90) * 1000;
-  setTimeout(() => void abort(new Error(`the bench exceeded its time budget of ${budgetMs / 1000} s`)), budgetMs).unref();
-
+  if (!hasWrk) throw new Error("wrk is not installed (apt-get install wrk): the bench's load generator");
+  tempDir = mkdtempSync(join(tmpdir(), "sluice-bench-"));
   if (canPin) pin(process.pid, LOAD_CORE!);
-  else process.stderr.write("bench: taskset or a second core is missing; running unpinned (numbers will be noisier)\n");
-  say(`Sluice bench: ${settings.connections} connections, ${settings.rounds} round(s) of ${settings.durationS} s after ${settings.warmupS} s warm-up; ` +
-    `${canPin ? "proxies on core 0, upstream + autocannon on core 1" : "unpinned"}\n`);
+  else skip("taskset or a second core is missing; running unpinned (numbers will be noisier)");
 
   const upstream = await start({
     name: "users upstream",
@@ -111,129 +115,192 @@ async function main(): Promise<void> {
     timeoutMs: READY_TIMEOUT_MS,
   });
   const upstreamUrl = upstream.match;
-
-  tempDir = mkdtempSync(join(tmpdir(), "sluice-bench-"));
-  const configFile = join(tempDir, "gateway.yaml");
-  writeFileSync(configFile, gatewayConfig(upstreamUrl));
-  // The gateway's own embedded database, with one user and key in it, made before it starts (one
-  // process at a time may open it).
-  const dataDir = join(tempDir, "data");
-  const databaseKey = await createDatabaseKey(dataDir);
-
-  const baselineEnv = { UPSTREAM: upstreamUrl, PORT: "0", HOST: "127.0.0.1" };
-  const [gateway, fastifyProxy, nodeProxy] = await Promise.all([
-    start({ name: "sluice", args: [CLI, "start", "--config", configFile], core: PROXY_CORE, env: { LOG_LEVEL: "warn", SLUICE_DATA_DIR: dataDir }, ready: /Sluice is ready at (http:\/\/\S+)/, timeoutMs: READY_TIMEOUT_MS }),
-    start({ name: "fastify-proxy", args: ["--import", "tsx", join(ROOT, "bench/baselines/fastifyProxy.ts")], core: PROXY_CORE, env: baselineEnv, ready: /is ready at (http:\/\/\S+)/, timeoutMs: READY_TIMEOUT_MS }),
-    start({ name: "node-proxy", args: ["--import", "tsx", join(ROOT, "bench/baselines/nodeProxy.ts")], core: PROXY_CORE, env: baselineEnv, ready: /is ready at (http:\/\/\S+)/, timeoutMs: READY_TIMEOUT_MS }),
-  ]);
-
+  const proxies = await startProxies(upstreamUrl);
   const targets: Target[] = [
-    { name: "direct", url: `${upstreamUrl}${PATH}`, key: API_KEY, proxy: undefined },
-    { name: "sluice", url: `${gateway.match}/api/users${PATH}`, key: API_KEY, proxy: gateway.child },
-    { name: "sluice-db-key", url: `${gateway.match}/api/users${PATH}`, key: databaseKey, proxy: gateway.child },
-    { name: "fastify-proxy", url: `${fastifyProxy.match}/api/users${PATH}`, key: API_KEY, proxy: fastifyProxy.child },
-    { name: "node-proxy", url: `${nodeProxy.match}/api/users${PATH}`, key: API_KEY, proxy: nodeProxy.child },
+    { name: "direct", url: `${upstreamUrl}${PATH}`, proxy: undefined },
+    ...proxies.map(({ name, started }) => ({ name, url: `${started.match}${PREFIX}${PATH}`, proxy: started.child })),
   ];
+  const scenarios = writeScenarios(tempDir);
 
+  const rounds = settings.rounds;
+  const perRun = settings.warmupS + settings.durationS + 5;
+  const budgetMs = (rounds * scenarios.length * targets.length * perRun + 120) * 1000;
+  setTimeout(() => void abort(new Error(`the bench exceeded its time budget of ${budgetMs / 1000} s`)), budgetMs).unref();
+
+  say(`Sluice bench: ${settings.connections} connections, ${rounds} round(s) of ${settings.durationS} s after ${settings.warmupS} s warm-up; ` +
+    `${canPin ? "proxies on core 0, upstream + wrk on core 1" : "unpinned"}; targets: ${targets.map((t) => t.name).join(", ")}\n`);
   await verify(targets);
-  say("correctness: every target answers 200 with Sean's record; sluice refuses a request without a key (401)\n\n");
+  say(`correctness: every target answers 200 with Sean's record for keys 0, ${KEY_COUNT >> 1} and ${KEY_COUNT - 1}; every gateway refuses a missing and an unknown key (401)\n\n`);
 
-  const runs = new Map<string, Measurement[]>(targets.map((t) => [t.name, []]));
+  const runs = new Map<string, Measurement[]>();
+  const label = (scenario: Scenario, target: Target) => `${scenario.name} | ${target.name}`;
   for (let round = 1; round <= rounds; round++) {
-    for (const target of targets) {
-      say(`round ${round}/${rounds}  ${target.name.padEnd(14)} `);
-      const m = await measure(target, targets, upstream.child, round);
-      runs.get(target.name)!.push(m);
-      say(`${Math.round(m.rps).toString().padStart(7)} req/s  p50 ${m.p50Ms} ms  p99 ${m.p99Ms} ms` +
-        `${m.proxyCpuUsPerReq === undefined ? "" : `  proxy CPU ${m.proxyCpuUsPerReq.toFixed(0)} µs/req`}` +
-        `  cores busy ${m.coreBusy.map((b) => `${Math.round(b * 100)}%`).join("/")}\n`);
+    for (const scenario of scenarios) {
+      for (const target of targets) {
+        say(`round ${round}/${rounds}  ${scenario.name.padEnd(11)} ${target.name.padEnd(16)} `);
+        const m = await measure(target, scenario, targets, upstream.child, round);
+        runs.set(label(scenario, target), [...(runs.get(label(scenario, target)) ?? []), m]);
+        say(`${Math.round(m.rps).toString().padStart(7)} req/s  p50 ${m.p50Ms.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms` +
+          `${m.proxyCpuUsPerReq === undefined ? "" : `  proxy CPU ${m.proxyCpuUsPerReq.toFixed(0)} µs/req`}` +
+          `${m.redisCpuUsPerReq === undefined ? "" : `  Redis CPU ${m.redisCpuUsPerReq.toFixed(0)} µs/req`}` +
+          `  cores busy ${m.coreBusy.map((b) => `${Math.round(b * 100)}%`).join("/")}\n`);
+      }
     }
   }
 
-  const directRps = median(runs.get("direct")!.map((m) => m.rps));
-  const summaries: Summary[] = targets.map((t) => {
-    const ms = runs.get(t.name)!;
-    const rps = median(ms.map((m) => m.rps));
-    return {
-      target: t.name,
-      rps,
-      p50Ms: median(ms.map((m) => m.p50Ms)),
-      p99Ms: median(ms.map((m) => m.p99Ms)),
-      ratio: rps / directRps,
-      proxyCpuUsPerReq: t.proxy === undefined ? undefined : median(ms.map((m) => m.proxyCpuUsPerReq ?? Number.NaN)),
-      upstreamCpuUsPerReq: median(ms.map((m) => m.upstreamCpuUsPerReq)),
-      coreBusy: (ms[0]?.coreBusy ?? []).map((_, core) => median(ms.map((m) => m.coreBusy[core] ?? Number.NaN))),
-    };
+  const machine = machineInfo(CORES);
+  const date = new Date().toISOString();
+  const byScenario = scenarios.map((scenario) => {
+    const directRps = median(runs.get(label(scenario, targets[0]!))!.map((m) => m.rps));
+    const summaries = targets.map((t) => summarize(t, runs.get(label(scenario, t))!, directRps));
+    return { scenario: scenario.name, summaries };
   });
 
-  const machine = machineInfo(CORES);
-  say(`\nMedians of ${rounds} round(s):\n\n${consoleTable(summaries)}\n\n`);
-  say(`Core 1 (upstream + autocannon) busy, median per target: ${summaries.map((s) => `${s.target} ${pct(s.coreBusy[1])}`).join(", ")}\n`);
-  say(`Core 0 (proxy) busy: ${summaries.filter((s) => s.proxyCpuUsPerReq !== undefined).map((s) => `${s.target} ${pct(s.coreBusy[0])}`).join(", ")}\n`);
-  say(`Upstream CPU µs/req: ${summaries.map((s) => `${s.target} ${s.upstreamCpuUsPerReq.toFixed(0)}`).join(", ")}\n\n`);
+  let markdown = `${date.slice(0, 10)}, ${machine.cores} cores (${machine.model}), Node ${machine.node}; wrk, ${settings.connections} connections, ` +
+    `medians of ${rounds} × ${settings.durationS} s after ${settings.warmupS} s warm-up.\n`;
+  for (const { scenario, summaries } of byScenario) {
+    say(`\n${scenario}, medians of ${rounds} round(s):\n\n${consoleTable(summaries)}\n\n`);
+    say(`Core 1 (upstream + wrk) busy: ${summaries.map((s) => `${s.target} ${pct(s.coreBusy[1])}`).join(", ")}\n`);
+    say(`Core 0 (proxy) busy: ${summaries.filter((s) => s.proxyCpuUsPerReq !== undefined).map((s) => `${s.target} ${pct(s.coreBusy[0])}`).join(", ")}\n`);
+    say(`Upstream CPU µs/req: ${summaries.map((s) => `${s.target} ${s.upstreamCpuUsPerReq.toFixed(0)}`).join(", ")}\n`);
+    const redisRow = summaries.find((s) => s.redisCpuUsPerReq !== undefined);
+    if (redisRow !== undefined) say(`Redis server CPU µs/req (sluice-redis, not in its gateway CPU): ${redisRow.redisCpuUsPerReq!.toFixed(1)}\n`);
+    const goals = goalRows(summaries);
+    if (goals.length > 0) say(`\nIssue 7's targets, ${scenario}:\n\n${textTable(GOAL_HEADER, goals)}\n`);
+    markdown += `\n**${scenario}**\n\n${markdownTable(summaries)}\n${goals.length > 0 ? `\n${markdownTableOf(GOAL_HEADER, goals)}\n` : ""}`;
+  }
 
   mkdirSync(dirname(RESULTS), { recursive: true });
-  const date = new Date().toISOString();
-  writeFileSync(RESULTS, `${JSON.stringify({ date, machine, settings: { ...settings, pinned: canPin, clockTicksPerSecond: CLK_TCK }, summaries, runs: Object.fromEntries(runs) }, (_key, value: unknown) => value ?? null, 2)}\n`);
-  say(`Results written to ${RESULTS}\n\nMarkdown for bench/README.md:\n\n`);
-  say(`${date.slice(0, 10)}, ${machine.cores} cores (${machine.model}), Node ${machine.node}; ${settings.connections} connections, ` +
-    `medians of ${rounds} × ${settings.durationS} s after ${settings.warmupS} s warm-up.\n\n${markdownTable(summaries)}\n`);
+  const record = { date, machine, settings: { ...settings, loadGenerator: "wrk", pinned: canPin, clockTicksPerSecond: CLK_TCK }, scenarios: byScenario, runs: Object.fromEntries(runs) };
+  writeFileSync(RESULTS, `${JSON.stringify(record, (_key, value: unknown) => value ?? null, 2)}\n`);
+  say(`\nResults written to ${RESULTS}\n\nMarkdown for bench/README.md:\n\n${markdown}`);
 }
 
-/** One target, one round: an uncounted warm-up, then the measured run with CPU time read around it. */
-async function measure(target: Target, all: readonly Target[], upstream: Child, round: number): Promise<Measurement> {
-  if (settings.warmupS > 0) check(target, await autocannon(target, settings.warmupS), "warm-up");
-  const proxies = all.flatMap((t) => (t.proxy === undefined ? [] : [t.proxy]));
-  const proxiesBefore = proxies.map((p) => processCpuMicros(p.pid));
-  const upstreamBefore = processCpuMicros(upstream.pid);
-  const coresBefore = coreTimes();
-  const result = await autocannon(target, settings.durationS);
-  const coresAfter = coreTimes();
-  const proxiesAfter = proxies.map((p) => processCpuMicros(p.pid));
-  const upstreamAfter = processCpuMicros(upstream.pid);
-  check(target, result, "measured run");
-  const requests = result.requests.total;
-  const proxyCpuMs = Object.fromEntries(proxies.map((p, i) => [p.name, (proxiesAfter[i]! - proxiesBefore[i]!) / 1000]));
-  const proxyAfter = target.proxy === undefined ? 0 : proxiesAfter[proxies.indexOf(target.proxy)]!;
-  const proxyBefore = target.proxy === undefined ? 0 : proxiesBefore[proxies.indexOf(target.proxy)]!;
+const GOAL_HEADER = ["target (issue 7)", "measured", "goal", "met"];
+
+function summarize(target: Target, ms: readonly Measurement[], directRps: number): Summary {
+  const rps = median(ms.map((m) => m.rps));
+  const redisCpu = ms.map((m) => m.redisCpuUsPerReq);
   return {
-    round,
-    requests,
-    durationS: result.duration,
-    rps: requests / result.duration,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    proxyCpuUsPerReq: target.proxy === undefined ? undefined : (proxyAfter - proxyBefore) / requests,
-    upstreamCpuUsPerReq: (upstreamAfter - upstreamBefore) / requests,
-    coreBusy: coreBusy(coresBefore, coresAfter),
-    proxyCpuMs,
+    target: target.name,
+    rps,
+    p50Ms: median(ms.map((m) => m.p50Ms)),
+    p99Ms: median(ms.map((m) => m.p99Ms)),
+    ratio: rps / directRps,
+    proxyCpuUsPerReq: target.proxy === undefined ? undefined : median(ms.map((m) => m.proxyCpuUsPerReq ?? Number.NaN)),
+    upstreamCpuUsPerReq: median(ms.map((m) => m.upstreamCpuUsPerReq)),
+    redisCpuUsPerReq: redisCpu[0] === undefined ? undefined : median(redisCpu.map((c) => c ?? Number.NaN)),
+    coreBusy: (ms[0]?.coreBusy ?? []).map((_, core) => median(ms.map((m) => m.coreBusy[core] ?? Number.NaN))),
   };
 }
 
-/** autocannon in its own process, pinned with the upstream, so it never shares our event loop. */
-async function autocannon(target: Target, seconds: number): Promise<AutocannonResult> {
-  const args = [AUTOCANNON, "--json", "-c", String(settings.connections), "-d", String(seconds), "-H", `x-api-key=${target.key}`, target.url];
-  const stdout = await run(`autocannon (${target.name})`, args, LOAD_CORE, (seconds + 30) * 1000);
-  const line = stdout.split("\n").reverse().find((l) => l.startsWith("{"));
-  if (line === undefined) throw new Error(`autocannon printed no JSON result for ${target.name}:\n${stdout}`);
-  return JSON.parse(line) as AutocannonResult;
+/** Every proxy under test, pinned to core 0; the ones that cannot run here are skipped, saying why. */
+async function startProxies(upstreamUrl: string): Promise<{ name: string; started: { child: Child; match: string } }[]> {
+  const dir = tempDir!;
+  const baselineEnv = { UPSTREAM: upstreamUrl, PORT: "0", HOST: "127.0.0.1" };
+  const baseline = (name: string, file: string) => () =>
+    start({ name, args: ["--import", "tsx", join(ROOT, "bench/baselines", file)], core: PROXY_CORE, env: baselineEnv, ready: /is ready at (http:\/\/\S+)/, timeoutMs: READY_TIMEOUT_MS });
+  const sluice = (name: string, store: "memory" | "redis", env: NodeJS.ProcessEnv = {}) => () => {
+    const configFile = join(dir, `${name}.yaml`);
+    writeFileSync(configFile, gatewayConfig(upstreamUrl, store === "memory" ? { store } : { store, keyPrefix: `${KEY_PREFIX}gateway:` }));
+    // Each gateway has its own embedded accounts database: one process per data directory.
+    return start({
+      name, args: [CLI, "start", "--config", configFile], core: PROXY_CORE,
+      env: { LOG_LEVEL: "warn", SLUICE_DATA_DIR: join(dir, `${name}-data`), REDIS_URL: "", ...env },
+      ready: /Sluice is ready at (http:\/\/\S+)/, timeoutMs: READY_TIMEOUT_MS,
+    });
+  };
+
+  const candidates: { name: string; start: () => Promise<{ child: Child; match: string }>; missing?: () => Promise<string | undefined> }[] = [
+    { name: "sluice", start: sluice("sluice", "memory") },
+    { name: "sluice-redis", start: sluice("sluice-redis", "redis", { REDIS_URL }), missing: redisMissing },
+    { name: "nginx", start: () => startNginx(join(dir, "nginx"), upstreamUrl, PREFIX, PROXY_CORE, READY_TIMEOUT_MS), missing: () => Promise.resolve(hasNginx ? undefined : "/usr/sbin/nginx is not installed") },
+    { name: "fastify-gateway", start: baseline("fastify-gateway", "fastifyGateway.ts") },
+    { name: "express-gateway", start: baseline("express-gateway", "expressGateway.ts") },
+    { name: "node-gateway", start: baseline("node-gateway", "nodeGateway.ts") },
+    { name: "node-proxy", start: baseline("node-proxy", "nodeProxy.ts") },
+  ];
+  const started = [];
+  // One at a time: start-up (a gateway opening its database, tsx compiling a baseline) is CPU work.
+  for (const candidate of candidates.filter((c) => wanted(c.name))) {
+    const why = await candidate.missing?.();
+    if (why !== undefined) {
+      skip(`skipping ${candidate.name}: ${why}`);
+      continue;
+    }
+    started.push({ name: candidate.name, started: await candidate.start() });
+  }
+  return started;
 }
 
-function check(target: Target, r: AutocannonResult, what: string): void {
-  const problems = [
-    r.non2xx > 0 && `${r.non2xx} non-2xx responses`,
-    r.errors > 0 && `${r.errors} errors`,
-    r.timeouts > 0 && `${r.timeouts} timeouts`,
-    r.mismatches > 0 && `${r.mismatches} body mismatches`,
-    r.requests.total === 0 && "no completed requests",
-  ].filter((p): p is string => typeof p === "string");
+/** Why the Redis target cannot run, or undefined when Redis answers (the admin client is kept for clean-up and INFO). */
+async function redisMissing(): Promise<string | undefined> {
+  try {
+    redis = await adminClient(REDIS_URL);
+    return undefined;
+  } catch (error) {
+    return `no Redis at ${REDIS_URL.replace(/\/\/[^@]*@/, "//")} (${error instanceof Error ? error.message : String(error)})`;
+  }
+}
+
+/** The two key files wrk reads: key 0 alone, and every key. */
+function writeScenarios(dir: string): Scenario[] {
+  const one = join(dir, "one-key.txt");
+  const all = join(dir, "all-keys.txt");
+  writeFileSync(one, `${benchKey(0)}\n`);
+  writeFileSync(all, `${Array.from({ length: KEY_COUNT }, (_, i) => benchKey(i)).join("\n")}\n`);
+  return [
+    { name: "one key", keysFile: one },
+    { name: `${KEY_COUNT.toLocaleString("en-US")} keys`, keysFile: all },
+  ];
+}
+
+/** One target, one round: an uncounted warm-up, then the measured run with CPU time read around it. */
+async function measure(target: Target, scenario: Scenario, all: readonly Target[], upstream: Child, round: number): Promise<Measurement> {
+  if (settings.warmupS > 0) check(target, await load(target, scenario, settings.warmupS), "warm-up");
+  const proxies = all.flatMap((t) => (t.proxy === undefined ? [] : [t.proxy]));
+  const withRedis = target.name === "sluice-redis" && redis !== undefined;
+  const redisBefore = withRedis ? await redisCpuMicros(redis!) : 0;
+  const proxiesBefore = proxies.map((p) => processCpuMicros(p.pid));
+  const upstreamBefore = processCpuMicros(upstream.pid);
+  const coresBefore = coreTimes();
+  const result = await load(target, scenario, settings.durationS);
+  const coresAfter = coreTimes();
+  const proxiesAfter = proxies.map((p) => processCpuMicros(p.pid));
+  const upstreamAfter = processCpuMicros(upstream.pid);
+  const redisAfter = withRedis ? await redisCpuMicros(redis!) : 0;
+  check(target, result, "measured run");
+  const requests = result.requests;
+  const durationS = result.durationUs / 1e6;
+  const own = target.proxy === undefined ? -1 : proxies.indexOf(target.proxy);
+  return {
+    round,
+    requests,
+    durationS,
+    rps: requests / durationS,
+    p50Ms: result.latencyUs.p50 / 1000,
+    p99Ms: result.latencyUs.p99 / 1000,
+    proxyCpuUsPerReq: own === -1 ? undefined : (proxiesAfter[own]! - proxiesBefore[own]!) / requests,
+    upstreamCpuUsPerReq: (upstreamAfter - upstreamBefore) / requests,
+    redisCpuUsPerReq: withRedis ? (redisAfter - redisBefore) / requests : undefined,
+    coreBusy: coreBusy(coresBefore, coresAfter),
+    proxyCpuMs: Object.fromEntries(proxies.map((p, i) => [p.name, (proxiesAfter[i]! - proxiesBefore[i]!) / 1000])),
+  };
+}
+
+function load(target: Target, scenario: Scenario, seconds: number): Promise<WrkResult> {
+  return wrk({ name: `${target.name}, ${scenario.name}`, url: target.url, keysFile: scenario.keysFile, connections: settings.connections, seconds, core: LOAD_CORE });
+}
+
+function check(target: Target, result: WrkResult, what: string): void {
+  const problems = problemsOf(result);
   if (problems.length > 0) {
     const output = target.proxy ? `\n--- ${target.proxy.name} output ---\n${target.proxy.output()}` : "";
     throw new Error(`${target.name} ${what}: ${problems.join(", ")}${output}`);
   }
 }
 
-/** Before measuring anything: every target returns Sean, and the gateway really runs its pipeline. */
+/** Before measuring anything: every target returns Sean for any of the keys, and every gateway really checks keys. */
 async function verify(targets: readonly Target[]): Promise<void> {
   const agent = new Agent({ connections: 1 });
   try {
@@ -242,17 +309,22 @@ async function verify(targets: readonly Target[]): Promise<void> {
       return { status: statusCode, headers: h, text: await body.text() };
     };
     for (const target of targets) {
-      const res = await get(target.url, { "x-api-key": target.key });
-      if (res.status !== 200) throw new Error(`${target.name}: GET ${target.url} answered ${res.status}: ${res.text}`);
-      try {
-        deepStrictEqual(JSON.parse(res.text), SEAN);
-      } catch {
-        throw new Error(`${target.name}: GET ${target.url} answered ${res.text}, not Sean's record`);
+      for (const i of [0, KEY_COUNT >> 1, KEY_COUNT - 1]) {
+        const res = await get(target.url, { "x-api-key": benchKey(i) });
+        if (res.status !== 200) throw new Error(`${target.name}: GET ${target.url} with key ${i} answered ${res.status}: ${res.text}`);
+        try {
+          deepStrictEqual(JSON.parse(res.text), SEAN);
+        } catch {
+          throw new Error(`${target.name}: GET ${target.url} answered ${res.text}, not Sean's record`);
+        }
+        if (target.name.startsWith("sluice") && res.headers["ratelimit"] === undefined) {
+          throw new Error(`${target.name}: the response has no RateLimit header; is the limit stage running?`);
+        }
       }
-      if (target.name === "sluice") {
-        if (res.headers["ratelimit"] === undefined) throw new Error("sluice: the response has no RateLimit header; is the limit stage running?");
-        const anonymous = await get(target.url, {});
-        if (anonymous.status !== 401) throw new Error(`sluice: a request without an API key answered ${anonymous.status}, not 401`);
+      if (PASS_THROUGH.has(target.name)) continue;
+      for (const headers of [{}, { "x-api-key": "bench-key-unknown" }]) {
+        const refused = await get(target.url, headers);
+        if (refused.status !== 401) throw new Error(`${target.name}: a request with ${JSON.stringify(headers)} answered ${refused.status}, not 401`);
       }
     }
   } finally {
@@ -260,52 +332,26 @@ async function verify(targets: readonly Target[]): Promise<void> {
   }
 }
 
-/** One service, one consumer, one limit so high it never refuses but is still checked per request. */
-/** A user on a plan without limits (so only the bench's limit counts), and a key of theirs. */
-async function createDatabaseKey(dataDir: string): Promise<string> {
-  const db = await openDatabase({ dataDir });
-  const accounts = await openAccounts(db);
-  try {
-    await accounts.plans.set("bench", { description: "no limits of its own", limits: {} });
-    const user = await accounts.createUser({ email: "bench@example.com", password: "bench-password-0001", plan: "bench" });
-    return (await accounts.apiKeys.create(user.id, { name: "bench" })).key;
-  } finally {
-    await accounts.close();
-    await db.close();
-  }
-}
-
-function gatewayConfig(upstreamUrl: string): string {
-  return `# Written by bench/run.ts for one run; deleted when the bench exits.
-server:
-  host: 127.0.0.1
-  port: 0
-limits:
-  bench-unlimited:
-    algorithm: gcra
-    limit: 1000000000
-    window: 1s
-    by: [consumer]
-defaults:
-  limits: [bench-unlimited]
-services:
-  users:
-    upstream: ${upstreamUrl}
-    openapi: false
-consumers:
-  bench:
-    keys: [${API_KEY}]
-`;
-}
-
-
-
 function pct(fraction: number | undefined): string {
   return fraction === undefined || !Number.isFinite(fraction) ? "?" : `${Math.round(fraction * 100)}%`;
 }
 
 function say(text: string): void {
   process.stdout.write(text);
+}
+
+function skip(message: string): void {
+  process.stderr.write(`bench: ${message}\n`);
+}
+
+async function cleanUp(): Promise<void> {
+  await stopAll();
+  if (redis !== undefined) {
+    await removeBenchKeys(redis).catch((error: unknown) => skip(`could not remove the bench's Redis keys (${KEY_PREFIX}*): ${String(error)}`));
+    redis.disconnect();
+    redis = undefined;
+  }
+  removeTempDir();
 }
 
 function removeTempDir(): void {
@@ -319,8 +365,7 @@ async function abort(error: unknown, exitCode = 1): Promise<void> {
   aborting = true;
   process.stderr.write(`\nbench FAILED: ${error instanceof Error ? error.message : String(error)}\n`);
   if (exitCode !== 130) for (const exit of unexpectedExits()) process.stderr.write(`\n${exit}\n`);
-  await stopAll();
-  removeTempDir();
+  await cleanUp();
   process.exit(exitCode);
 }
 
@@ -334,8 +379,7 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
 
 try {
   await main();
-  await stopAll();
-  removeTempDir();
+  await cleanUp();
   process.exit(0);
 } catch (error) {
   await abort(error);

@@ -1,10 +1,12 @@
 /**
- * What the two baseline proxies share: where the upstream is, the undici pool options (the same
- * ones the gateway gives each service, src/gateway/routeTable.ts), the path they answer under, and
- * the one line on stdout that tells bench/run.ts they are listening.
+ * What the baselines share: where the upstream is, the undici pool options (the same ones the
+ * gateway gives each service, src/gateway/routeTable.ts), the path they answer under, the API keys
+ * they accept and the limit they check, and the one line on stdout that tells bench/run.ts they
+ * are listening.
  *
- * Both baselines forward GET /api/users/<rest> to <upstream>/<rest> with no auth, no limit and no
- * header rewriting beyond status, content-type and content-length: the least a proxy can do.
+ * Every baseline forwards GET /api/users/<rest> to <upstream>/<rest>. `node-proxy` does nothing
+ * else (the floor); the gateways check `x-api-key` against the bench's 10,000 keys (401 without a
+ * valid one) and count each request against a per-consumer limit that never refuses, as Sluice does.
  */
 import type { AddressInfo } from "node:net";
 import type { Pool } from "undici";
@@ -14,6 +16,15 @@ export const PREFIX = "/api/users";
 
 /** The pool options of the gateway's route table, minus nothing: a like-for-like upstream side. */
 export const POOL_OPTIONS = { connections: 256, keepAliveTimeout: 4_000, connectTimeout: 5_000, headersTimeout: 30_000 } satisfies Pool.Options;
+
+/**
+ * The per-consumer limit every gateway checks: 10⁹ requests per second, far above any rate here,
+ * so it is consulted (and its state written) on every request but never refuses.
+ */
+export const NEVER_REFUSED_PER_SECOND = 1_000_000_000;
+
+/** The answer to a request without a valid key. */
+export const UNAUTHORIZED_BODY = '{"title":"Unauthorized"}';
 
 /** The upstream base URL (UPSTREAM) and the port to listen on (PORT; 0, the default, is any free port). */
 export function baselineSettings(name: string): { upstream: string; port: number; host: string } {

@@ -2,7 +2,7 @@
  * Baseline `node-proxy`: the smallest pass-through proxy there is, bare node:http + an undici Pool,
  * streaming the upstream's response into the client's with `pool.stream` exactly as the gateway's
  * proxy stage does. Against it, `sluice` shows what the pipeline (request id, API key hash,
- * routing, rate limit, header filtering) costs; against `fastify-proxy`, the framework's own cost.
+ * routing, rate limit, header filtering) costs; against the gateways beside it, what each adds.
  *
  *   UPSTREAM=http://127.0.0.1:9000 PORT=0 node --import tsx bench/baselines/nodeProxy.ts
  */

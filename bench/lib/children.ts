@@ -18,12 +18,14 @@ export interface Child {
 
 export interface StartOptions {
   readonly name: string;
-  /** Arguments to node (script and its arguments). */
+  /** The program to run (an absolute path, e.g. /usr/sbin/nginx); node when undefined. */
+  readonly command?: string;
+  /** Arguments to the program: for node, the script and its arguments. */
   readonly args: readonly string[];
   /** Core to pin to, or undefined for no pinning. */
   readonly core: number | undefined;
   readonly env?: NodeJS.ProcessEnv;
-  /** The ready line; its first capture group is returned (e.g. the URL). */
+  /** The ready line (stdout or stderr); its first capture group is returned (e.g. the URL). */
   readonly ready: RegExp;
   readonly timeoutMs: number;
 }
@@ -49,7 +51,12 @@ export const hasTaskset: boolean = spawnSync("taskset", ["-V"], { stdio: "ignore
 
 /** The command that runs `node args` pinned to `core` (when pinning is possible). */
 export function nodeCommand(args: readonly string[], core: number | undefined): [string, string[]] {
-  return core !== undefined && hasTaskset ? ["taskset", ["-c", String(core), process.execPath, ...args]] : [process.execPath, [...args]];
+  return pinnedCommand(process.execPath, args, core);
+}
+
+/** The command that runs `program args` pinned to `core` (when pinning is possible). */
+export function pinnedCommand(program: string, args: readonly string[], core: number | undefined): [string, string[]] {
+  return core !== undefined && hasTaskset ? ["taskset", ["-c", String(core), program, ...args]] : [program, [...args]];
 }
 
 /**
@@ -64,7 +71,8 @@ export function pin(pid: number, core: number): void {
 
 export async function start(options: StartOptions): Promise<{ child: Child; match: string }> {
   refuseIfClosed(options.name);
-  const [command, args] = nodeCommand(options.args, options.core);
+  const program = options.command ?? process.execPath;
+  const [command, args] = pinnedCommand(program, options.args, options.core);
   const proc = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } });
   live.add(proc);
   let tail = "";
@@ -91,18 +99,20 @@ export async function start(options: StartOptions): Promise<{ child: Child; matc
     function done(error: Error | undefined, value?: string) {
       clearTimeout(timer);
       proc.stdout.off("data", onData);
+      proc.stderr.off("data", onData);
       proc.off("exit", onExit);
       proc.off("error", onError);
       if (error) reject(new Error(`${error.message}\n--- ${options.name} output ---\n${tail}`));
       else resolve(value!);
     }
     proc.stdout.on("data", onData);
+    proc.stderr.on("data", onData);
     proc.once("exit", onExit);
     proc.once("error", onError);
   });
 
   const exe = readlinkSync(`/proc/${child.pid}/exe`);
-  if (exe !== realpathSync(process.execPath)) throw new Error(`${options.name}: pid ${child.pid} is ${exe}, not node; its CPU time would be wrong`);
+  if (exe !== realpathSync(program)) throw new Error(`${options.name}: pid ${child.pid} is ${exe}, not ${program}; its CPU time would be wrong`);
   return { child, match };
 }
 

@@ -12,6 +12,8 @@ export interface Summary {
   /** CPU time of the proxy process per request, µs; undefined for `direct`. */
   readonly proxyCpuUsPerReq: number | undefined;
   readonly upstreamCpuUsPerReq: number;
+  /** Redis server CPU per request, µs; only for the Redis-backed gateway. */
+  readonly redisCpuUsPerReq?: number | undefined;
   /** Fraction of time each core was busy during the measured runs (median). */
   readonly coreBusy: readonly number[];
 }
@@ -24,8 +26,8 @@ export function median(values: readonly number[]): number {
 }
 
 const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
-/** autocannon's latency histogram counts whole milliseconds; a median of two rounds may end in .5. */
-const millis = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
+/** wrk's latency histogram counts microseconds; tenths of a millisecond say all that is meaningful here. */
+const millis = new Intl.NumberFormat("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 
 function cells(s: Summary): string[] {
   return [
@@ -46,6 +48,41 @@ export function consoleTable(rows: readonly Summary[]): string {
 
 export function markdownTable(rows: readonly Summary[]): string {
   return markdownTableOf(HEADER, rows.map(cells));
+}
+
+/** The Node gateways "the best Node setup" of issue 7 is chosen from: the one with most req/s. */
+export const NODE_GATEWAYS = ["fastify-gateway", "express-gateway", "node-gateway"];
+
+/**
+ * Issue 7's targets against one scenario's medians, as rows of [target, measured, goal, met]:
+ * gateway CPU per request on the memory store and on Redis, throughput against the best Node
+ * gateway, and (no goal, for reading the profile) what Sluice spends over the `node-proxy` floor.
+ * Rows whose targets did not run are left out.
+ */
+export function goalRows(rows: readonly Summary[]): string[][] {
+  const find = (name: string) => rows.find((r) => r.target === name);
+  const out: string[][] = [];
+  const cpuGoal = (name: string, most: number) => {
+    const cpu = find(name)?.proxyCpuUsPerReq;
+    if (cpu !== undefined && Number.isFinite(cpu)) out.push([`${name}: gateway CPU µs/req`, integer.format(cpu), `≤ ${most}`, cpu <= most ? "yes" : "no"]);
+  };
+  cpuGoal("sluice", 50);
+  cpuGoal("sluice-redis", 60);
+  const best = rows.filter((r) => NODE_GATEWAYS.includes(r.target)).sort((a, b) => b.rps - a.rps)[0];
+  for (const name of ["sluice", "sluice-redis"]) {
+    const sluice = find(name);
+    if (sluice !== undefined && best !== undefined) {
+      const ratio = sluice.rps / best.rps;
+      out.push([`${name}: req/s ÷ best Node (${best.target})`, ratio.toFixed(2), "≥ 1.5", ratio >= 1.5 ? "yes" : "no"]);
+    }
+  }
+  const sluice = find("sluice")?.proxyCpuUsPerReq;
+  const floor = find("node-proxy")?.proxyCpuUsPerReq;
+  if (sluice !== undefined && floor !== undefined) {
+    out.push(["sluice − node-proxy floor, CPU µs/req", integer.format(sluice - floor), "—", "—"]);
+    out.push(["node-proxy floor, CPU µs/req", integer.format(floor), "—", "—"]);
+  }
+  return out;
 }
 
 /** Any table as aligned text: the first column (a name) left-aligned, the figures right-aligned. */

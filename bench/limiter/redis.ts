@@ -188,7 +188,7 @@ export async function removeBenchKeys(admin: Redis): Promise<number> {
 }
 
 /** used_cpu_sys + used_cpu_user of the Redis server, µs (INFO cpu, in seconds with 6 decimals). */
-async function redisCpuMicros(admin: Redis): Promise<number> {
+export async function redisCpuMicros(admin: Redis): Promise<number> {
   const info = await admin.info("cpu");
   const read = (field: string) => Number(new RegExp(`^${field}:([\\d.]+)`, "m").exec(info)?.[1] ?? Number.NaN);
   return (read("used_cpu_sys") + read("used_cpu_user")) * 1e6;

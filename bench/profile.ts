@@ -1,0 +1,148 @@
+/**
+ * Where the gateway's CPU goes: `npm run bench:profile` (builds, then runs this file) starts the
+ * demo users upstream and Sluice with the bench's config (memory store), the gateway under
+ * `node --cpu-prof`, pinned as in bench/run.ts; loads it with wrk and one key for a warm-up and a
+ * measured run; stops it (the profile is written on exit); and prints the measured run's CPU by
+ * part of the process (node:http, undici, each stage, the limiter, logging…), by function and by
+ * file, with µs per request from the gateway's own CPU time. The profile is kept in
+ * bench/results/sluice-gateway.cpuprofile: open it in Chrome DevTools (Performance) or
+ * https://www.speedscope.app for a flame graph.
+ *
+ *   npm run bench:profile                                                   # 10 s after a 2 s warm-up
+ *   BENCH_QUICK=1 npm run bench:profile                                     # 3 s after 1 s
+ *   node --import tsx bench/profile.ts bench/results/sluice-gateway.cpuprofile   # analyse a profile again
+ *
+ * Environment: BENCH_CONNECTIONS (50), BENCH_DURATION, BENCH_WARMUP, BENCH_PROFILE_INTERVAL (µs
+ * between samples, 250), BENCH_PROFILE_TOP (functions listed, 30).
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { hasTaskset, killAllNow, pin, start, stopAll } from "./lib/children.js";
+import { processCpuMicros } from "./lib/cpu.js";
+import { summarizeProfile, type CpuProfile, type ProfileSummary, type Share } from "./lib/cpuProfile.js";
+import { envInt } from "./lib/environment.js";
+import { gatewayConfig } from "./lib/gatewayConfig.js";
+import { benchKey } from "./lib/keys.js";
+import { textTable } from "./lib/report.js";
+import { hasWrk, problemsOf, wrk } from "./lib/wrk.js";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const CLI = join(ROOT, "dist/cli/sluice.js");
+const KEPT = join(ROOT, "bench/results/sluice-gateway.cpuprofile");
+const URL_PATH = "/api/users/users/104";
+/** Start-up on a busy machine: the embedded database's first initdb takes seconds, more under the profiler. */
+const READY_TIMEOUT_MS = 90_000;
+
+const quick = process.env["BENCH_QUICK"] === "1";
+const settings = {
+  connections: envInt("BENCH_CONNECTIONS", 50, 1),
+  durationS: envInt("BENCH_DURATION", quick ? 3 : 10, 1),
+  warmupS: envInt("BENCH_WARMUP", quick ? 1 : 2, 0),
+  intervalUs: envInt("BENCH_PROFILE_INTERVAL", 250, 10),
+  top: envInt("BENCH_PROFILE_TOP", 30, 1),
+};
+const canPin = hasTaskset && availableParallelism() >= 2;
+const PROXY_CORE = canPin ? 0 : undefined;
+const LOAD_CORE = canPin ? 1 : undefined;
+
+/** The load window and what the gateway did in it, to turn shares into µs per request. */
+interface Window {
+  readonly fromUs: number;
+  readonly toUs: number;
+  readonly requests: number;
+  readonly cpuUsPerReq: number;
+}
+
+let tempDir: string | undefined;
+
+async function profileGateway(): Promise<{ profile: CpuProfile; window: Window }> {
+  if (!hasWrk) throw new Error("wrk is not installed (apt-get install wrk)");
+  tempDir = mkdtempSync(join(tmpdir(), "sluice-profile-"));
+  if (canPin) pin(process.pid, LOAD_CORE!);
+  const upstream = await start({ name: "users upstream", args: [CLI, "demo", "users", "--port", "0"], core: LOAD_CORE, ready: /users: (http:\/\/\S+)/, timeoutMs: READY_TIMEOUT_MS });
+  const configFile = join(tempDir, "gateway.yaml");
+  writeFileSync(configFile, gatewayConfig(upstream.match, { store: "memory" }));
+  const profileDir = join(tempDir, "profile");
+  const gateway = await start({
+    name: "sluice",
+    args: ["--cpu-prof", "--cpu-prof-dir", profileDir, "--cpu-prof-interval", String(settings.intervalUs), CLI, "start", "--config", configFile],
+    core: PROXY_CORE,
+    env: { LOG_LEVEL: "warn", SLUICE_DATA_DIR: join(tempDir, "data"), REDIS_URL: "" },
+    ready: /Sluice is ready at (http:\/\/\S+)/,
+    timeoutMs: READY_TIMEOUT_MS,
+  });
+  const keysFile = join(tempDir, "one-key.txt");
+  writeFileSync(keysFile, `${benchKey(0)}\n`);
+  const load = async (seconds: number) => {
+    const result = await wrk({ name: "sluice", url: `${gateway.match}${URL_PATH}`, keysFile, connections: settings.connections, seconds, core: LOAD_CORE });
+    const problems = problemsOf(result);
+    if (problems.length > 0) throw new Error(`sluice: ${problems.join(", ")}\n${gateway.child.output()}`);
+    return result;
+  };
+  say(`profiling sluice (memory store, one key) on ${canPin ? "core 0" : "any core"}: ${settings.warmupS} s warm-up, ${settings.durationS} s measured, a sample every ${settings.intervalUs} µs\n`);
+  if (settings.warmupS > 0) await load(settings.warmupS);
+  const cpuBefore = processCpuMicros(gateway.child.pid);
+  // process.hrtime and V8's profile clock are both CLOCK_MONOTONIC, in ns and µs.
+  const fromUs = Number(process.hrtime.bigint() / 1000n);
+  const result = await load(settings.durationS);
+  const toUs = Number(process.hrtime.bigint() / 1000n);
+  const cpuUsPerReq = (processCpuMicros(gateway.child.pid) - cpuBefore) / result.requests;
+  say(`${Math.round(result.requests / (result.durationUs / 1e6))} req/s under the profiler, gateway CPU ${cpuUsPerReq.toFixed(1)} µs/req (the profiler's own cost included)\n`);
+  await stopAll();
+  const file = readdirSync(profileDir).find((f) => f.endsWith(".cpuprofile"));
+  if (file === undefined) throw new Error(`the gateway wrote no profile in ${profileDir}; did it exit cleanly?\n${gateway.child.output()}`);
+  mkdirSync(dirname(KEPT), { recursive: true });
+  copyFileSync(join(profileDir, file), KEPT);
+  return { profile: JSON.parse(readFileSync(KEPT, "utf8")) as CpuProfile, window: { fromUs, toUs, requests: result.requests, cpuUsPerReq } };
+}
+
+function report(profile: CpuProfile, window: Window | undefined): void {
+  let summary: ProfileSummary;
+  if (window !== undefined && window.fromUs >= profile.startTime && window.toUs <= profile.endTime) {
+    summary = summarizeProfile(profile, window.fromUs, window.toUs);
+  } else {
+    if (window !== undefined) say("(the load window is not within the profile's clock; the whole profile is analysed, start-up included)\n");
+    summary = summarizeProfile(profile);
+  }
+  // Per request: the measured CPU split by share; without a measurement, the profile's busy time per request is unknown.
+  const perReq = (s: Share) => (window === undefined ? "" : (s.share * window.cpuUsPerReq).toFixed(1));
+  const rows = (shares: readonly Share[], limit: number) => shares.slice(0, limit).map((s) => [s.name, `${(s.share * 100).toFixed(1)} %`, perReq(s)]);
+  const header = (what: string) => [what, "of busy CPU", window === undefined ? "" : "µs/req"];
+  say(`\n${summary.samples} samples, ${(summary.windowUs / 1e6).toFixed(1)} s, busy ${(summary.busyUs / 1e6).toFixed(2)} s (${((summary.busyUs / summary.windowUs) * 100).toFixed(0)} %)\n`);
+  say(`\nSelf time by part:\n\n${textTable(header("part"), rows(summary.byPart, 40))}\n`);
+  say(`\nThe pipeline, inclusive (a stage with everything it calls):\n\n${textTable(header("function"), rows(summary.inclusive, 20))}\n`);
+  say(`\nSelf time by function, top ${settings.top}:\n\n${textTable(header("function"), rows(summary.byFunction, settings.top))}\n`);
+  say(`\nSelf time by file, top 20:\n\n${textTable(header("file"), rows(summary.byFile, 20))}\n`);
+}
+
+function say(text: string): void {
+  process.stdout.write(text);
+}
+
+function removeTempDir(): void {
+  if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
+  tempDir = undefined;
+}
+
+process.on("exit", () => {
+  killAllNow();
+  removeTempDir();
+});
+
+try {
+  const given = process.argv[2];
+  if (given !== undefined) {
+    report(JSON.parse(readFileSync(given, "utf8")) as CpuProfile, undefined);
+  } else {
+    const { profile, window } = await profileGateway();
+    report(profile, window);
+    say(`\nProfile kept in ${KEPT} (Chrome DevTools → Performance → Load profile, or speedscope.app)\n`);
+  }
+  process.exit(0);
+} catch (error) {
+  process.stderr.write(`\nprofile FAILED: ${error instanceof Error ? error.message : String(error)}\n`);
+  await stopAll();
+  process.exit(1);
+}
