@@ -3,10 +3,18 @@
  * gateway pipeline on /api/*, and the control plane beside it, all on one port.
  *
  * One node:http server receives every request and decides once, by prefix, where it goes: /api/*
- * straight into the gateway pipeline, everything else into Fastify. That keeps the framework off
- * the proxy's hot path (docs/architecture.md explains the measurement behind it).
+ * straight into the gateway pipeline, /v1/ratelimit* into the rate-limit service's handler
+ * (src/service/), everything else into Fastify. That keeps the framework off the hot paths
+ * (docs/architecture.md and bench/README.md explain the measurements behind it).
+ *
+ * The gateway serves one compiled generation of the config at a time (lifecycle/liveGateway.ts):
+ * `reload` compiles a new one and swaps it in for new requests; `close` drains: /readyz turns
+ * 503, the listener closes after `server.drainDelay`, requests in flight get up to
+ * `server.shutdownTimeout` to finish, then pools, store and demo services close.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { setTimeout as delay } from "node:timers/promises";
 import Fastify, { LogController, type FastifyBaseLogger } from "fastify";
 import type { Accounts } from "./accounts/accounts.js";
 import { verifierChain } from "./accounts/consumer.js";
@@ -21,14 +29,31 @@ import { AUTH_OPENAPI } from "./control/authRoutes.js";
 import { registerControlPlane } from "./control/controlPlane.js";
 import { startDemoServices, type DemoServiceName, type RunningDemo } from "./demo/demoServices.js";
 import { trustFromConfig } from "./gateway/clientAddress.js";
+import { answerClientError } from "./gateway/clientErrors.js";
+import { createEdgeServer } from "./gateway/edgeServer.js";
+import { responseForUpgrade, UpgradedSockets } from "./gateway/upstream/webSocketTunnel.js";
 import { createGatewayHandler } from "./gateway/pipeline.js";
 import { planLimits } from "./gateway/planLimits.js";
 import { closeRouteTable, compileRouteTable } from "./gateway/routeTable.js";
 import { API_PREFIX } from "./gateway/stages/route.js";
+import { LiveGateway } from "./lifecycle/liveGateway.js";
+import { LiveRouteTable } from "./lifecycle/liveRouteTable.js";
+import { Readiness } from "./lifecycle/readiness.js";
+import { reloadableConfig } from "./lifecycle/restartOnlyChanges.js";
 import { createLogger, type Logger } from "./observability/logger.js";
+import { gatewayObserver } from "./observability/gatewayObserver.js";
 import { createMetrics, type SluiceMetrics } from "./observability/metrics.js";
+import { upstreamHealth } from "./observability/upstreamHealth.js";
+import { openRatelimitService } from "./service/openRatelimitService.js";
+import { RATELIMIT_PREFIX } from "./service/ratelimitApi.js";
+import { RATELIMIT_OPENAPI } from "./service/ratelimitOpenApi.js";
+import { startRateLimitGrpcServer, type RunningRateLimitGrpc } from "./service/grpc/rateLimitGrpcServer.js";
 import { createLimiterStore } from "./stores/createStore.js";
 import type { Clock, RateLimitStore } from "./stores/store.js";
+import { ADMIN_LIVE_OPENAPI } from "./usage/adminLiveRoutes.js";
+import { usageRecorder } from "./usage/usageRecorder.js";
+import { usageRepository } from "./usage/usageRepository.js";
+import { USAGE_OPENAPI } from "./usage/usageRoutes.js";
 
 export interface SluiceOptions {
   readonly config: SluiceConfig;
@@ -55,57 +80,107 @@ export interface RunningSluice {
   readonly demo: RunningDemo | undefined;
   /** The instance's own Prometheus registry and limiter counts, served at /metrics. */
   readonly metrics: SluiceMetrics;
+  /** Port of the Envoy rate-limit service (gRPC), when `server.grpcPort` turns it on. */
+  readonly grpcPort: number | undefined;
+  /**
+   * Serves `config` to new requests from now on; requests in flight finish on the previous one.
+   * Settings that need a restart keep their running values and are listed in `pending`. Throws,
+   * changing nothing, when the new config cannot be started (a demo service fails to start).
+   */
+  reload(config: SluiceConfig): Promise<{ readonly pending: readonly string[] }>;
+  /** Drains and stops: readiness off, listener closed, requests in flight finished, then everything closed. */
   close(): Promise<void>;
 }
 
 const DEMO_SCHEME = "demo://";
 
-/** Server-level limits against slow or oversized requests. */
-const SERVER_LIMITS = { headersTimeout: 10_000, requestTimeout: 60_000, keepAliveTimeout: 5_000, maxHeaderSize: 16_384 };
-
 export async function startSluice(options: SluiceOptions): Promise<RunningSluice> {
   const { config } = options;
-  const logger = options.logger ?? createLogger();
+  const logger = options.logger ?? createLogger(config.log.level);
   const { accounts } = options;
   const plans = accounts && await planLimits(accounts.plans, accounts.db, { ipv6Prefix: config.server.ipv6Prefix, logger });
-  const demo = await startNeededDemos(config, options.demo ?? true);
-  const upstreams = new Map(Object.entries(config.services).map(([name, s]) => [name, resolveUpstream(s.upstream, demo)]));
-  const table = compileRouteTable(config, upstreams);
-  const metrics = createMetrics({ limits: Object.keys(config.limits) });
+  const demoEnabled = options.demo ?? true;
+  // Demo services started for this config and for any reloaded one; a reload keeps them running.
+  const demos: RunningDemo[] = [];
+  const startDemos = async (next: SluiceConfig) => {
+    const started = await startNeededDemos(next, demoEnabled, demos);
+    if (started !== undefined) demos.push(started);
+  };
+  await startDemos(config);
+  const demo = demos[0];
+  const closeDemos = () => Promise.all(demos.map((d) => d.close()));
+  // Read at each scrape: the targets of whichever configuration serves now (`table`, below).
+  const metrics = createMetrics({ limits: Object.keys(config.limits), apiKeyCache: accounts?.keyVerifier.cacheLookups, upstreamHealth: () => upstreamHealth(table) });
   const store = options.store ?? createLimiterStore({ limiter: config.limiter, redisUrl: options.redisUrl, logger, clock: options.clock, observer: metrics.storeObserver });
-  const configKeys = staticApiKeys(config.consumers);
   const trust = trustFromConfig(config.server.trustedProxies);
-  const gateway = createGatewayHandler({
-    table,
-    verifier: accounts ? verifierChain(configKeys, accounts.keyVerifier) : configKeys,
+  // Each caller's requests per minute, counted in memory and written in batches (src/usage/).
+  const usage = accounts && usageRecorder(usageRepository(accounts.db), { now: accounts.now, onError: (error) => logger.warn({ err: error }, "could not write usage counts; they are kept for the next flush") });
+  const closeUsage = () => usage?.close().catch((error: unknown) => logger.error({ err: error }, "could not write the last usage counts"));
+  const sessions = accounts && sessionConsumers(accounts, { now: accounts.now });
+  // POST /v1/ratelimit: decisions for any application, on the gateway's own store (src/service/).
+  const ratelimit = await openRatelimitService({ policies: config.policies, store, accounts, adminToken: options.adminToken, logger });
+  /** One generation of the gateway: what a config compiles to. The store, plans and sessions outlive it. */
+  const compile = (next: SluiceConfig) => {
+    const table = compileRouteTable(next, new Map(Object.entries(next.services).map(([name, s]) => [name, s.upstreams.map((u) => resolveUpstream(u, demos))])), { now: options.clock });
+    const configKeys = staticApiKeys(next.consumers);
+    const handle = createGatewayHandler({
+      table,
+      verifier: accounts ? verifierChain(configKeys, accounts.keyVerifier) : configKeys,
+      store,
+      logger,
+      legacyHeaders: next.limiter.legacyHeaders,
+      trust,
+      limiterMetrics: metrics.limiter,
+      plans,
+      sessions,
+      usage,
+      maxBodySize: next.server.maxBodySize,
+      exchangeEnded: gatewayObserver({ metrics: metrics.gateway, logger, accessLog: next.log.access, table }),
+    });
+    return { config: next, table, handle, close: () => closeRouteTable(table) };
+  };
+  let current = compile(config);
+  const live = new LiveGateway(current, logger);
+  const table = new LiveRouteTable(() => current.table);
+  const readiness = new Readiness({
     store,
-    logger,
-    legacyHeaders: config.limiter.legacyHeaders,
-    trust,
-    limiterMetrics: metrics.limiter,
-    plans,
-    sessions: accounts && sessionConsumers(accounts, { now: accounts.now }),
+    database: accounts?.db,
+    failsClosed: () => Object.entries(current.config.limits).filter(([, l]) => l.onStoreFailure === "closed" && !l.shadow).map(([name]) => name),
   });
-  const docs = new ApiDocs(table, accounts ? [AUTH_OPENAPI, ACCOUNT_OPENAPI, ADMIN_OPENAPI] : []);
+  const docs = new ApiDocs(table, [...(accounts ? [AUTH_OPENAPI, ACCOUNT_OPENAPI, USAGE_OPENAPI, ADMIN_OPENAPI, ADMIN_LIVE_OPENAPI] : []), RATELIMIT_OPENAPI]);
 
+  // Sockets taken over by WebSocket upgrades, cut at the shutdown deadline like other connections.
+  const upgraded = new UpgradedSockets();
   // Typed as Fastify's logger, so Fastify's generics are not inferred from pino's richer type.
   const controlLogger: FastifyBaseLogger = logger.child({ plane: "control" });
   const app = Fastify({
     loggerInstance: controlLogger,
     // The control plane logs its errors, not a line per docs asset fetched.
     logController: new LogController({ disableRequestLogging: true }),
+    // Bytes node's parser refuses (smuggling shapes, oversized headers, slow clients) get a problem document, then the connection closes.
+    clientErrorHandler: answerClientError,
     serverFactory: (controlPlane) =>
-      createServer(SERVER_LIMITS, (req: IncomingMessage, res: ServerResponse) => {
-        if (req.url?.startsWith(API_PREFIX)) gateway(req, res);
+      createEdgeServer(config.server, (req: IncomingMessage, res: ServerResponse) => {
+        if (req.url?.startsWith(API_PREFIX)) live.handle(req, res);
+        else if (req.url?.startsWith(RATELIMIT_PREFIX)) ratelimit.handle(req, res);
         else controlPlane(req, res);
+      }).on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        // WebSocket upgrades run the gateway's pipeline on a response written to the socket (gateway/upstream/webSocketTunnel.ts).
+        if (req.url?.startsWith(API_PREFIX)) live.handle(req, responseForUpgrade(req, upgraded.track(socket), head));
+        else socket.destroy();
       }),
   });
+  // Envoy's ShouldRateLimit over gRPC, when configured: the same store and named policies as /v1/ratelimit.
+  let grpc: RunningRateLimitGrpc | undefined;
   try {
-    await registerControlPlane(app, { table, docs, metrics, accounts, limiterStore: store, adminToken: options.adminToken, trust, ipv6Prefix: config.server.ipv6Prefix });
+    await registerControlPlane(app, { table, docs, metrics, accounts, limiterStore: store, adminToken: options.adminToken, trust, ipv6Prefix: config.server.ipv6Prefix, usage, plans, readiness });
     await Promise.all([docs.refresh(), store.ready?.()]);
     await app.listen({ host: config.server.host, port: config.server.port });
+    if (config.server.grpcPort !== undefined) {
+      grpc = await startRateLimitGrpcServer({ host: config.server.host, port: config.server.grpcPort, policies: () => ratelimit.service.policies, store, logger });
+    }
   } catch (error) {
-    await Promise.allSettled([app.close(), closeRouteTable(table), store.close(), demo?.close(), plans?.close()]);
+    await Promise.allSettled([app.close(), grpc?.close(), live.close(), store.close(), closeDemos(), plans?.close(), closeUsage(), ratelimit.close()]);
     throw error;
   }
 
@@ -118,34 +193,81 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
   }
   logger.info({ url, services: [...table.keys()], demo: demo ? Object.fromEntries(demo.urls) : undefined }, "sluice is listening");
 
+  // One reload at a time, in the order asked: a file saved twice applies its last version last.
+  let reloads: Promise<unknown> = Promise.resolve();
+  const reload = async (edited: SluiceConfig) => {
+    const { config: next, pending } = reloadableConfig(current.config, edited);
+    await startDemos(next);
+    current = compile(next);
+    live.swap(current);
+    ratelimit.usePolicies(next.policies);
+    docs.refresh().catch((error: unknown) => logger.warn({ err: error }, "could not rebuild the API docs after a reload"));
+    logger.info({ services: [...current.table.keys()], limits: Object.keys(next.limits) }, "configuration reloaded: new requests use it, requests in flight finish on the previous one");
+    if (pending.length > 0) logger.warn({ pending }, `${pending.join(", ")} changed: ${pending.length === 1 ? "it takes" : "they take"} effect after a restart; the running ${pending.length === 1 ? "value stays" : "values stay"}`);
+    return { pending };
+  };
+
   return {
     url,
     demo,
     metrics,
+    grpcPort: grpc?.port,
+    reload: (edited) => {
+      const next = reloads.then(() => reload(edited));
+      reloads = next.catch(() => undefined);
+      return next;
+    },
     close: async () => {
+      const { drainDelay, shutdownTimeout } = current.config.server;
+      logger.info({ inFlight: live.inFlight, drainDelay, shutdownTimeout }, "shutting down: /readyz answers 503, then the listener closes and requests in flight finish");
+      readiness.shutDown();
+      live.drain();
+      // Readiness answers 503 while the listener still accepts: a load balancer stops sending first.
+      if (drainDelay !== undefined) await delay(drainDelay);
+      const deadline = setTimeout(() => {
+        logger.warn({ inFlight: live.inFlight, shutdownTimeout }, "requests still in flight at the shutdown deadline: closing their connections");
+        app.server.closeAllConnections();
+        upgraded.destroyAll(); // WebSocket tunnels: node:http no longer tracks their sockets
+      }, shutdownTimeout);
+      // gRPC calls in flight finish (or are cut off) alongside HTTP's, before the store closes.
+      const grpcClosed = grpc?.close();
       await app.close();
-      await Promise.allSettled([closeRouteTable(table), store.close(), demo?.close(), plans?.close()]);
+      await grpcClosed;
+      // Still under the deadline: WebSocket tunnels (which app.close does not wait for) count as in flight.
+      await live.close();
+      clearTimeout(deadline);
+      // After the server has stopped taking requests: the last counts are written.
+      await Promise.allSettled([store.close(), closeDemos(), plans?.close(), closeUsage(), ratelimit.close()]);
     },
   };
 }
 
 /** Starts only the demo services that the config's `demo://` upstreams name (the schema checked the names). */
-async function startNeededDemos(config: SluiceConfig, enabled: boolean): Promise<RunningDemo | undefined> {
-  const wanted = Object.entries(config.services).filter(([, s]) => s.upstream.startsWith(DEMO_SCHEME));
+async function startNeededDemos(config: SluiceConfig, enabled: boolean, running: readonly RunningDemo[]): Promise<RunningDemo | undefined> {
+  const wanted = Object.entries(config.services).flatMap(([name, s]) => s.upstreams.filter((u) => u.startsWith(DEMO_SCHEME) && demoUrl(u, running) === undefined).map((u) => [name, u] as const));
   if (wanted.length === 0) return undefined;
   if (!enabled) {
-    throw new ConfigError("configuration", wanted.map(([name, s]) => ({
+    throw new ConfigError("configuration", wanted.map(([name, u]) => ({
       line: 0,
       column: 0,
       path: `services.${name}.upstream`,
-      message: `${s.upstream} needs the demo services, which --no-demo turned off; point it at a real URL`,
+      message: `${u} needs the demo services, which --no-demo turned off; point it at a real URL`,
     })));
   }
-  return startDemoServices([...new Set(wanted.map(([, s]) => s.upstream.slice(DEMO_SCHEME.length) as DemoServiceName))]);
+  return startDemoServices([...new Set(wanted.map(([, u]) => u.slice(DEMO_SCHEME.length) as DemoServiceName))]);
 }
 
-function resolveUpstream(upstream: string, demo: RunningDemo | undefined): string {
-  return upstream.startsWith(DEMO_SCHEME) ? demo!.urls.get(upstream.slice(DEMO_SCHEME.length) as DemoServiceName)! : upstream;
+function resolveUpstream(upstream: string, demos: readonly RunningDemo[]): string {
+  return upstream.startsWith(DEMO_SCHEME) ? demoUrl(upstream, demos)! : upstream;
+}
+
+function demoUrl(upstream: string, demos: readonly RunningDemo[]): string | undefined {
+  const name = upstream.slice(DEMO_SCHEME.length) as DemoServiceName;
+  for (const demo of demos) {
+    const url = demo.urls.get(name);
+    if (url !== undefined) return url;
+  }
+  return undefined;
 }
 
 function isLoopback(host: string): boolean {

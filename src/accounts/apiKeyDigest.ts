@@ -2,12 +2,12 @@
  * The one form in which Sluice keeps an API key: the hex SHA-256 of the key. A config may write
  * a key in plaintext or already as "sha256:<hex>"; both come out as the same digest.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 export const HASHED_KEY_PREFIX = "sha256:";
 
 export function sha256Hex(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
+  return hash("sha256", text, "hex");
 }
 
 export function apiKeyDigest(configuredKey: string): string {

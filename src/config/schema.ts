@@ -7,7 +7,11 @@ import { z } from "zod";
 import { apiKeyDigest } from "../accounts/apiKeyDigest.js";
 import { DEMO_SERVICE_NAMES } from "../demo/names.js";
 import { isTrustEntry } from "../gateway/clientAddress.js";
+import { BALANCE_STRATEGIES } from "../gateway/upstream/balancer.js";
+import { isReservedHeader } from "../gateway/upstream/headerNames.js";
 import { ALGORITHM_NAMES, FAILURE_MODES } from "../limiter/policy.js";
+import { LOG_LEVELS } from "../observability/logger.js";
+import { BYTE_SIZE_PATTERN, parseByteSize } from "./byteSize.js";
 import { DURATION_PATTERN, parseDuration } from "./duration.js";
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, {
@@ -18,6 +22,11 @@ const duration = z
   .string()
   .regex(DURATION_PATTERN, { error: 'write a positive duration with a unit, e.g. "500ms", "30s", "1m", "2h", "1d"' })
   .transform(parseDuration);
+
+const byteSize = z
+  .string()
+  .regex(BYTE_SIZE_PATTERN, { error: 'write a positive size with a unit, e.g. "512b", "16kb", "10mb", "1gb"' })
+  .transform(parseByteSize);
 
 const keyPart = z.union([
   z.enum(["consumer", "ip", "service", "route", "plan", "global"]),
@@ -48,6 +57,54 @@ const limit = z.strictObject({
 
 const limitRefs = z.array(name).describe("Names of limits defined under `limits`.");
 
+/**
+ * A limit of a named policy's descriptor rule: a limit as under `limits`, without `by` (the
+ * descriptor's values are the counter's key) and without concurrency (the rate-limit service
+ * takes no leases).
+ */
+const ruleLimit = z.preprocess((value, ctx) => {
+  if (typeof value === "object" && value !== null && "by" in value) {
+    ctx.addIssue({ code: "custom", path: ["by"], message: "a policy's limit is counted per descriptor value; by applies to `limits` only", input: value });
+  }
+  return value;
+}, limit.refine((l) => l.algorithm !== "concurrency", { path: ["algorithm"], error: "the rate-limit service takes no leases: use a rate algorithm, not concurrency" }));
+
+/** One rule of a named policy, in Envoy's shape: it matches a descriptor entry by key, and by value when it names one. */
+export interface DescriptorRuleConfig {
+  readonly key: string;
+  readonly value?: string | undefined;
+  /** None: the entries this rule matches are unlimited. */
+  readonly limit?: z.output<typeof limit> | undefined;
+  readonly descriptors?: readonly DescriptorRuleConfig[] | undefined;
+}
+
+interface DescriptorRuleInput {
+  key: string;
+  value?: string | undefined;
+  limit?: unknown;
+  descriptors?: DescriptorRuleInput[] | undefined;
+}
+
+// Lazy: a rule holds rules for the descriptor's next entry.
+const descriptorRules: z.ZodType<DescriptorRuleConfig[], DescriptorRuleInput[]> = z.lazy(() => z.array(z.strictObject({
+  key: z.string().min(1).max(128).describe("The descriptor entry's key this rule matches."),
+  value: z.string().min(1).max(256).optional().describe("Match only entries with this value, overriding the key's default rule; without it, the default for the key."),
+  limit: ruleLimit.optional().describe("The limit of the entries this rule matches, one counter per value; none: unlimited."),
+  descriptors: descriptorRules.optional().describe("Rules for the descriptor's next entry."),
+})).min(1).superRefine((rules, ctx) => {
+  const seen = new Set<string>();
+  rules.forEach((rule, i) => {
+    const id = JSON.stringify([rule.key, rule.value ?? null]);
+    if (seen.has(id)) ctx.addIssue({ code: "custom", path: [i], message: `another rule of this level already matches key "${rule.key}"${rule.value === undefined ? " with no value" : ` and value "${rule.value}"`}` });
+    seen.add(id);
+  });
+}));
+
+const namedPolicy = z.strictObject({
+  description: z.string().optional(),
+  descriptors: descriptorRules.describe("The rules, matched against a descriptor's entries in order (docs/ratelimit-service.md#named-policies)."),
+});
+
 const upstream = z.union([
   z.string().regex(new RegExp(`^demo://(${DEMO_SERVICE_NAMES.join("|")})$`)),
   z.url({ protocol: /^https?$/ }).refine((value) => !/[?#]/.test(value)),
@@ -55,22 +112,81 @@ const upstream = z.union([
 
 const httpMethod = z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
+/** A header name the config may set or remove: not hop-by-hop and not one the gateway sets itself. */
+const rewritableHeader = z.string().regex(/^[a-z0-9!#$%&'*+.^_`|~-]+$/, { error: "a header name in lower case" })
+  .refine((header) => !isReservedHeader(header), { error: "hop-by-hop headers and the ones Sluice sets itself (host, forwarded, x-forwarded-*, x-request-id, x-consumer-id, x-api-key) cannot be rewritten" });
+
+const headerRewrites = z.strictObject({
+  set: z.record(rewritableHeader, z.string().regex(/^[\t\x20-\x7e]*$/, { error: "a header value of printable ASCII" })).optional()
+    .describe("Headers to set, replacing any the message carries."),
+  remove: z.array(rewritableHeader).min(1).optional().describe("Headers to drop."),
+});
+
 const route = z.strictObject({
   path: z.string().regex(/^\/[^?#]*$/, { error: 'a route path starts with "/"; end it with "/*" to match everything below it' })
     .describe('Path under the service: exact ("/number"), with ":name" segments that match any one segment ("/users/:id"), or a prefix ending in "/*" ("/users/*").'),
   cost: z.number().int().positive().default(1).describe("Units each request of this route takes from its limits."),
   methods: z.array(httpMethod).min(1).optional().describe("Methods the route accepts; all when omitted."),
   limits: limitRefs.optional().describe("Limits for this route, applied instead of the service's."),
+  rewritePrefix: z.strictObject({
+    from: z.string().regex(/^\/[^?#]*$/, { error: 'a path prefix starting with "/"' }).describe("The prefix of the path under the service to replace, matched at a segment boundary."),
+    to: z.string().regex(/^(?:\/[^?#]*)?$/, { error: 'empty (strip the prefix) or a path starting with "/"' }).describe('What replaces it; "" strips it.'),
+  }).optional().describe("Rewrites the forwarded path's prefix, e.g. { from: /v1, to: /v2 }."),
+  requestHeaders: headerRewrites.optional().describe("Request headers to set or remove, added to the service's."),
+  responseHeaders: headerRewrites.optional().describe("Response headers to set or remove, added to the service's."),
+  websocket: z.boolean().optional().describe("Whether WebSocket upgrades pass through; the service's setting when omitted."),
 });
 
 const service = z.strictObject({
-  upstream: upstream.describe("Where requests are proxied: base URL of the backend."),
+  upstream: upstream.optional().describe("Where requests are proxied: base URL of the backend (or give `upstreams`)."),
+  upstreams: z.array(upstream).min(1).max(64).optional()
+    .describe("Several targets of one backend, balanced; each URL with the same path. Instead of `upstream`."),
+  balance: z.enum(BALANCE_STRATEGIES).default("round-robin").describe("How a target is chosen: round-robin, or least-in-flight (fewest requests outstanding)."),
+  healthCheck: z.strictObject({
+    path: z.string().regex(/^\/[^#]*$/, { error: 'a path starting with "/"' }).default("/health").describe("Path probed on each target (after its URL's path); 2xx or 3xx is healthy."),
+    interval: duration.prefault("10s").describe("Time between two probes of a target."),
+    timeout: duration.prefault("2s").describe("Longest wait for a probe's answer."),
+    healthyThreshold: z.number().int().min(1).max(100).default(2).describe("Consecutive passed probes that bring an unhealthy target back."),
+    unhealthyThreshold: z.number().int().min(1).max(100).default(3).describe("Consecutive failed probes that take a target out."),
+  }).optional().describe("Active health checks of each target; none when omitted (the circuit breaker still ejects failing targets)."),
+  circuitBreaker: z.strictObject({
+    failures: z.number().int().min(1).max(1000).default(5).describe("Consecutive failures (connection errors, timeouts, 502/503/504) that eject a target."),
+    backoff: duration.prefault("10s").describe("How long an ejected target is left alone before one probe request."),
+    maxBackoff: duration.prefault("5m").describe("Longest ejection: each failed probe doubles the backoff up to this."),
+  }).prefault({}).describe("Passive ejection of failing targets."),
+  retries: z.strictObject({
+    attempts: z.number().int().min(0).max(5).default(1).describe("Retries of a request that could not connect, each on another target; 0 turns retries off."),
+    budget: z.number().min(0).max(1).default(0.2).describe("Retries allowed per request over the last 10 seconds (0.2: one in five)."),
+    minPerSecond: z.number().min(0).max(1000).default(5).describe("Retries allowed per second however few the requests."),
+  }).prefault({}).describe("Retries of idempotent requests without a body that failed before any byte was sent."),
   description: z.string().optional(),
   limits: limitRefs.optional().describe("Limits for every request to this service; `defaults.limits` when omitted."),
   routes: z.array(route).min(1).optional().describe("When given, only these paths are routed; others answer 404."),
   openapi: z.union([z.string().regex(/^\//), z.literal(false)], { error: 'the path of the upstream\'s OpenAPI document, starting with "/", or false' }).default("/openapi.json")
     .describe("Path of the upstream's OpenAPI document, merged into /docs; false to leave it out."),
   timeout: duration.prefault("30s").describe("Longest wait for the upstream's response headers."),
+  connectTimeout: duration.prefault("5s").describe("Longest wait for a connection to a target."),
+  bodyTimeout: duration.prefault("1m").describe("Longest silence between two chunks of the response body (each chunk restarts it, so streams may last)."),
+  totalTimeout: duration.optional().describe("Longest whole exchange with the upstream, body included; none when omitted."),
+  requestHeaders: headerRewrites.optional().describe("Request headers to set or remove on every route."),
+  responseHeaders: headerRewrites.optional().describe("Response headers to set or remove on every route."),
+  websocket: z.boolean().default(false).describe("Whether WebSocket upgrades pass through to this service (routes may override)."),
+  maxBodySize: byteSize.optional().describe("Largest request body this service accepts (413 beyond it); server.maxBodySize when omitted."),
+}).superRefine((s, ctx) => {
+  if (s.upstream === undefined && s.upstreams === undefined) {
+    ctx.addIssue({ code: "custom", path: ["upstream"], message: "required field is missing: give upstream (one URL) or upstreams (a list of URLs)" });
+    return;
+  }
+  if (s.upstream !== undefined && s.upstreams !== undefined) {
+    ctx.addIssue({ code: "custom", path: ["upstreams"], message: "give either upstream (one URL) or upstreams (a list of URLs), not both" });
+    return;
+  }
+  const paths = new Set(s.upstreams?.map((u) => (u.startsWith("demo://") ? "/" : new URL(u).pathname.replace(/\/+$/, "") || "/")));
+  if (paths.size > 1) ctx.addIssue({ code: "custom", path: ["upstreams"], message: "the targets of one service are replicas: give every URL the same path" });
+}).transform(({ upstream: one, upstreams: list, ...rest }) => {
+  const targets = list ?? [one!];
+  // `upstream` stays the first target, for the parts that show one address (docs, admin API).
+  return { ...rest, upstream: targets[0]!, upstreams: targets };
 });
 
 const apiKey = z.union([
@@ -90,13 +206,25 @@ export const configSchema = z
     server: z.strictObject({
       host: z.string().min(1).default("127.0.0.1").describe("Address to listen on; HOST overrides it."),
       port: z.number().int().min(0).max(65535).default(8080).describe("Port to listen on (0: any free port); PORT overrides it."),
+      grpcPort: z.number().int().min(0).max(65535).optional()
+        .describe("Port of the Envoy rate-limit service (gRPC ShouldRateLimit, plaintext) on server.host (0: any free port); off when omitted."),
       trustedProxies: z.union([
         z.number().int().min(1).max(32),
         z.array(z.string().refine(isTrustEntry, { error: 'not an IP address, a CIDR range (e.g. "10.0.0.0/8") or one of "loopback", "linklocal", "uniquelocal"' })).min(1),
       ], { error: 'trustedProxies is a number of proxy hops (e.g. 1) or a list of addresses and CIDR ranges (e.g. ["10.0.0.0/8", "loopback"])' }).optional()
         .describe("Proxies in front of Sluice whose X-Forwarded-For is believed; none when omitted (the socket address counts)."),
       ipv6Prefix: z.number().int().min(1).max(128).default(64).describe("IPv6 clients are counted by this prefix length, so one client cannot rotate addresses around a limit."),
-    }).prefault({}),
+      drainDelay: duration.optional()
+        .describe("On SIGTERM, how long /readyz answers 503 before the listener closes, so a load balancer stops sending first; none when omitted."),
+      shutdownTimeout: duration.prefault("30s").describe("On SIGTERM, longest wait for requests in flight once the listener has closed; then their connections are cut."),
+      maxBodySize: byteSize.prefault("10mb").describe("Largest request body a service accepts unless it sets its own; larger ones get 413 before they are read."),
+      maxHeaderSize: byteSize.prefault("16kb").describe("Largest request line plus headers; larger ones get 431 and the connection closes."),
+      headersTimeout: duration.prefault("10s").describe("Longest a client may take to send a request's line and headers (against slowloris); then 408 and the connection closes."),
+      requestTimeout: duration.prefault("60s").describe("Longest a client may take to send a whole request, body included; then 408 and the connection closes."),
+      idleTimeout: duration.prefault("2m").describe("Longest a connection may stay silent both ways, mid-request included (a stalled body): then it is closed. Keep it above every service's timeouts."),
+      keepAliveTimeout: duration.prefault("5s").describe("How long an idle keep-alive connection waits for the client's next request."),
+      maxConnections: z.number().int().min(1).default(10_000).describe("Most client connections at once; further ones are closed as they arrive."),
+    }).refine((server) => server.headersTimeout <= server.requestTimeout, { path: ["headersTimeout"], error: "headersTimeout cannot be longer than requestTimeout" }).prefault({}),
     limiter: z.strictObject({
       store: z.enum(["auto", "memory", "redis"]).default("auto").describe("Where limit state lives: redis when REDIS_URL is set (auto), or memory."),
       timeout: duration.prefault("50ms").describe("Longest wait for a Redis decision before the limit's onStoreFailure applies."),
@@ -105,6 +233,12 @@ export const configSchema = z
       maxKeys: z.number().int().min(1).default(1_000_000).describe("Most counters the in-process memory store keeps; past it the least recently used are evicted."),
       cluster: z.boolean().default(false)
         .describe("REDIS_URL is a Redis Cluster: one seed node, or several as a comma-separated list (redis://host:port,redis://host:port)."),
+      sentinel: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, { error: "the name of a master group Sentinel monitors: letters, digits, '.', '_' or '-'" }).optional()
+        .describe("Name of the master group Redis Sentinel monitors; REDIS_URL then lists the Sentinels (redis://host:26379,redis://host:26379)."),
+    }).refine((limiter) => !(limiter.cluster && limiter.sentinel !== undefined), { path: ["sentinel"], error: "a Redis Cluster fails over by itself: set cluster or sentinel, not both" }).prefault({}),
+    log: z.strictObject({
+      level: z.enum(LOG_LEVELS).default("info").describe("The least severe level written; LOG_LEVEL overrides it."),
+      access: z.boolean().default(true).describe("Write one info line per gateway request (/api/*): request id, consumer, route, status, durations, limiter outcome."),
     }).prefault({}),
     defaults: z.strictObject({
       limits: limitRefs.default([]).describe("Limits of every service that names none of its own."),
@@ -112,6 +246,7 @@ export const configSchema = z
     limits: z.record(name, limit).default({}).describe("Named limits that services and routes refer to."),
     services: z.record(name, service).default({}).describe("Backends reachable at /api/<service>/<path>."),
     consumers: z.record(name, consumer).default({}).describe("Clients and their API keys."),
+    policies: z.record(name, namedPolicy).default({}).describe("Named policies of the rate-limit service (POST /v1/ratelimit, Envoy's ShouldRateLimit): one domain each."),
   })
   .superRefine((config, ctx) => {
     const known = Object.keys(config.limits);
@@ -148,6 +283,7 @@ export type SluiceConfig = z.output<typeof configSchema>;
 export type ServiceConfig = SluiceConfig["services"][string];
 export type LimitConfig = SluiceConfig["limits"][string];
 export type RouteConfig = NonNullable<ServiceConfig["routes"]>[number];
+export type NamedPolicyConfig = SluiceConfig["policies"][string];
 
 // Plans in the database (src/accounts/plans.ts) hold limits and names of exactly this shape.
 export { limit as limitSchema, name as nameSchema };

@@ -1,6 +1,6 @@
 /**
- * The admin API under /admin/api: users, API keys and plans, as JSON, for an admin's session or
- * the operator's token (`Authorization: Bearer <SLUICE_ADMIN_TOKEN>`; sessionAuth.ts decides who
+ * The admin API under /admin/api: users, API keys, plans and service tokens, as JSON, for an
+ * admin's session or the operator's token (`Authorization: Bearer <SLUICE_ADMIN_TOKEN>`; sessionAuth.ts decides who
  * may call, before any body is read). The dashboard and scripts use it; the CLI and the account
  * routes reach the same repositories through `Accounts` (accounts.ts).
  *
@@ -33,6 +33,7 @@ import { InvalidPlan, MAX_DESCRIPTION_LENGTH, PlanInUse, UnknownPlan, type Plan 
 import { SESSION_COOKIE, SessionStore } from "../accounts/sessions.js";
 import { EmailTaken, InvalidCursor, InvalidEmail, MAX_PAGE_SIZE, ROLES, UserRepository, type User } from "../accounts/users.js";
 import { invalidParams, type InvalidParam } from "../config/invalidParams.js";
+import { SERVICE_TOKEN_RIGHTS, serviceTokenRepository, type ServiceTokenRecord } from "../service/serviceTokens.js";
 import { limitSchema, nameSchema, type LimitInput } from "../config/schema.js";
 import { problems, type ProblemKind } from "../problems/catalogue.js";
 import { replyProblem } from "../problems/fastifyProblems.js";
@@ -140,6 +141,29 @@ const planList = z.object({ items: z.array(planView) });
 const newKey = z.object({ key: z.string().describe("The key: shown this once, never again."), record: keyView });
 const rotatedKey = newKey.extend({ replaced: keyView.describe("The old key, now expiring after the grace period.") });
 
+const serviceTokenListQuery = z.strictObject({
+  includeRevoked: flag.optional().describe("Revoked tokens are left out unless true."),
+});
+
+const newServiceTokenBody = z.strictObject({
+  name: z.string().trim().min(1).max(100).describe("Who uses it, e.g. the calling application."),
+  rights: z.array(z.enum(SERVICE_TOKEN_RIGHTS)).min(1).optional().describe('"decide": decisions and reads of state (default); "reset": forget a limit\'s counters.'),
+  expiresAt: isoTime.nullable().optional(),
+});
+
+const serviceTokenView = z.object({
+  id: z.uuid(),
+  start: z.string().describe("The token's first characters, to recognise it."),
+  name: z.string(),
+  rights: z.array(z.enum(SERVICE_TOKEN_RIGHTS)),
+  createdAt: isoTime,
+  expiresAt: isoTime.nullable(),
+  revokedAt: isoTime.nullable(),
+});
+
+const serviceTokenList = z.object({ items: z.array(serviceTokenView) });
+const newServiceToken = z.object({ token: z.string().describe("The token: shown this once, never again."), record: serviceTokenView });
+
 type UserView = z.infer<typeof userView>;
 type KeyView = z.infer<typeof keyView>;
 type PlanView = z.infer<typeof planView>;
@@ -155,6 +179,10 @@ function viewKey(key: ApiKeyRecord): KeyView {
     id: key.id, start: key.start, name: key.name, userId: key.userId, scopes: key.scopes && [...key.scopes], plan: key.plan,
     createdAt: key.createdAt.toISOString(), lastUsedAt: iso(key.lastUsedAt), expiresAt: iso(key.expiresAt), revokedAt: iso(key.revokedAt), replacedBy: key.replacedBy,
   };
+}
+
+function viewServiceToken(token: ServiceTokenRecord): z.infer<typeof serviceTokenView> {
+  return { id: token.id, start: token.start, name: token.name, rights: [...token.rights], createdAt: token.createdAt.toISOString(), expiresAt: iso(token.expiresAt), revokedAt: iso(token.revokedAt) };
 }
 
 function viewPlan(plan: Plan): PlanView {
@@ -210,7 +238,7 @@ interface AdminRoute {
   readonly method: Method;
   /** Under ADMIN_API_PREFIX, Fastify style (`/users/:id`). */
   readonly path: string;
-  readonly tag: "users" | "keys" | "plans";
+  readonly tag: "users" | "keys" | "plans" | "service tokens";
   readonly summary: string;
   readonly query?: z.ZodType | undefined;
   readonly body?: z.ZodType | undefined;
@@ -423,6 +451,46 @@ const ADMIN_ROUTES: readonly AdminRoute[] = [
       return { status: 204 };
     },
   }),
+
+  route({
+    method: "GET", path: "/service-tokens", tag: "service tokens", summary: "List the rate-limit service's tokens, newest first",
+    query: serviceTokenListQuery,
+    success: { status: 200, description: "Every token (never the token itself).", schema: serviceTokenList },
+    problems: [],
+    handle: async (accounts, { query }) => ok({ items: (await serviceTokenRepository(accounts.db, { now: accounts.now }).list(query)).map(viewServiceToken) }),
+  }),
+  route({
+    method: "POST", path: "/service-tokens", tag: "service tokens", summary: "Create a token for an application to call POST /v1/ratelimit",
+    body: newServiceTokenBody,
+    success: { status: 201, description: "The token, shown this once, and its record.", schema: newServiceToken },
+    problems: [],
+    handle: async (accounts, { body }) => {
+      const { token, record } = await serviceTokenRepository(accounts.db, { now: accounts.now }).create({
+        name: body.name, rights: body.rights ?? ["decide"], expiresAt: body.expiresAt == null ? null : new Date(body.expiresAt),
+      });
+      return created({ token, record: viewServiceToken(record) });
+    },
+  }),
+  route({
+    method: "GET", path: "/service-tokens/:id", tag: "service tokens", summary: "One service token's record",
+    success: { status: 200, description: "The record (never the token).", schema: serviceTokenView },
+    problems: [problems.notFound],
+    handle: async (accounts, { params }) => {
+      const record = await serviceTokenRepository(accounts.db).get(params["id"]!);
+      if (record === undefined) throw notFound(`service token with id "${params["id"]}"`);
+      return ok(viewServiceToken(record));
+    },
+  }),
+  route({
+    method: "POST", path: "/service-tokens/:id/revoke", tag: "service tokens", summary: "Revoke a service token (at once, on every instance)",
+    success: { status: 200, description: "The record, revoked; revoking again keeps the first time.", schema: serviceTokenView },
+    problems: [problems.notFound],
+    handle: async (accounts, { params }) => {
+      const record = await serviceTokenRepository(accounts.db, { now: accounts.now }).revoke(params["id"]!);
+      if (record === undefined) throw notFound(`service token with id "${params["id"]}"`);
+      return ok(viewServiceToken(record));
+    },
+  }),
 ];
 
 /**
@@ -521,6 +589,7 @@ export const ADMIN_OPENAPI: OpenApiSection = {
     { name: "admin: users", description: "Accounts: list, create, change plan or role, disable. Admin token or an admin's session." },
     { name: "admin: keys", description: "Every user's API keys: create, revoke, rotate." },
     { name: "admin: plans", description: "Plans and their limits." },
+    { name: "admin: service tokens", description: "Tokens applications send to the rate-limit service (POST /v1/ratelimit)." },
   ],
   paths: ADMIN_OPENAPI_PATHS,
   securitySchemes: ADMIN_SECURITY_SCHEMES,

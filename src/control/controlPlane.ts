@@ -9,6 +9,7 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
 import type { TrustFunction } from "../gateway/clientAddress.js";
+import type { Readiness } from "../lifecycle/readiness.js";
 import type { RouteTable } from "../gateway/routeTable.js";
 import type { SluiceMetrics } from "../observability/metrics.js";
 import { problemsBySlug } from "../problems/catalogue.js";
@@ -17,6 +18,12 @@ import { problems } from "../problems/catalogue.js";
 import type { Accounts } from "../accounts/accounts.js";
 import { registerDashboard } from "../dashboard/dashboard.js";
 import type { RateLimitStore } from "../stores/store.js";
+import { registerAdminLiveRoutes } from "../usage/adminLiveRoutes.js";
+import { limitState } from "../usage/limitState.js";
+import type { UsageRecorder } from "../usage/usageRecorder.js";
+import { usageRepository } from "../usage/usageRepository.js";
+import { registerUsageRoutes } from "../usage/usageRoutes.js";
+import type { PlanLimits } from "../gateway/planLimits.js";
 import { registerAccountRoutes } from "./accountRoutes.js";
 import { registerAdminApi } from "./adminApi.js";
 import type { ApiDocs } from "./apiDocs.js";
@@ -37,6 +44,12 @@ export interface ControlPlaneDeps {
   readonly trust?: TrustFunction | undefined;
   /** server.ipv6Prefix: the login throttle counts IPv6 clients by it, as the gateway does. */
   readonly ipv6Prefix?: number | undefined;
+  /** The gateway's usage recorder, flushed before a usage page reads (src/usage/). */
+  readonly usage?: UsageRecorder | undefined;
+  /** The plans' compiled limits, for the live state of a consumer's limits. */
+  readonly plans?: PlanLimits | undefined;
+  /** Shutdown, the limiter store and the database, beside the upstreams /readyz probes itself. */
+  readonly readiness?: Readiness | undefined;
 }
 
 export async function registerControlPlane(app: FastifyInstance, deps: ControlPlaneDeps): Promise<void> {
@@ -45,9 +58,19 @@ export async function registerControlPlane(app: FastifyInstance, deps: ControlPl
   app.get("/healthz", () => ({ status: "ok" }));
 
   app.get("/readyz", async (_request, reply) => {
-    const services = await probeUpstreams(deps.table);
-    const ready = Object.values(services).every((s) => s === "reachable");
-    return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "not ready", config: "loaded", services });
+    // Draining: answer at once, without waiting on probes, so a load balancer learns it quickly.
+    if (deps.readiness?.shuttingDown === true) return reply.code(503).send({ status: "shutting down", reasons: ["the instance is shutting down"], config: "loaded" });
+    const [services, instance] = await Promise.all([probeUpstreams(deps.table), deps.readiness?.check()]);
+    const reasons = [...(instance?.reasons ?? []), ...Object.entries(services).filter(([, s]) => s !== "reachable").map(([name]) => `service "${name}" is unreachable`)];
+    const ready = reasons.length === 0;
+    return reply.code(ready ? 200 : 503).send({
+      status: ready ? "ready" : "not ready",
+      ...(!ready && { reasons }),
+      config: "loaded",
+      services,
+      ...(instance !== undefined && { limiterStore: instance.limiterStore }),
+      ...(instance?.database !== undefined && { database: instance.database }),
+    });
   });
 
   const { metrics } = deps;
@@ -61,6 +84,9 @@ export async function registerControlPlane(app: FastifyInstance, deps: ControlPl
     await registerAuthRoutes(app, { accounts, limiterStore, trust: deps.trust, ipv6Prefix: deps.ipv6Prefix });
     await registerAccountRoutes(app, { accounts, serviceNames: [...deps.table.keys()] });
     await registerAdminApi(app, { accounts, adminToken: deps.adminToken });
+    const limits = limitState({ store: limiterStore, table: deps.table, plans: deps.plans, ipv6Prefix: deps.ipv6Prefix ?? 64 });
+    await registerUsageRoutes(app, { accounts, usage: usageRepository(accounts.db), recorder: deps.usage, limits, onError: (error) => app.log.warn({ err: error }, "could not write usage counts before a read") });
+    await registerAdminLiveRoutes(app, { accounts, adminToken: deps.adminToken, store: limiterStore, limits, table: deps.table, probeUpstreams: () => probeUpstreams(deps.table) });
   }
 
   app.get("/openapi.json", () => deps.docs.fresh());
@@ -85,16 +111,22 @@ export async function registerControlPlane(app: FastifyInstance, deps: ControlPl
   });
 }
 
-/** Each upstream is reachable when it answers HTTP at all within a second, whatever the status. */
+/**
+ * A service is reachable when one of its targets answers HTTP at all within a second, whatever
+ * the status: the balancer can route around the others.
+ */
 async function probeUpstreams(table: RouteTable): Promise<Record<string, "reachable" | "unreachable">> {
   const entries = await Promise.all([...table.values()].map(async (service) => {
-    try {
-      const { body } = await service.pool.request({ path: service.basePath + "/", method: "GET", headersTimeout: 1_000, bodyTimeout: 1_000 });
-      await body.dump();
-      return [service.name, "reachable"] as const;
-    } catch {
-      return [service.name, "unreachable"] as const;
-    }
+    const answers = await Promise.all(service.targets.map(async (target) => {
+      try {
+        const { body } = await target.pool.request({ path: service.basePath + "/", method: "GET", headersTimeout: 1_000, bodyTimeout: 1_000 });
+        await body.dump();
+        return true;
+      } catch {
+        return false;
+      }
+    }));
+    return [service.name, answers.includes(true) ? "reachable" : "unreachable"] as const;
   }));
   return Object.fromEntries(entries);
 }

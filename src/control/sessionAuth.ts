@@ -11,11 +11,11 @@
  *   cross-site form cannot send `application/json` without a CORS preflight Sluice never grants.
  * - Admin token: `Authorization: Bearer <SLUICE_ADMIN_TOKEN>`, compared in constant time.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 // The cookie plugin (registered by the control plane) adds request.cookies and reply.setCookie.
 import type {} from "@fastify/cookie";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Accounts } from "../accounts/accounts.js";
+import { bearerToken, sameSecret } from "../accounts/bearerToken.js";
 import { SECURE_SESSION_COOKIE, SESSION_COOKIE } from "../accounts/sessions.js";
 import type { User } from "../accounts/users.js";
 import { problems } from "../problems/catalogue.js";
@@ -77,11 +77,8 @@ export type AdminCaller = { readonly kind: "user"; readonly user: User } | { rea
 
 /** Compares the presented bearer token with the configured admin token in constant time. */
 export function isAdminToken(request: FastifyRequest, adminToken: string | undefined): boolean {
-  if (!adminToken) return false;
-  const header = request.headers.authorization;
-  if (header === undefined || !header.startsWith("Bearer ")) return false;
-  const digest = (text: string) => createHash("sha256").update(text).digest();
-  return timingSafeEqual(digest(header.slice("Bearer ".length)), digest(adminToken));
+  const token = bearerToken(request.headers.authorization);
+  return !!adminToken && token !== undefined && sameSecret(token, adminToken);
 }
 
 /**

@@ -94,6 +94,43 @@ export const MIGRATIONS: readonly Migration[] = [
       on conflict (name) do nothing;
     `,
   },
+  {
+    id: 3,
+    name: "service tokens",
+    // The rate-limit service's callers (src/service/serviceTokens.ts).
+    sql: `
+      create table service_tokens (
+        id uuid primary key,
+        -- SHA-256 (hex) of the token; the token itself is shown once and never stored
+        token_hash text not null unique,
+        -- the first characters of the token, to recognise it in lists
+        start text not null,
+        name text not null,
+        -- what the token may do: 'decide', 'reset'
+        rights text[] not null,
+        created_at timestamptz not null default now(),
+        expires_at timestamptz,
+        revoked_at timestamptz
+      );
+    `,
+  },
+  {
+    id: 4,
+    name: "usage",
+    // Requests per caller per minute, written in batches by src/usage/usageRecorder.ts.
+    sql: `
+      create table usage_minutes (
+        -- 'key:<api key id>', 'user:<user id>' (session calls) or 'consumer:<config name>'
+        subject text not null,
+        minute timestamptz not null,
+        allowed int not null default 0,
+        limited int not null default 0,
+        primary key (subject, minute)
+      );
+      -- retention deletes by age
+      create index usage_minutes_minute on usage_minutes (minute);
+    `,
+  },
 ];
 
 /** Applies the pending migrations; returns the ids it applied (none when up to date). */

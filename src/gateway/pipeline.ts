@@ -13,8 +13,8 @@ import type { ApiKeyVerifier } from "../accounts/consumer.js";
 import type { SessionConsumers } from "../accounts/sessionConsumers.js";
 import type { LimiterMetrics } from "../observability/metrics.js";
 import { problems } from "../problems/catalogue.js";
-import { sendProblem } from "../problems/problemDocument.js";
 import type { RateLimitStore } from "../stores/store.js";
+import type { UsageRecorder } from "../usage/usageRecorder.js";
 import type { TrustFunction } from "./clientAddress.js";
 import { Exchange, type Rejection, type Stage } from "./exchange.js";
 import type { PlanLimits } from "./planLimits.js";
@@ -40,17 +40,43 @@ export interface GatewayDeps {
   readonly plans?: PlanLimits | undefined;
   /** Signed-in people's sessions, accepted for GET/HEAD without a key; none when undefined. */
   readonly sessions?: SessionConsumers | undefined;
+  /** Counts each caller's allowed and limited requests (src/usage/); none when undefined. */
+  readonly usage?: Pick<UsageRecorder, "record"> | undefined;
+  /** Largest request body of a service that sets none (config: server.maxBodySize); none when undefined. */
+  readonly maxBodySize?: number | undefined;
+  /** Told once when each request ends, however it ends: metrics and the access log (observability/gatewayObserver.ts). */
+  readonly exchangeEnded?: ((exchange: Exchange) => void) | undefined;
 }
 
 export function gatewayStages(deps: GatewayDeps): readonly Stage[] {
-  return [identify(deps.trust), authenticate(deps.verifier, deps.sessions), route(deps.table), limit({ store: deps.store, logger: deps.logger, legacyHeaders: deps.legacyHeaders ?? false, metrics: deps.limiterMetrics, plans: deps.plans }), proxy(deps.logger)];
+  return [identify(deps.trust), authenticate(deps.verifier, deps.sessions), route(deps.table, deps.maxBodySize), limit({ store: deps.store, logger: deps.logger, legacyHeaders: deps.legacyHeaders ?? false, metrics: deps.limiterMetrics, plans: deps.plans, usage: deps.usage }), proxy(deps.logger, deps.trust)];
 }
 
-/** The node:http handler for /api/*: one Exchange per request, run through the stages. */
-export function createGatewayHandler(deps: GatewayDeps): (req: IncomingMessage, res: ServerResponse) => void {
+/** A response's exchange, for the one `close` listener that every response shares. */
+const EXCHANGE = Symbol("sluice.exchange");
+type CarriesExchange = ServerResponse & { [EXCHANGE]?: Exchange };
+
+/**
+ * The node:http handler for /api/*: one Exchange per request, run through the stages. `ended`,
+ * when given, is called once the request has ended, after `deps.exchangeEnded`.
+ */
+export function createGatewayHandler(deps: GatewayDeps): (req: IncomingMessage, res: ServerResponse, ended?: () => void) => void {
   const stages = gatewayStages(deps);
-  return function gateway(req, res) {
-    runPipeline(stages, new Exchange(req, res), 0, deps.logger);
+  const { exchangeEnded } = deps;
+  // 'close' comes after the last byte or when the client leaves, whichever ends the request. The
+  // emitter calls a listener on the response: one shared listener finds the exchange there, so a
+  // request costs no closure.
+  function closed(this: CarriesExchange): void {
+    const exchange = this[EXCHANGE]!;
+    exchangeEnded?.(exchange);
+    exchange.ended?.();
+  }
+  return function gateway(req, res, ended) {
+    const exchange = new Exchange(req, res);
+    exchange.ended = ended;
+    (res as CarriesExchange)[EXCHANGE] = exchange;
+    if (exchangeEnded !== undefined || ended !== undefined) res.on("close", closed);
+    runPipeline(stages, exchange, 0, deps.logger);
   };
 }
 
@@ -77,11 +103,19 @@ export function runPipeline(stages: readonly Stage[], exchange: Exchange, from: 
 }
 
 function refuse(exchange: Exchange, rejection: Rejection): void {
-  const headers = { ...rejection.headers, "x-request-id": exchange.requestId };
-  sendProblem(exchange.res, rejection.kind, rejection.detail, headers);
+  exchange.answerProblem(rejection.kind, rejection.detail, hasUnreadBody(exchange) ? { ...rejection.headers, connection: "close" } : rejection.headers);
+}
+
+/**
+ * A refused request's body is never read. Left on a keep-alive connection, node would read and
+ * discard all of it, however large, before the next request: closing the connection is cheaper.
+ */
+function hasUnreadBody({ req }: Exchange): boolean {
+  const length = req.headers["content-length"];
+  return !req.complete && (req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0"));
 }
 
 function fail(exchange: Exchange, error: unknown, logger: Logger): void {
   logger.error({ err: error, requestId: exchange.requestId }, "gateway pipeline failed");
-  sendProblem(exchange.res, problems.internal, "An unexpected error occurred.", { "x-request-id": exchange.requestId });
+  exchange.answerProblem(problems.internal, "An unexpected error occurred.");
 }

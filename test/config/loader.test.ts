@@ -9,6 +9,11 @@ import { after, before, describe, it } from "node:test";
 import { sha256Hex } from "../../src/accounts/apiKeyDigest.js";
 import { ConfigError, DEMO_CONFIG_PATH, loadConfig, parseConfig } from "../../src/config/loader.js";
 
+/** The server's limits against hostile clients, at their defaults (docs/config.md). */
+const EDGE_LIMITS = { maxBodySize: 10_485_760, maxHeaderSize: 16_384, headersTimeout: 10_000, requestTimeout: 60_000, idleTimeout: 120_000, keepAliveTimeout: 5_000, maxConnections: 10_000 };
+/** What every service gets unless it says otherwise: balancing, ejection, retries, timeouts, no WebSocket (docs/proxy.md). */
+const PROXY_DEFAULTS = { balance: "round-robin", circuitBreaker: { failures: 5, backoff: 10_000, maxBackoff: 300_000 }, retries: { attempts: 1, budget: 0.2, minPerSecond: 5 }, connectTimeout: 5_000, bodyTimeout: 60_000, websocket: false };
+
 /** Parses `yaml` as "sluice.yaml" and returns the ConfigError it must throw. */
 function rejection(yaml: string): ConfigError {
   try {
@@ -51,19 +56,21 @@ describe("the example config", () => {
   it("parses into the demo gateway: three demo services, two limits, one consumer", async () => {
     const { config } = await loadConfig({ file: DEMO_CONFIG_PATH, env: {} });
     assert.deepEqual(config, {
-      server: { host: "127.0.0.1", port: 8080, ipv6Prefix: 64 },
+      server: { host: "127.0.0.1", port: 8080, ipv6Prefix: 64, ...EDGE_LIMITS, shutdownTimeout: 30_000 },
       limiter: { store: "auto", timeout: 50, keyPrefix: "sluice:", legacyHeaders: false, maxKeys: 1_000_000, cluster: false },
+      log: { level: "info", access: true },
       defaults: { limits: ["per-client"] },
       limits: {
         "per-client": { algorithm: "sliding-window-log", limit: 5, window: 30_000, by: ["consumer"], shadow: false, onStoreFailure: "open" },
         "random-per-minute": { algorithm: "fixed-window", limit: 5, window: 60_000, by: ["consumer"], shadow: false, onStoreFailure: "open" },
       },
       services: {
-        users: { upstream: "demo://users", description: "Customer profiles (the original user service).", openapi: "/openapi.json", timeout: 30_000 },
-        recommend: { upstream: "demo://recommendations", description: "Product recommendations per user (the original ML service).", openapi: "/openapi.json", timeout: 30_000 },
-        random: { upstream: "demo://random-number", description: "Random integers (the original random-number API).", limits: ["random-per-minute"], openapi: "/openapi.json", timeout: 30_000 },
+        users: { ...PROXY_DEFAULTS, upstream: "demo://users", upstreams: ["demo://users"], description: "Customer profiles (the original user service).", openapi: "/openapi.json", timeout: 30_000 },
+        recommend: { ...PROXY_DEFAULTS, upstream: "demo://recommendations", upstreams: ["demo://recommendations"], description: "Product recommendations per user (the original ML service).", openapi: "/openapi.json", timeout: 30_000 },
+        random: { ...PROXY_DEFAULTS, upstream: "demo://random-number", upstreams: ["demo://random-number"], description: "Random integers (the original random-number API).", limits: ["random-per-minute"], openapi: "/openapi.json", timeout: 30_000 },
       },
       consumers: { demo: { keys: ["secret-key"] } },
+      policies: {},
     });
   });
 });
@@ -106,12 +113,14 @@ describe("choosing the file", () => {
 describe("an empty file", () => {
   it("is a gateway with every default and nothing configured", () => {
     assert.deepEqual(parseConfig(""), {
-      server: { host: "127.0.0.1", port: 8080, ipv6Prefix: 64 },
+      server: { host: "127.0.0.1", port: 8080, ipv6Prefix: 64, ...EDGE_LIMITS, shutdownTimeout: 30_000 },
       limiter: { store: "auto", timeout: 50, keyPrefix: "sluice:", legacyHeaders: false, maxKeys: 1_000_000, cluster: false },
+      log: { level: "info", access: true },
       defaults: { limits: [] },
       limits: {},
       services: {},
       consumers: {},
+      policies: {},
     });
   });
 });
@@ -279,12 +288,12 @@ describe("the environment", () => {
 
   it("PORT replaces the file's port", async () => {
     const { config } = await loadConfig({ file, env: { PORT: "9090" } });
-    assert.deepEqual(config.server, { host: "127.0.0.1", port: 9090, ipv6Prefix: 64 });
+    assert.deepEqual(config.server, { host: "127.0.0.1", port: 9090, ipv6Prefix: 64, ...EDGE_LIMITS, shutdownTimeout: 30_000 });
   });
 
   it("HOST replaces the file's host", async () => {
     const { config } = await loadConfig({ file, env: { HOST: "0.0.0.0" } });
-    assert.deepEqual(config.server, { host: "0.0.0.0", port: 8080, ipv6Prefix: 64 });
+    assert.deepEqual(config.server, { host: "0.0.0.0", port: 8080, ipv6Prefix: 64, ...EDGE_LIMITS, shutdownTimeout: 30_000 });
   });
 
   it("PORT=0 asks for any free port", async () => {
@@ -294,7 +303,7 @@ describe("the environment", () => {
 
   it("empty PORT and HOST are ignored", async () => {
     const { config } = await loadConfig({ file, env: { PORT: "", HOST: "" } });
-    assert.deepEqual(config.server, { host: "127.0.0.1", port: 8080, ipv6Prefix: 64 });
+    assert.deepEqual(config.server, { host: "127.0.0.1", port: 8080, ipv6Prefix: 64, ...EDGE_LIMITS, shutdownTimeout: 30_000 });
   });
 
   it("leaves the rest of the config as the file says", async () => {

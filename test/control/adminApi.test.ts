@@ -382,6 +382,43 @@ services:
       });
     });
 
+    describe("service tokens", () => {
+      interface TokenJson { readonly id: string; readonly start: string; readonly name: string; readonly rights: string[]; readonly revokedAt: string | null }
+      const decide = (token: string) => fetch(`${sluice.url}/v1/ratelimit`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ identifier: "u", limit: 5, duration: "1m" }),
+      });
+
+      it("makes a token shown once that the rate-limit service accepts until it is revoked", async () => {
+        const made = await api<{ token: string; record: TokenJson }>("POST", "/service-tokens", { body: { name: "billing" } });
+        assert.equal(made.status, 201);
+        assert.match(made.body.token, /^st_[0-9A-Za-z]{32}$/);
+        assert.deepEqual([made.body.record.name, made.body.record.rights, made.body.record.start], ["billing", ["decide"], made.body.token.slice(0, 9)]);
+        assert.equal((await within1s(() => decide(made.body.token), (r) => r.status === 200)).status, 200);
+
+        const listed = await api<{ items: TokenJson[] }>("GET", "/service-tokens");
+        assert.ok(listed.body.items.some((t) => t.id === made.body.record.id));
+        assert.ok(!JSON.stringify(listed.body).includes(made.body.token), "never the token again");
+        assert.equal((await api<TokenJson>("GET", `/service-tokens/${made.body.record.id}`)).body.name, "billing");
+
+        const revoked = await api<TokenJson>("POST", `/service-tokens/${made.body.record.id}/revoke`);
+        assert.equal(revoked.status, 200);
+        assert.notEqual(revoked.body.revokedAt, null);
+        assert.equal((await within1s(() => decide(made.body.token), (r) => r.status === 401)).status, 401);
+        assert.ok(!(await api<{ items: TokenJson[] }>("GET", "/service-tokens")).body.items.some((t) => t.id === made.body.record.id));
+        assert.ok((await api<{ items: TokenJson[] }>("GET", "/service-tokens?includeRevoked=true")).body.items.some((t) => t.id === made.body.record.id));
+      });
+
+      it("refuses a token without a name or with an unknown right, and answers 404 for one that does not exist", async () => {
+        assert.deepEqual(fieldsNamed((await api("POST", "/service-tokens", { body: { name: "" } })).body), ["name"]);
+        assert.deepEqual(fieldsNamed((await api("POST", "/service-tokens", { body: { name: "x", rights: ["admin"] } })).body), ["rights.0"]);
+        assert.equal((await api("GET", "/service-tokens/00000000-0000-4000-8000-000000000000")).status, 404);
+        assert.equal((await api("POST", "/service-tokens/not-a-uuid/revoke")).status, 404);
+        assert.equal((await api("GET", "/service-tokens", { headers: bySession(userSession) })).status, 403, "admins only");
+      });
+    });
+
     describe("the OpenAPI fragment", () => {
       it("documents exactly the endpoints that are served, each with its security and problems", async () => {
         assert.deepEqual(Object.keys(ADMIN_SECURITY_SCHEMES).sort(), ["adminToken", "session"]);
@@ -398,13 +435,13 @@ services:
             assert.equal(answer.status, 401, `${method} ${path}`);
           }
         }
-        assert.equal(operations, 13);
+        assert.equal(operations, 17);
       });
 
       it("is part of /openapi.json, schemes and tags included", async () => {
         const document = (await (await fetch(`${sluice.url}/openapi.json`)).json()) as { paths: Record<string, unknown>; tags: { name: string }[]; components: { securitySchemes: Record<string, unknown> } };
         for (const path of Object.keys(ADMIN_OPENAPI_PATHS)) assert.ok(document.paths[path], path);
-        assert.deepEqual(Object.keys(document.components.securitySchemes).sort(), ["adminToken", "apiKey", "session"]);
+        assert.deepEqual(Object.keys(document.components.securitySchemes).sort(), ["adminToken", "apiKey", "serviceToken", "session"]);
         assert.ok(document.tags.some((tag) => tag.name === "admin: plans"));
       });
     });

@@ -46,6 +46,7 @@ describe("health", () => {
       status: "ready",
       config: "loaded",
       services: { users: "reachable", recommend: "reachable", random: "reachable" },
+      limiterStore: "reachable",
     });
   });
 
@@ -54,7 +55,9 @@ describe("health", () => {
     await doomed.close();
     const response = await degraded.call("/readyz");
     assert.equal(response.status, 503);
-    assert.deepEqual(((await response.json()) as { services: unknown }).services, { alive: "reachable", doomed: "unreachable" });
+    const body = (await response.json()) as { services: unknown; reasons: unknown };
+    assert.deepEqual(body.services, { alive: "reachable", doomed: "unreachable" });
+    assert.deepEqual(body.reasons, ['service "doomed" is unreachable']);
   });
 });
 
@@ -93,6 +96,8 @@ describe("the OpenAPI document", () => {
       "/api/users/users/{id}",
       "/healthz",
       "/readyz",
+      "/v1/ratelimit",
+      "/v1/ratelimit/reset",
     ]);
   });
 

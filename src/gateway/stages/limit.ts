@@ -5,7 +5,8 @@
  * fails closed could not be checked) with `Retry-After`. Concurrency leases are given back when
  * the response ends or the client goes away; shadow refusals are logged, never enforced. Every
  * decision is counted by limit and outcome in the metrics (observability/metrics.ts). A consumer
- * on a plan also meets the plan's limits, in the same all-or-nothing decision.
+ * on a plan also meets the plan's limits, in the same all-or-nothing decision. Each request is
+ * also counted, allowed or limited, for its caller's usage (src/usage/usageRecorder.ts: in memory).
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
@@ -15,6 +16,7 @@ import type { LeaseRelease, LimitCheck } from "../../limiter/policy.js";
 import type { LimiterMetrics } from "../../observability/metrics.js";
 import { problems } from "../../problems/catalogue.js";
 import type { RateLimitStore } from "../../stores/store.js";
+import type { UsageRecorder } from "../../usage/usageRecorder.js";
 import type { Exchange, Rejection, Stage } from "../exchange.js";
 import type { CompiledPlan, PlanLimits } from "../planLimits.js";
 import type { CompiledRoute } from "../routeTable.js";
@@ -31,11 +33,15 @@ export interface LimitOptions {
   readonly metrics?: LimiterMetrics | undefined;
   /** The limits of each plan, checked with the route's for consumers on that plan. */
   readonly plans?: PlanLimits | undefined;
+  /** Where each decided request is counted per caller and minute (src/usage/); none when undefined. */
+  readonly usage?: Pick<UsageRecorder, "record"> | undefined;
 }
 
-export function limit({ store, logger, legacyHeaders = false, metrics, plans }: LimitOptions): Stage {
+export function limit({ store, logger, legacyHeaders = false, metrics, plans, usage }: LimitOptions): Stage {
   function enforce(exchange: Exchange, checks: readonly LimitCheck[], verdict: Verdict, policyHeader: string): Rejection | undefined {
     metrics?.record(verdict);
+    exchange.verdict = verdict;
+    if (exchange.consumer !== undefined) usage?.record(exchange.consumer, verdict.allowed, verdict.now);
     for (const d of verdict.decisions) {
       if (d.policy.shadow === true && !d.allowed) logger.info({ requestId: exchange.requestId, limit: d.policy.name }, "shadow limit would have refused this request");
     }
@@ -87,7 +93,10 @@ export function limit({ store, logger, legacyHeaders = false, metrics, plans }: 
     const route = exchange.route!;
     const { cost } = route;
     const { limits, policyHeader } = limitsOf(route, plans?.forPlan(exchange.consumer?.plan));
-    if (limits.length === 0) return undefined;
+    if (limits.length === 0) {
+      if (exchange.consumer !== undefined) usage?.record(exchange.consumer, true);
+      return undefined;
+    }
     const checks = new Array<LimitCheck>(limits.length);
     for (let i = 0; i < limits.length; i++) {
       const { policy, key } = limits[i]!;
