@@ -10,8 +10,8 @@
  * the first time a consumer shows up in a minute. When the minute turns, its counts move aside whole. Every `flushIntervalMs`
  * (10 s) — and whenever a reader asks (`flush()`, so a usage page is current) — the counts so far
  * are summed by subject (`key:<id>`, `user:<id>`, `consumer:<name>`: usageRepository.ts) and
- * minute and written in ONE upsert that adds to what is stored, so instances sharing a database
- * and flushes within one minute add up.
+ * minute and written in upserts of at most FLUSH_BATCH rows that add to what is stored, so
+ * instances sharing a database and flushes within one minute add up.
  *
  * Durability. `close()` stops the timer and flushes; startSluice closes the recorder after the
  * server has stopped taking requests and before the database closes, so a graceful shutdown
@@ -32,6 +32,8 @@ import { MINUTE_MS, type UsageRepository, type UsageRow } from "./usageRepositor
 export const DEFAULT_USAGE_FLUSH_INTERVAL_MS = 10_000;
 export const DEFAULT_USAGE_RETENTION_MS = 8 * 24 * 60 * MINUTE_MS;
 const DEFAULT_PRUNE_INTERVAL_MS = 60 * MINUTE_MS;
+/** Rows per statement of a flush. */
+export const FLUSH_BATCH = 500;
 
 export interface UsageRecorderOptions {
   /** Milliseconds since the epoch, for retention and records that bring no time; injected so tests move time. */
@@ -117,12 +119,14 @@ export function usageRecorder(repo: Pick<UsageRepository, "add" | "deleteBefore"
       // The minute goes on counting in a fresh map; the upsert adds the two parts together.
       counts = new Map();
     }
-    const rows = collect(buckets);
-    if (rows.size > 0) {
+    const rows = [...collect(buckets).values()];
+    // In statements of at most FLUSH_BATCH rows: the embedded database runs on the gateway's own
+    // thread, and one statement of every caller at once would stall the requests behind it.
+    for (let from = 0; from < rows.length; from += FLUSH_BATCH) {
       try {
-        await repo.add([...rows.values()]);
+        await repo.add(rows.slice(from, from + FLUSH_BATCH));
       } catch (error) {
-        for (const row of rows.values()) add(unwritten, row.subject, row.minute.getTime(), row.allowed, row.limited);
+        for (const row of rows.slice(from)) add(unwritten, row.subject, row.minute.getTime(), row.allowed, row.limited);
         throw error;
       }
     }

@@ -3,8 +3,8 @@
  * A subject is who called: `key:<API key id>`, `user:<user id>` for a signed-in user's session
  * calls (the dashboard's playground), or `consumer:<name>` for a key from the config file.
  *
- * Written only by the usage recorder (usageRecorder.ts), one statement per flush: an upsert of
- * every (subject, minute) it counted that ADDS to the stored counts, so several instances, and
+ * Written only by the usage recorder (usageRecorder.ts), in upserts of up to 500 rows per flush,
+ * one row per (subject, minute) it counted, that ADD to the stored counts, so several instances, and
  * several flushes within one minute, sum correctly. Read as series for charts: per minute or per
  * hour, with the empty minutes and hours filled in as zeros so a chart has every bar.
  *

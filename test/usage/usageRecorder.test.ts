@@ -1,13 +1,13 @@
 // Usage is counted in memory per caller per minute and written in batches: many requests cost no
-// statement until a flush, and a flush is ONE statement (plus, at most hourly, the retention
-// delete) whatever the number of callers and minutes. Keys, session users and config consumers are
+// statement until a flush, and a flush is one statement per FLUSH_BATCH callers (plus, at most
+// hourly, the retention delete) whatever the number of requests and minutes. Keys, session users and config consumers are
 // filed apart; a minute that turns mid-batch lands in its own row; a failed flush keeps its counts
 // for the next; close writes what is left, so a graceful shutdown loses nothing. Both engines.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Consumer } from "../../src/accounts/consumer.js";
 import type { Database } from "../../src/db/database.js";
-import { usageRecorder, usageSubject } from "../../src/usage/usageRecorder.js";
+import { FLUSH_BATCH, usageRecorder, usageSubject } from "../../src/usage/usageRecorder.js";
 import { HOUR_MS, MINUTE_MS, usageRepository, type UsageRepository } from "../../src/usage/usageRepository.js";
 import { openTestDatabase, TEST_ENGINES } from "../support/databases.js";
 import { ManualClock } from "../support/manualClock.js";
@@ -89,6 +89,25 @@ for (const engine of TEST_ENGINES) {
       await recorder.flush();
       const points = await usage.series([usageSubject(keyConsumer)], { from: clock.now, to: clock.now + MINUTE_MS, stepMs: MINUTE_MS });
       assert.deepEqual(points, [{ at: clock.now, allowed: 2, limited: 1 }]);
+      await recorder.close();
+    });
+
+    it("writes many callers in statements of FLUSH_BATCH rows, and a failure part-way writes nothing twice", async () => {
+      const db = await openTestDatabase(await engine.fresh());
+      const { usage, statements } = countingRepository(db);
+      const clock = new ManualClock(Date.UTC(2026, 10, 24, 9, 0, 0));
+      const callers = Array.from({ length: 2 * FLUSH_BATCH + 1 }, (_, i) => Object.freeze({ id: `caller-${i}` }));
+      // The second statement fails once: its rows and the third's wait for the next flush.
+      let adds = 0;
+      const failing: UsageRepository = { ...usage, add: (rows) => (++adds === 2 ? Promise.reject(new Error("connection lost")) : usage.add(rows)) };
+      const recorder = usageRecorder(failing, { now: clock.read, flushIntervalMs: HOUR_MS });
+      for (const caller of callers) recorder.record(caller, true, clock.now);
+
+      await assert.rejects(recorder.flush(), /connection lost/);
+      await recorder.flush();
+      assert.equal(statements.filter((s) => s === "insert").length, 3, "the first batch; then the 501 rows left, in two");
+      const points = await usage.series(callers.map((c) => `consumer:${c.id}`), { from: clock.now, to: clock.now + MINUTE_MS, stepMs: MINUTE_MS });
+      assert.deepEqual(points, [{ at: clock.now, allowed: callers.length, limited: 0 }], "every caller counted exactly once");
       await recorder.close();
     });
 
