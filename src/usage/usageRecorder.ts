@@ -9,7 +9,8 @@
  * a request costs a comparison, a Map lookup and an increment, and allocates nothing but a counter
  * the first time a consumer shows up in a minute. When the minute turns, its counts move aside whole. Every `flushIntervalMs`
  * (10 s) — and whenever a reader asks (`flush()`, so a usage page is current) — the counts so far
- * are summed by subject (`key:<id>`, `user:<id>`, `consumer:<name>`: usageRepository.ts) and
+ * are summed by subject (`key:<id>`, `user:<id>`: usageRepository.ts; keys from the config file are
+ * not counted) and
  * minute and written in upserts of at most FLUSH_BATCH rows that add to what is stored, so
  * instances sharing a database and flushes within one minute add up.
  *
@@ -72,9 +73,16 @@ interface Bucket {
 
 /** The subject a consumer's usage is filed under. */
 export function usageSubject(consumer: Consumer): string {
-  if (consumer.keyId !== undefined) return `key:${consumer.keyId}`;
-  // Session consumers are `user:<id>` (sessionConsumers.ts); anything else is a config consumer.
-  return consumer.id.startsWith("user:") ? consumer.id : `consumer:${consumer.id}`;
+  return consumer.keyId !== undefined ? `key:${consumer.keyId}` : consumer.id;
+}
+
+/**
+ * Whether a caller's usage is counted: an account's key, or a signed-in user (`user:<id>`,
+ * sessionConsumers.ts). A key from the config file has no usage page, and counting thousands of
+ * them would only make flushes long; the metrics count its requests.
+ */
+function hasUsagePage(consumer: Consumer): boolean {
+  return consumer.keyId !== undefined || consumer.id.startsWith("user:");
 }
 
 export function usageRecorder(repo: Pick<UsageRepository, "add" | "deleteBefore">, options: UsageRecorderOptions = {}): UsageRecorder {
@@ -123,6 +131,8 @@ export function usageRecorder(repo: Pick<UsageRepository, "add" | "deleteBefore"
     // In statements of at most FLUSH_BATCH rows: the embedded database runs on the gateway's own
     // thread, and one statement of every caller at once would stall the requests behind it.
     for (let from = 0; from < rows.length; from += FLUSH_BATCH) {
+      // Requests that arrived meanwhile go first: a statement on the embedded database holds the thread.
+      if (from > 0) await new Promise((resolve) => setImmediate(resolve));
       try {
         await repo.add(rows.slice(from, from + FLUSH_BATCH));
       } catch (error) {
@@ -148,7 +158,7 @@ export function usageRecorder(repo: Pick<UsageRepository, "add" | "deleteBefore"
 
   return {
     record(consumer, allowed, at = now()) {
-      if (closing !== undefined) return;
+      if (closing !== undefined || !hasUsagePage(consumer)) return;
       if (at >= minuteEnd || at < minuteStart) startMinute(at);
       let count = counts.get(consumer);
       if (count === undefined) counts.set(consumer, (count = { allowed: 0, limited: 0 }));

@@ -1,7 +1,7 @@
 /**
  * The `usage_minutes` table (migration 4): allowed and limited requests per subject per minute.
  * A subject is who called: `key:<API key id>`, `user:<user id>` for a signed-in user's session
- * calls (the dashboard's playground), or `consumer:<name>` for a key from the config file.
+ * calls (the dashboard's playground). Keys from the config file have no usage kept.
  *
  * Written only by the usage recorder (usageRecorder.ts), in upserts of up to 500 rows per flush,
  * one row per (subject, minute) it counted, that ADD to the stored counts, so several instances, and

@@ -1,7 +1,7 @@
 // Usage is counted in memory per caller per minute and written in batches: many requests cost no
 // statement until a flush, and a flush is one statement per FLUSH_BATCH callers (plus, at most
-// hourly, the retention delete) whatever the number of requests and minutes. Keys, session users and config consumers are
-// filed apart; a minute that turns mid-batch lands in its own row; a failed flush keeps its counts
+// hourly, the retention delete) whatever the number of requests and minutes. Account keys and
+// session users are filed apart, keys from the config file not at all; a minute that turns mid-batch lands in its own row; a failed flush keeps its counts
 // for the next; close writes what is left, so a graceful shutdown loses nothing. Both engines.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -27,10 +27,9 @@ function countingRepository(db: Database): { usage: UsageRepository; statements:
 }
 
 describe("the subject a caller's usage is filed under", () => {
-  it("is the key for a database key, the user for a session, the name for a config consumer", () => {
+  it("is the key for a database key, the user for a session", () => {
     assert.equal(usageSubject(keyConsumer), `key:${keyConsumer.keyId}`);
     assert.equal(usageSubject(sessionConsumer), "user:ada");
-    assert.equal(usageSubject(configConsumer), "consumer:demo");
   });
 });
 
@@ -58,7 +57,7 @@ for (const engine of TEST_ENGINES) {
       assert.deepEqual(await read(usageSubject(keyConsumer), minute), [{ at: minute, allowed: 901, limited: 100 }]);
       assert.deepEqual(await read(usageSubject(keyConsumer), minute + MINUTE_MS), [{ at: minute + MINUTE_MS, allowed: 0, limited: 1 }]);
       assert.deepEqual(await read("user:ada", minute), [{ at: minute, allowed: 1, limited: 0 }]);
-      assert.deepEqual(await read("consumer:demo", minute), [{ at: minute, allowed: 0, limited: 1 }]);
+      assert.deepEqual(await read("consumer:demo", minute), [{ at: minute, allowed: 0, limited: 0 }], "a config key's usage is not kept");
 
       // The same minute again: added to the stored counts. Retention waits for its hour.
       statements.length = 0;
@@ -96,7 +95,7 @@ for (const engine of TEST_ENGINES) {
       const db = await openTestDatabase(await engine.fresh());
       const { usage, statements } = countingRepository(db);
       const clock = new ManualClock(Date.UTC(2026, 10, 24, 9, 0, 0));
-      const callers = Array.from({ length: 2 * FLUSH_BATCH + 1 }, (_, i) => Object.freeze({ id: `caller-${i}` }));
+      const callers = Array.from({ length: 2 * FLUSH_BATCH + 1 }, (_, i) => Object.freeze({ id: `user:caller-${i}` }));
       // The second statement fails once: its rows and the third's wait for the next flush.
       let adds = 0;
       const failing: UsageRepository = { ...usage, add: (rows) => (++adds === 2 ? Promise.reject(new Error("connection lost")) : usage.add(rows)) };
@@ -106,7 +105,7 @@ for (const engine of TEST_ENGINES) {
       await assert.rejects(recorder.flush(), /connection lost/);
       await recorder.flush();
       assert.equal(statements.filter((s) => s === "insert").length, 3, "the first batch; then the 501 rows left, in two");
-      const points = await usage.series(callers.map((c) => `consumer:${c.id}`), { from: clock.now, to: clock.now + MINUTE_MS, stepMs: MINUTE_MS });
+      const points = await usage.series(callers.map((c) => c.id), { from: clock.now, to: clock.now + MINUTE_MS, stepMs: MINUTE_MS });
       assert.deepEqual(points, [{ at: clock.now, allowed: callers.length, limited: 0 }], "every caller counted exactly once");
       await recorder.close();
     });
@@ -130,11 +129,11 @@ for (const engine of TEST_ENGINES) {
       const usage = usageRepository(db);
       const recorder = usageRecorder(usage, { flushIntervalMs: 20 });
       const minute = Date.now() - (Date.now() % MINUTE_MS);
-      recorder.record(configConsumer, true, Date.now());
+      recorder.record(sessionConsumer, true, Date.now());
       let total = 0;
       for (let tries = 0; tries < 200 && total === 0; tries++) {
         await new Promise((resolve) => setTimeout(resolve, 20));
-        const points = await usage.series(["consumer:demo"], { from: minute - MINUTE_MS, to: minute + 2 * MINUTE_MS, stepMs: MINUTE_MS });
+        const points = await usage.series(["user:ada"], { from: minute - MINUTE_MS, to: minute + 2 * MINUTE_MS, stepMs: MINUTE_MS });
         total = points.reduce((sum, p) => sum + p.allowed, 0);
       }
       assert.equal(total, 1);
