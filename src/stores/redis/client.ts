@@ -24,7 +24,16 @@ const reconnectDelay = (attempt: number) => Math.min(50 * 2 ** attempt, 1_000);
  * @example createRedisClient("redis://127.0.0.1:6379", { commandTimeoutMs: 50 })
  */
 export function createRedisClient(url: string, options: RedisClientOptions): Redis {
-  return new Redis(url, {
+  return new Redis(url, connectionOptions(options));
+}
+
+/**
+ * How a connection to one Redis behaves, standalone or behind Sentinel: no offline queue and
+ * nothing resent after a reconnect (a resent script could count a request twice), no retries of a
+ * command, auto-pipelining, and the decision deadline as the command timeout.
+ */
+function connectionOptions(options: RedisClientOptions) {
+  return {
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 0,
@@ -33,7 +42,7 @@ export function createRedisClient(url: string, options: RedisClientOptions): Red
     connectTimeout: CONNECT_TIMEOUT_MS,
     retryStrategy: reconnectDelay,
     connectionName: CONNECTION_NAME,
-  });
+  };
 }
 
 /**
@@ -88,14 +97,7 @@ export function createRedisSentinelClient(sentinels: string, name: string, optio
     // A demoted primary answers writes with READONLY: reconnect, which asks the Sentinels for the new one.
     // (Sentinel also closes the old primary's client connections when it fails over.)
     reconnectOnError: (error) => error.message.startsWith("READONLY"),
-    enableOfflineQueue: false,
-    autoResendUnfulfilledCommands: false,
-    maxRetriesPerRequest: 0,
-    enableAutoPipelining: true,
-    commandTimeout: options.commandTimeoutMs,
-    connectTimeout: CONNECT_TIMEOUT_MS,
-    retryStrategy: reconnectDelay,
-    connectionName: CONNECTION_NAME,
+    ...connectionOptions(options),
     ...(username !== undefined && { username, sentinelUsername: username }),
     ...(password !== undefined && { password, sentinelPassword: password }),
     ...(tls && { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true }),
