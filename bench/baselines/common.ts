@@ -9,6 +9,7 @@
  * valid one) and count each request against a per-consumer limit that never refuses, as Sluice does.
  */
 import type { AddressInfo } from "node:net";
+import type { ServerResponse } from "node:http";
 import type { Pool } from "undici";
 
 /** Same prefix as the gateway's route to the `users` service, so every target gets the same URL. */
@@ -58,4 +59,28 @@ export function closeOnSignal(close: () => Promise<unknown>): void {
   };
   process.on("SIGINT", handler);
   process.on("SIGTERM", handler);
+}
+
+/**
+ * GET `path` from the upstream over `pool.stream` (as the gateway's proxy stage does), answering
+ * with its status, `content-type` and `content-length`: the bare-Node baselines' whole proxy.
+ */
+export function forward(pool: Pool, res: ServerResponse, path: string): void {
+  pool.stream(
+    { path, method: "GET" },
+    ({ statusCode, headers }) => {
+      const out: Record<string, string> = {};
+      const type = headers["content-type"];
+      const length = headers["content-length"];
+      if (typeof type === "string") out["content-type"] = type;
+      if (typeof length === "string") out["content-length"] = length;
+      res.writeHead(statusCode, out);
+      return res;
+    },
+    (error) => {
+      if (error === null) return;
+      if (res.headersSent) res.destroy();
+      else res.writeHead(502, { "content-type": "text/plain" }).end("bad gateway\n");
+    },
+  );
 }

@@ -7,11 +7,11 @@
  *
  *   UPSTREAM=http://127.0.0.1:9000 PORT=0 node --import tsx bench/baselines/nodeGateway.ts
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import { RateLimiterMemory } from "rate-limiter-flexible";
 import { Pool } from "undici";
 import { keyTable } from "../lib/keys.js";
-import { announce, baselineSettings, closeOnSignal, NEVER_REFUSED_PER_SECOND, POOL_OPTIONS, PREFIX, UNAUTHORIZED_BODY } from "./common.js";
+import { announce, baselineSettings, closeOnSignal, forward, NEVER_REFUSED_PER_SECOND, POOL_OPTIONS, PREFIX, UNAUTHORIZED_BODY } from "./common.js";
 
 const NAME = "node-gateway";
 const { upstream, port, host } = baselineSettings(NAME);
@@ -19,25 +19,6 @@ const pool = new Pool(upstream, POOL_OPTIONS);
 const consumers = keyTable();
 const limiter = new RateLimiterMemory({ points: NEVER_REFUSED_PER_SECOND, duration: 1 });
 
-function forward(req: IncomingMessage, res: ServerResponse, path: string): void {
-  pool.stream(
-    { path, method: "GET" },
-    ({ statusCode, headers }) => {
-      const out: Record<string, string> = {};
-      const type = headers["content-type"];
-      const length = headers["content-length"];
-      if (typeof type === "string") out["content-type"] = type;
-      if (typeof length === "string") out["content-length"] = length;
-      res.writeHead(statusCode, out);
-      return res;
-    },
-    (error) => {
-      if (error === null) return;
-      if (res.headersSent) res.destroy();
-      else res.writeHead(502, { "content-type": "text/plain" }).end("bad gateway\n");
-    },
-  );
-}
 
 const server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
   const url = req.url ?? "/";
@@ -52,7 +33,7 @@ const server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
     return;
   }
   limiter.consume(consumer).then(
-    () => forward(req, res, url.slice(PREFIX.length)),
+    () => forward(pool, res, url.slice(PREFIX.length)),
     () => res.writeHead(429, { "content-type": "text/plain" }).end("too many requests\n"),
   );
 });

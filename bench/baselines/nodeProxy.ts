@@ -8,7 +8,7 @@
  */
 import { createServer } from "node:http";
 import { Pool } from "undici";
-import { announce, baselineSettings, closeOnSignal, POOL_OPTIONS, PREFIX } from "./common.js";
+import { announce, baselineSettings, closeOnSignal, forward, POOL_OPTIONS, PREFIX } from "./common.js";
 
 const NAME = "node-proxy";
 const { upstream, port, host } = baselineSettings(NAME);
@@ -20,23 +20,7 @@ const server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
     res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
     return;
   }
-  pool.stream(
-    { path: url.slice(PREFIX.length), method: "GET" },
-    ({ statusCode, headers }) => {
-      const out: Record<string, string> = {};
-      const type = headers["content-type"];
-      const length = headers["content-length"];
-      if (typeof type === "string") out["content-type"] = type;
-      if (typeof length === "string") out["content-length"] = length;
-      res.writeHead(statusCode, out);
-      return res;
-    },
-    (error) => {
-      if (error === null) return;
-      if (res.headersSent) res.destroy();
-      else res.writeHead(502, { "content-type": "text/plain" }).end("bad gateway\n");
-    },
-  );
+  forward(pool, res, url.slice(PREFIX.length));
 });
 
 server.listen(port, host, () => announce(NAME, server.address()));
