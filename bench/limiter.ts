@@ -23,12 +23,12 @@
  * 100,000 footprint keys; the others still override it).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Redis } from "ioredis";
 import { redactUrl } from "../src/observability/redactUrl.js";
-import { hasTaskset, killAllNow, pin, run, stopAll } from "./lib/children.js";
+import { abort, runBench } from "./lib/benchMain.js";
+import { canPin, CORES, LOAD_CORE, pin, run, stopAll } from "./lib/children.js";
 import { envInt, machineInfo } from "./lib/environment.js";
 import { markdownTableOf, median, textTable } from "./lib/report.js";
 import { FOOTPRINT_SCRIPT, FOOTPRINT_STORES, type Footprint } from "./limiter/footprint.js";
@@ -51,11 +51,6 @@ const settings = {
   keys: envInt("BENCH_LIMITER_KEYS", 10_000, 1),
   footprintKeys: envInt("BENCH_FOOTPRINT_KEYS", quick ? 100_000 : 1_000_000, 1),
 };
-
-/** Read before this process pins itself (after that, it would say 1). */
-const CORES = availableParallelism();
-const canPin = hasTaskset && CORES >= 2;
-const BENCH_CORE = canPin ? 1 : undefined;
 
 /** The contender every in-process and Redis ratio is taken against. */
 const BASELINE = "rate-limiter-flexible";
@@ -90,7 +85,7 @@ async function main(): Promise<void> {
   const budgetS = settings.rounds * perRun * (SCENARIOS.length * IN_PROCESS_CONTENDERS.length + 4) + FOOTPRINT_STORES.length * 60 + 60;
   setTimeout(() => void abort(new Error(`the limiter bench exceeded its time budget of ${budgetS} s`)), budgetS * 1000).unref();
 
-  if (canPin) pin(process.pid, BENCH_CORE!);
+  if (canPin) pin(process.pid, LOAD_CORE!);
   else process.stderr.write("bench: taskset or a second core is missing; running unpinned (numbers will be noisier)\n");
   const keys = Array.from({ length: settings.keys }, (_, i) => `consumer-${i}`);
   say(`Sluice limiter bench: ${settings.keys} keys, ${settings.rounds} round(s) of ${settings.durationS} s after ${settings.warmupS} s warm-up, ` +
@@ -189,8 +184,8 @@ async function redisBench(keys: readonly string[]): Promise<{ version: string; s
         say(`round ${round}/${settings.rounds}  ${contender.name.padEnd(40)} ${fmt(result.perSecond).padStart(8)} decisions/s  p50 ${fmt(result.p50Us)} µs  p99 ${fmt(result.p99Us)} µs\n`);
       }
       // The warm-up doubles as calibration: the measured run asks for about `durationS` of requests.
-      const warm = await runCeiling(REDIS_URL, admin, settings.callers, 50_000, BENCH_CORE);
-      const ceiling = await runCeiling(REDIS_URL, admin, settings.callers, Math.max(10_000, Math.round(warm.perSecond * settings.durationS)), BENCH_CORE);
+      const warm = await runCeiling(REDIS_URL, admin, settings.callers, 50_000, LOAD_CORE);
+      const ceiling = await runCeiling(REDIS_URL, admin, settings.callers, Math.max(10_000, Math.round(warm.perSecond * settings.durationS)), LOAD_CORE);
       (runs[CEILING] ??= []).push(ceiling);
       say(`round ${round}/${settings.rounds}  ${CEILING.padEnd(40)} ${fmt(ceiling.perSecond).padStart(8)} calls/s      p50 ${fmt(ceiling.p50Us)} µs  p99 ${fmt(ceiling.p99Us)} µs\n`);
     }
@@ -224,7 +219,7 @@ async function footprintBench(): Promise<Footprint[]> {
   const footprints: Footprint[] = [];
   say(`\nfootprint: ${settings.footprintKeys} keys per store, each store in its own process (--expose-gc)\n`);
   for (const store of FOOTPRINT_STORES) {
-    const stdout = await run(`footprint (${store})`, ["--expose-gc", "--import", "tsx", FOOTPRINT_SCRIPT, store, String(settings.footprintKeys)], BENCH_CORE, 120_000);
+    const stdout = await run(`footprint (${store})`, ["--expose-gc", "--import", "tsx", FOOTPRINT_SCRIPT, store, String(settings.footprintKeys)], LOAD_CORE, 120_000);
     const line = stdout.split("\n").reverse().find((l) => l.startsWith("{"));
     if (line === undefined) throw new Error(`the footprint of ${store} printed no result:\n${stdout}`);
     const footprint = JSON.parse(line) as Footprint;
@@ -275,24 +270,4 @@ function say(text: string): void {
   process.stdout.write(text);
 }
 
-let aborting = false;
-async function abort(error: unknown, exitCode = 1): Promise<void> {
-  if (aborting) return;
-  aborting = true;
-  process.stderr.write(`\nlimiter bench FAILED: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
-  await stopAll();
-  process.exit(exitCode);
-}
-
-process.on("exit", () => killAllNow());
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-  process.once(signal, () => void abort(new Error(`interrupted (${signal})`), 130));
-}
-
-try {
-  await main();
-  await stopAll();
-  process.exit(0);
-} catch (error) {
-  await abort(error);
-}
+await runBench({ name: "limiter bench", cleanUp: stopAll }, main);

@@ -16,24 +16,22 @@
  * between samples, 250), BENCH_PROFILE_TOP (functions listed, 30).
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { hasTaskset, killAllNow, pin, start, stopAll } from "./lib/children.js";
+import { canPin, killAllNow, LOAD_CORE, pin, SERVER_CORE, stopAll } from "./lib/children.js";
 import { processCpuMicros } from "./lib/cpu.js";
 import { summarizeProfile, type CpuProfile, type ProfileSummary, type Share } from "./lib/cpuProfile.js";
 import { envInt } from "./lib/environment.js";
 import { gatewayConfig } from "./lib/gatewayConfig.js";
 import { benchKey } from "./lib/keys.js";
 import { textTable } from "./lib/report.js";
+import { startSluice, startUsersUpstream } from "./lib/sluiceCli.js";
 import { hasWrk, problemsOf, wrk } from "./lib/wrk.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const CLI = join(ROOT, "dist/cli/sluice.js");
 const KEPT = join(ROOT, "bench/results/sluice-gateway.cpuprofile");
 const URL_PATH = "/api/users/users/104";
-/** Start-up on a busy machine: the embedded database's first initdb takes seconds, more under the profiler. */
-const READY_TIMEOUT_MS = 90_000;
 
 const quick = process.env["BENCH_QUICK"] === "1";
 const settings = {
@@ -43,9 +41,6 @@ const settings = {
   intervalUs: envInt("BENCH_PROFILE_INTERVAL", 250, 10),
   top: envInt("BENCH_PROFILE_TOP", 30, 1),
 };
-const canPin = hasTaskset && availableParallelism() >= 2;
-const PROXY_CORE = canPin ? 0 : undefined;
-const LOAD_CORE = canPin ? 1 : undefined;
 
 /** The load window and what the gateway did in it, to turn shares into µs per request. */
 interface Window {
@@ -61,17 +56,14 @@ async function profileGateway(): Promise<{ profile: CpuProfile; window: Window }
   if (!hasWrk) throw new Error("wrk is not installed (apt-get install wrk)");
   tempDir = mkdtempSync(join(tmpdir(), "sluice-profile-"));
   if (canPin) pin(process.pid, LOAD_CORE!);
-  const upstream = await start({ name: "users upstream", args: [CLI, "demo", "users", "--port", "0"], core: LOAD_CORE, ready: /users: (http:\/\/\S+)/, timeoutMs: READY_TIMEOUT_MS });
-  const configFile = join(tempDir, "gateway.yaml");
-  writeFileSync(configFile, gatewayConfig(upstream.match, { store: "memory" }));
+  const upstream = await startUsersUpstream(LOAD_CORE);
   const profileDir = join(tempDir, "profile");
-  const gateway = await start({
+  const gateway = await startSluice({
     name: "sluice",
-    args: ["--cpu-prof", "--cpu-prof-dir", profileDir, "--cpu-prof-interval", String(settings.intervalUs), CLI, "start", "--config", configFile],
-    core: PROXY_CORE,
-    env: { LOG_LEVEL: "warn", SLUICE_DATA_DIR: join(tempDir, "data"), REDIS_URL: "" },
-    ready: /Sluice is ready at (http:\/\/\S+)/,
-    timeoutMs: READY_TIMEOUT_MS,
+    dir: tempDir,
+    config: gatewayConfig(upstream.match, { store: "memory" }),
+    core: SERVER_CORE,
+    nodeArgs: ["--cpu-prof", "--cpu-prof-dir", profileDir, "--cpu-prof-interval", String(settings.intervalUs)],
   });
   const keysFile = join(tempDir, "one-key.txt");
   writeFileSync(keysFile, `${benchKey(0)}\n`);

@@ -11,6 +11,7 @@
  *   nginx            NGINX (Debian package): map of keys, limit_req, keep-alive proxy_pass
  *   fastify-gateway  bench/baselines/fastifyGateway.ts: Fastify 5 + @fastify/http-proxy + @fastify/rate-limit
  *   express-gateway  bench/baselines/expressGateway.ts: Express 5 + http-proxy-middleware + rate-limiter-flexible
+ *   fast-gateway     bench/baselines/fastGateway.ts: fast-gateway 3 (restana + fast-proxy-lite) + rate-limiter-flexible
  *   node-gateway     bench/baselines/nodeGateway.ts: node:http + undici + rate-limiter-flexible
  *   node-proxy       bench/baselines/nodeProxy.ts: node:http + undici, no key, no limit (the floor)
  * each with one key, and with 10,000 keys in rotation.
@@ -25,48 +26,35 @@
  */
 import { deepStrictEqual } from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Redis } from "ioredis";
 import { Agent, request } from "undici";
-import { hasTaskset, killAllNow, pin, start, stopAll, unexpectedExits, type Child } from "./lib/children.js";
+import { abort, runBench } from "./lib/benchMain.js";
+import { canPin, CORES, LOAD_CORE, pin, SERVER_CORE, start, stopAll, type Child } from "./lib/children.js";
 import { CLK_TCK, coreBusy, coreTimes, processCpuMicros } from "./lib/cpu.js";
-import { envInt, machineInfo } from "./lib/environment.js";
+import { loadSettings, machineInfo, wantedTargets } from "./lib/environment.js";
 import { gatewayConfig } from "./lib/gatewayConfig.js";
 import { benchKey, KEY_COUNT } from "./lib/keys.js";
 import { hasNginx, startNginx } from "./lib/nginx.js";
 import { consoleTable, goalRows, markdownTable, markdownTableOf, median, textTable, type Summary } from "./lib/report.js";
+import { READY_TIMEOUT_MS, startSluice, startUsersUpstream } from "./lib/sluiceCli.js";
 import { hasWrk, problemsOf, wrk, type WrkResult } from "./lib/wrk.js";
-import { adminClient, KEY_PREFIX, redisCpuMicros, removeBenchKeys } from "./limiter/redis.js";
+import { adminClientOrWhy, KEY_PREFIX, redisCpuMicros, removeBenchKeys } from "./limiter/redis.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const CLI = join(ROOT, "dist/cli/sluice.js");
 const RESULTS = join(ROOT, "bench/results/latest.json");
 const REDIS_URL = process.env["REDIS_URL"] || "redis://127.0.0.1:6379";
 
 const PREFIX = "/api/users";
 const PATH = "/users/104";
 const SEAN = { user_id: 104, name: "Sean", segment: "ultra luxury" };
-const READY_TIMEOUT_MS = 90_000;
 /** Targets that do no gateway work: no key check, no limit. */
 const PASS_THROUGH = new Set(["direct", "node-proxy"]);
 
-const quick = process.env["BENCH_QUICK"] === "1";
-const settings = {
-  connections: envInt("BENCH_CONNECTIONS", 50, 1),
-  durationS: envInt("BENCH_DURATION", quick ? 3 : 10, 1),
-  warmupS: envInt("BENCH_WARMUP", quick ? 1 : 2, 0),
-  rounds: envInt("BENCH_ROUNDS", quick ? 1 : 3, 1),
-};
-const only = (process.env["BENCH_TARGETS"] ?? "").split(",").map((t) => t.trim()).filter((t) => t !== "");
-const wanted = (name: string) => name === "direct" || only.length === 0 || only.includes(name);
-
-/** Cores this process may use, read before it pins itself (after that, nproc would say 1). */
-const CORES = availableParallelism();
-const canPin = hasTaskset && CORES >= 2;
-const PROXY_CORE = canPin ? 0 : undefined;
-const LOAD_CORE = canPin ? 1 : undefined;
+const settings = loadSettings(50);
+const wanted = wantedTargets("direct");
 
 interface Target {
   readonly name: string;
@@ -107,13 +95,7 @@ async function main(): Promise<void> {
   if (canPin) pin(process.pid, LOAD_CORE!);
   else skip("taskset or a second core is missing; running unpinned (numbers will be noisier)");
 
-  const upstream = await start({
-    name: "users upstream",
-    args: [CLI, "demo", "users", "--port", "0"],
-    core: LOAD_CORE,
-    ready: /users: (http:\/\/\S+)/,
-    timeoutMs: READY_TIMEOUT_MS,
-  });
+  const upstream = await startUsersUpstream(LOAD_CORE);
   const upstreamUrl = upstream.match;
   const proxies = await startProxies(upstreamUrl);
   const targets: Target[] = [
@@ -199,24 +181,17 @@ async function startProxies(upstreamUrl: string): Promise<{ name: string; starte
   const dir = tempDir!;
   const baselineEnv = { UPSTREAM: upstreamUrl, PORT: "0", HOST: "127.0.0.1" };
   const baseline = (name: string, file: string) => () =>
-    start({ name, args: ["--import", "tsx", join(ROOT, "bench/baselines", file)], core: PROXY_CORE, env: baselineEnv, ready: /is ready at (http:\/\/\S+)/, timeoutMs: READY_TIMEOUT_MS });
-  const sluice = (name: string, store: "memory" | "redis", env: NodeJS.ProcessEnv = {}) => () => {
-    const configFile = join(dir, `${name}.yaml`);
-    writeFileSync(configFile, gatewayConfig(upstreamUrl, store === "memory" ? { store } : { store, keyPrefix: `${KEY_PREFIX}gateway:` }));
-    // Each gateway has its own embedded accounts database: one process per data directory.
-    return start({
-      name, args: [CLI, "start", "--config", configFile], core: PROXY_CORE,
-      env: { LOG_LEVEL: "warn", SLUICE_DATA_DIR: join(dir, `${name}-data`), REDIS_URL: "", ...env },
-      ready: /Sluice is ready at (http:\/\/\S+)/, timeoutMs: READY_TIMEOUT_MS,
-    });
-  };
+    start({ name, args: ["--import", "tsx", join(ROOT, "bench/baselines", file)], core: SERVER_CORE, env: baselineEnv, ready: /is ready at (http:\/\/\S+)/, timeoutMs: READY_TIMEOUT_MS });
+  const sluice = (name: string, store: "memory" | "redis", env: NodeJS.ProcessEnv = {}) => () =>
+    startSluice({ name, dir, config: gatewayConfig(upstreamUrl, store === "memory" ? { store } : { store, keyPrefix: `${KEY_PREFIX}gateway:` }), core: SERVER_CORE, env });
 
   const candidates: { name: string; start: () => Promise<{ child: Child; match: string }>; missing?: () => Promise<string | undefined> }[] = [
     { name: "sluice", start: sluice("sluice", "memory") },
     { name: "sluice-redis", start: sluice("sluice-redis", "redis", { REDIS_URL }), missing: redisMissing },
-    { name: "nginx", start: () => startNginx(join(dir, "nginx"), upstreamUrl, PREFIX, PROXY_CORE, READY_TIMEOUT_MS), missing: () => Promise.resolve(hasNginx ? undefined : "/usr/sbin/nginx is not installed") },
+    { name: "nginx", start: () => startNginx(join(dir, "nginx"), upstreamUrl, PREFIX, SERVER_CORE, READY_TIMEOUT_MS), missing: () => Promise.resolve(hasNginx ? undefined : "/usr/sbin/nginx is not installed") },
     { name: "fastify-gateway", start: baseline("fastify-gateway", "fastifyGateway.ts") },
     { name: "express-gateway", start: baseline("express-gateway", "expressGateway.ts") },
+    { name: "fast-gateway", start: baseline("fast-gateway", "fastGateway.ts") },
     { name: "node-gateway", start: baseline("node-gateway", "nodeGateway.ts") },
     { name: "node-proxy", start: baseline("node-proxy", "nodeProxy.ts") },
   ];
@@ -235,12 +210,10 @@ async function startProxies(upstreamUrl: string): Promise<{ name: string; starte
 
 /** Why the Redis target cannot run, or undefined when Redis answers (the admin client is kept for clean-up and INFO). */
 async function redisMissing(): Promise<string | undefined> {
-  try {
-    redis = await adminClient(REDIS_URL);
-    return undefined;
-  } catch (error) {
-    return `no Redis at ${REDIS_URL.replace(/\/\/[^@]*@/, "//")} (${error instanceof Error ? error.message : String(error)})`;
-  }
+  const reached = await adminClientOrWhy(REDIS_URL);
+  if ("why" in reached) return reached.why;
+  redis = reached.client;
+  return undefined;
 }
 
 /** The two key files wrk reads: key 0 alone, and every key. */
@@ -359,28 +332,4 @@ function removeTempDir(): void {
   tempDir = undefined;
 }
 
-let aborting = false;
-async function abort(error: unknown, exitCode = 1): Promise<void> {
-  if (aborting) return;
-  aborting = true;
-  process.stderr.write(`\nbench FAILED: ${error instanceof Error ? error.message : String(error)}\n`);
-  if (exitCode !== 130) for (const exit of unexpectedExits()) process.stderr.write(`\n${exit}\n`);
-  await cleanUp();
-  process.exit(exitCode);
-}
-
-process.on("exit", () => {
-  killAllNow();
-  removeTempDir();
-});
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-  process.once(signal, () => void abort(new Error(`interrupted (${signal})`), 130));
-}
-
-try {
-  await main();
-  await cleanUp();
-  process.exit(0);
-} catch (error) {
-  await abort(error);
-}
+await runBench({ name: "bench", cleanUp, onExit: removeTempDir }, main);

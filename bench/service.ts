@@ -33,7 +33,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { createServer as createTcpServer, type AddressInfo } from "node:net";
-import { availableParallelism, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Redis } from "ioredis";
@@ -45,39 +45,27 @@ import { createRatelimitHandler, RATELIMIT_BODY_LIMIT, RATELIMIT_PREFIX } from "
 import { RatelimitService } from "../src/service/ratelimitService.js";
 import { serviceAuthenticator } from "../src/service/serviceAuth.js";
 import { MemoryStore } from "../src/stores/memoryStore.js";
-import { hasTaskset, killAllNow, pin, pinnedCommand, run, runProgram, start, stopAll, unexpectedExits, type Child } from "./lib/children.js";
+import { runBench } from "./lib/benchMain.js";
+import { canPin, CORES, LOAD_CORE, pin, pinnedCommand, run, runProgram, SERVER_CORE, start, stopAll, unexpectedExits, type Child } from "./lib/children.js";
 import { processCpuMicros } from "./lib/cpu.js";
-import { envInt, machineInfo } from "./lib/environment.js";
+import { loadSettings, machineInfo, wantedTargets } from "./lib/environment.js";
 import { markdownTableOf, median, textTable } from "./lib/report.js";
+import { READY_TIMEOUT_MS, startSluice } from "./lib/sluiceCli.js";
 import { hasWrk } from "./lib/wrk.js";
-import { adminClient, KEY_PREFIX, removeBenchKeys } from "./limiter/redis.js";
+import { adminClientOrWhy, KEY_PREFIX, removeBenchKeys } from "./limiter/redis.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const CLI = join(ROOT, "dist/cli/sluice.js");
 const SELF = fileURLToPath(import.meta.url);
 const GRPC_LOAD = join(ROOT, "bench/service/grpcLoad.ts");
 const RESULTS = join(ROOT, "bench/results/service.json");
 const REDIS_URL = process.env["REDIS_URL"] || "redis://127.0.0.1:6379";
 const TOKEN = "bench-admin-token-0123456789";
 const IDENTIFIERS = 10_000;
-const READY_TIMEOUT_MS = 90_000;
 /** The check every call makes: never refused at the rates a bench reaches. */
 const LIMIT = { limit: 1_000_000, duration: "1s" } as const;
 
-const quick = process.env["BENCH_QUICK"] === "1";
-const settings = {
-  connections: envInt("BENCH_CONNECTIONS", 100, 1),
-  durationS: envInt("BENCH_DURATION", quick ? 3 : 10, 1),
-  warmupS: envInt("BENCH_WARMUP", quick ? 1 : 2, 0),
-  rounds: envInt("BENCH_ROUNDS", quick ? 1 : 3, 1),
-};
-const only = (process.env["BENCH_TARGETS"] ?? "").split(",").map((t) => t.trim()).filter((t) => t !== "");
-const wanted = (name: string) => only.length === 0 || only.includes(name);
-
-const CORES = availableParallelism();
-const canPin = hasTaskset && CORES >= 2;
-const SERVER_CORE = canPin ? 0 : undefined;
-const LOAD_CORE = canPin ? 1 : undefined;
+const settings = loadSettings(100);
+const wanted = wantedTargets();
 
 /** What a load generator reports of one run. */
 export interface LoadResult {
@@ -158,17 +146,12 @@ function serverTargets(): ServerTarget[] {
   const script = join(tempDir!, "service.lua");
   writeFileSync(script, WRK_SCRIPT);
   const load = httpLoad(bodiesFile(), script);
-  const sluice = (name: string, env: NodeJS.ProcessEnv, yaml = "") => () => {
-    const configFile = join(tempDir!, `${name}.yaml`);
-    // A 1 s store deadline, as in the gateway bench: on two shared cores a Redis decision can miss
-    // the default 50 ms, and the 503 of an ad-hoc limit failing closed would void the run.
-    writeFileSync(configFile, `limiter: { keyPrefix: "${KEY_PREFIX}service:", timeout: 1s }\n${yaml}`);
-    return start({
-      name, args: [CLI, "start", "--config", configFile, "--no-demo"], core: SERVER_CORE,
-      env: { LOG_LEVEL: "warn", PORT: "0", HOST: "127.0.0.1", SLUICE_ADMIN_TOKEN: TOKEN, SLUICE_DATA_DIR: join(tempDir!, `${name}-data`), REDIS_URL: "", ...env },
-      ready: /Sluice is ready at (http:\/\/\S+)/, timeoutMs: READY_TIMEOUT_MS,
-    });
-  };
+  // A 1 s store deadline, as in the gateway bench: on two shared cores a Redis decision can miss
+  // the default 50 ms, and the 503 of an ad-hoc limit failing closed would void the run.
+  const sluice = (name: string, env: NodeJS.ProcessEnv, yaml = "") => () => startSluice({
+    name, dir: tempDir!, config: `limiter: { keyPrefix: "${KEY_PREFIX}service:", timeout: 1s }\n${yaml}`, core: SERVER_CORE, cliArgs: ["--no-demo"],
+    env: { PORT: "0", HOST: "127.0.0.1", SLUICE_ADMIN_TOKEN: TOKEN, ...env },
+  });
   const selfServer = (name: string, mode: string) => () =>
     start({ name, args: ["--import", "tsx", SELF, mode], core: SERVER_CORE, ready: /is ready at (http:\/\/\S+)/, timeoutMs: READY_TIMEOUT_MS });
   return [
@@ -214,12 +197,11 @@ function freePort(): Promise<number> {
 }
 
 async function redisMissing(): Promise<string | undefined> {
-  try {
-    redis ??= await adminClient(REDIS_URL);
-    return undefined;
-  } catch (error) {
-    return `no Redis at ${REDIS_URL.replace(/\/\/[^@]*@/, "//")} (${error instanceof Error ? error.message : String(error)})`;
-  }
+  if (redis !== undefined) return undefined;
+  const reached = await adminClientOrWhy(REDIS_URL);
+  if ("why" in reached) return reached.why;
+  redis = reached.client;
+  return undefined;
 }
 
 /** The service as the server modes run it: a memory store, the admin token, no policies. */
@@ -391,26 +373,7 @@ async function cleanUp(): Promise<void> {
   if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
 }
 
-let aborting = false;
-async function abort(error: unknown, exitCode = 1): Promise<void> {
-  if (aborting) return;
-  aborting = true;
-  process.stderr.write(`\nservice bench FAILED: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
-  await cleanUp();
-  process.exit(exitCode);
-}
-
 const mode = process.argv[2];
 if (mode === "serve-raw") serveRaw();
 else if (mode === "serve-fastify") await serveFastify();
-else {
-  process.on("exit", () => killAllNow());
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => void abort(new Error(`interrupted (${signal})`), 130));
-  try {
-    await main();
-    await cleanUp();
-    process.exit(0);
-  } catch (error) {
-    await abort(error);
-  }
-}
+else await runBench({ name: "service bench", cleanUp }, main);

@@ -60,6 +60,8 @@ export interface SluiceOptions {
   /** Start the demo backends that `demo://` upstreams refer to (default true). */
   readonly demo?: boolean;
   readonly logger?: Logger;
+  /** Where the access log's lines go (default: `logger`); the CLI's batches its writes (observability/logger.ts). */
+  readonly accessLogger?: Logger | undefined;
   /** Clock of the default memory store; tests move it instead of sleeping. */
   readonly clock?: Clock;
   readonly store?: RateLimitStore;
@@ -117,6 +119,9 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
   const usage = accounts && usageRecorder(usageRepository(accounts.db), { now: accounts.now, onError: (error) => logger.warn({ err: error }, "could not write usage counts; they are kept for the next flush") });
   const closeUsage = () => usage?.close().catch((error: unknown) => logger.error({ err: error }, "could not write the last usage counts"));
   const sessions = accounts && sessionConsumers(accounts, { now: accounts.now });
+  // OpenTelemetry spans of gateway requests, when configured; restart-only, so every generation
+  // shares it. Imported only then: the SDK and its exporter take 0.4 s to load.
+  const tracing = config.tracing && (await import("./observability/tracing.js")).gatewayTracing(config.tracing, logger);
   // POST /v1/ratelimit: decisions for any application, on the gateway's own store (src/service/).
   const ratelimit = await openRatelimitService({ policies: config.policies, store, accounts, adminToken: options.adminToken, logger });
   /** One generation of the gateway: what a config compiles to. The store, plans and sessions outlive it. */
@@ -135,7 +140,8 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
       sessions,
       usage,
       maxBodySize: next.server.maxBodySize,
-      exchangeEnded: gatewayObserver({ metrics: metrics.gateway, logger, accessLog: next.log.access, table }),
+      exchangeEnded: gatewayObserver({ metrics: metrics.gateway, logger: options.accessLogger ?? logger, accessLog: next.log.access, table }),
+      tracing,
     });
     return { config: next, table, handle, close: () => closeRouteTable(table) };
   };
@@ -159,12 +165,13 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
     logController: new LogController({ disableRequestLogging: true }),
     // Bytes node's parser refuses (smuggling shapes, oversized headers, slow clients) get a problem document, then the connection closes.
     clientErrorHandler: answerClientError,
+    // A gateway request with `Expect: 100-continue` is invited to send its body only once admitted (gateway/requestBody.ts).
     serverFactory: (controlPlane) =>
       createEdgeServer(config.server, (req: IncomingMessage, res: ServerResponse) => {
         if (req.url?.startsWith(API_PREFIX)) live.handle(req, res);
         else if (req.url?.startsWith(RATELIMIT_PREFIX)) ratelimit.handle(req, res);
         else controlPlane(req, res);
-      }).on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      }, (req) => req.url?.startsWith(API_PREFIX) === true).on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         // WebSocket upgrades run the gateway's pipeline on a response written to the socket (gateway/upstream/webSocketTunnel.ts).
         if (req.url?.startsWith(API_PREFIX)) live.handle(req, responseForUpgrade(req, upgraded.track(socket), head));
         else socket.destroy();
@@ -180,7 +187,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
       grpc = await startRateLimitGrpcServer({ host: config.server.host, port: config.server.grpcPort, policies: () => ratelimit.service.policies, store, logger });
     }
   } catch (error) {
-    await Promise.allSettled([app.close(), grpc?.close(), live.close(), store.close(), closeDemos(), plans?.close(), closeUsage(), ratelimit.close()]);
+    await Promise.allSettled([app.close(), grpc?.close(), live.close(), store.close(), closeDemos(), plans?.close(), closeUsage(), ratelimit.close(), tracing?.close()]);
     throw error;
   }
 
@@ -236,8 +243,8 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
       // Still under the deadline: WebSocket tunnels (which app.close does not wait for) count as in flight.
       await live.close();
       clearTimeout(deadline);
-      // After the server has stopped taking requests: the last counts are written.
-      await Promise.allSettled([store.close(), closeDemos(), plans?.close(), closeUsage(), ratelimit.close()]);
+      // After the server has stopped taking requests: the last counts are written, the last spans exported.
+      await Promise.allSettled([store.close(), closeDemos(), plans?.close(), closeUsage(), ratelimit.close(), tracing?.close()]);
     },
   };
 }

@@ -7,6 +7,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { readlinkSync, realpathSync } from "node:fs";
+import { availableParallelism } from "node:os";
 
 export interface Child {
   readonly name: string;
@@ -48,6 +49,13 @@ function refuseIfClosed(name: string): void {
 }
 
 export const hasTaskset: boolean = spawnSync("taskset", ["-V"], { stdio: "ignore" }).status === 0;
+
+/** Cores this process may use, read when the bench loads (once it pins itself, nproc says 1). */
+export const CORES = availableParallelism();
+/** Pinning needs taskset and two cores: the servers under test on core 0, alone; load and orchestrator on core 1. */
+export const canPin = hasTaskset && CORES >= 2;
+export const SERVER_CORE = canPin ? 0 : undefined;
+export const LOAD_CORE = canPin ? 1 : undefined;
 
 /** The command that runs `node args` pinned to `core` (when pinning is possible). */
 export function nodeCommand(args: readonly string[], core: number | undefined): [string, string[]] {

@@ -22,3 +22,23 @@ export function envInt(name: string, fallback: number, min: number): number {
   if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min}, not "${raw}"`);
   return value;
 }
+
+/**
+ * The settings of a bench that loads servers: BENCH_CONNECTIONS, BENCH_DURATION (s), BENCH_WARMUP (s)
+ * and BENCH_ROUNDS, each overriding BENCH_QUICK=1's smoke-test values (1 round of 3 s after 1 s).
+ */
+export function loadSettings(defaultConnections: number): { connections: number; durationS: number; warmupS: number; rounds: number } {
+  const quick = process.env["BENCH_QUICK"] === "1";
+  return {
+    connections: envInt("BENCH_CONNECTIONS", defaultConnections, 1),
+    durationS: envInt("BENCH_DURATION", quick ? 3 : 10, 1),
+    warmupS: envInt("BENCH_WARMUP", quick ? 1 : 2, 0),
+    rounds: envInt("BENCH_ROUNDS", quick ? 1 : 3, 1),
+  };
+}
+
+/** Whether BENCH_TARGETS (a comma-separated list; all when unset) asks for a target; `always` run regardless. */
+export function wantedTargets(...always: readonly string[]): (name: string) => boolean {
+  const only = (process.env["BENCH_TARGETS"] ?? "").split(",").map((t) => t.trim()).filter((t) => t !== "");
+  return (name) => only.length === 0 || always.includes(name) || only.includes(name);
+}

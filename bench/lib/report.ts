@@ -51,7 +51,7 @@ export function markdownTable(rows: readonly Summary[]): string {
 }
 
 /** The Node gateways "the best Node setup" of issue 7 is chosen from: the one with most req/s. */
-export const NODE_GATEWAYS = ["fastify-gateway", "express-gateway", "node-gateway"];
+export const NODE_GATEWAYS = ["fastify-gateway", "express-gateway", "fast-gateway", "node-gateway"];
 
 /**
  * Issue 7's targets against one scenario's medians, as rows of [target, measured, goal, met]:

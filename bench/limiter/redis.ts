@@ -12,6 +12,7 @@ import { createHistogram } from "node:perf_hooks";
 import type { Redis } from "ioredis";
 import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import type { FixedWindowPolicy } from "../../src/limiter/policy.js";
+import { redactUrl } from "../../src/observability/redactUrl.js";
 import { createRedisClient } from "../../src/stores/redis/client.js";
 import { RedisStore } from "../../src/stores/redis/redisStore.js";
 import { runProgram } from "../lib/children.js";
@@ -33,7 +34,7 @@ export interface RedisContender {
 
 export async function sluiceRedis(url: string, batch: boolean): Promise<RedisContender> {
   const store = new RedisStore({ client: createRedisClient(url, { commandTimeoutMs: COMMAND_TIMEOUT_MS }), keyPrefix: `${KEY_PREFIX}sluice:`, batch });
-  if (!(await store.ready(5_000))) throw new Error(`Redis at ${url} did not answer within 5 s`);
+  if (!(await store.ready(5_000))) throw new Error(`Redis at ${redactUrl(url)} did not answer within 5 s`);
   return {
     name: `sluice RedisStore, batch ${batch ? "on" : "off"}`,
     decide: (subject) => store.consume([{ key: `${POLICY.name}|${subject}`, policy: POLICY, cost: 1 }]).then((verdict) => verdict.allowed),
@@ -175,6 +176,15 @@ export async function adminClient(url: string): Promise<Redis> {
   return client;
 }
 
+/** An admin client, or why there is none (the URL with its password masked), for a target skipped without Redis. */
+export async function adminClientOrWhy(url: string): Promise<{ readonly client: Redis } | { readonly why: string }> {
+  try {
+    return { client: await adminClient(url) };
+  } catch (error) {
+    return { why: `no Redis at ${redactUrl(url)} (${error instanceof Error ? error.message : String(error)})` };
+  }
+}
+
 /** Deletes every key this bench wrote. */
 export async function removeBenchKeys(admin: Redis): Promise<number> {
   let cursor = "0";
@@ -210,7 +220,7 @@ function whenReady(client: Redis, url: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       client.disconnect();
-      reject(new Error(`Redis at ${url} did not answer within 5 s`));
+      reject(new Error(`Redis at ${redactUrl(url)} did not answer within 5 s`));
     }, 5_000);
     client.once("ready", () => {
       clearTimeout(timer);

@@ -20,7 +20,7 @@ import { databaseLocation, openDatabase } from "../db/openDatabase.js";
 import { watchConfigFile } from "../lifecycle/configWatcher.js";
 import { runPrimary, WORKER_MESSAGES, type WorkerReady } from "../lifecycle/workers.js";
 import { serveClusterMetrics } from "../observability/clusterMetrics.js";
-import type { Logger } from "../observability/logger.js";
+import { createAccessLogger, type Logger } from "../observability/logger.js";
 import { startSluice, type RunningSluice } from "../sluice.js";
 import { UsageError } from "./cliErrors.js";
 import { onShutdown } from "./onShutdown.js";
@@ -46,6 +46,7 @@ export async function startCommand(values: StartOptions, logger: Logger): Promis
     if (workers > 1) return startPrimary(workers, source, logger);
   }
   logger.info({ config: source }, "configuration loaded");
+  const access = createAccessLogger(logger);
   const db = await openDatabase(databaseLocation(process.env), logger);
   const accounts = await openAccounts(db, { onError: (error) => logger.warn({ err: error }, "could not record API key use") });
   const closeAccounts = async () => {
@@ -55,7 +56,7 @@ export async function startCommand(values: StartOptions, logger: Logger): Promis
   let sluice;
   try {
     await bootstrapAdmin(accounts, process.env, logger);
-    sluice = await startSluice({ config, demo: !values["no-demo"], logger, redisUrl: process.env["REDIS_URL"] || undefined, accounts, adminToken: process.env["SLUICE_ADMIN_TOKEN"] || undefined });
+    sluice = await startSluice({ config, demo: !values["no-demo"], logger, accessLogger: access.logger, redisUrl: process.env["REDIS_URL"] || undefined, accounts, adminToken: process.env["SLUICE_ADMIN_TOKEN"] || undefined });
   } catch (error) {
     await closeAccounts();
     throw error;
@@ -67,6 +68,7 @@ export async function startCommand(values: StartOptions, logger: Logger): Promis
   const shutdown = onShutdown(async () => {
     watcher?.close();
     await running.close();
+    access.flush();
     await closeAccounts();
   });
   if (cluster.isWorker) {
@@ -76,9 +78,9 @@ export async function startCommand(values: StartOptions, logger: Logger): Promis
     });
     // The primary is gone (killed): no one will tell this worker to stop, so it stops now.
     process.on("disconnect", () => shutdown("the primary process is gone"));
-    process.send?.({ sluice: "ready", url: running.url } satisfies WorkerReady);
+    process.send?.({ sluice: "ready", url: running.url, grpc: grpcAddress(config.server.host, running.grpcPort) } satisfies WorkerReady);
   } else {
-    printBanner(running.url);
+    printBanner(running.url, grpcAddress(config.server.host, running.grpcPort));
   }
   return await new Promise<number>(() => {});
 }
@@ -135,8 +137,24 @@ async function startPrimary(workers: number, configFile: string, logger: Logger)
   return runPrimary({ workers, logger, configFile, onReady: printBanner });
 }
 
-function printBanner(url: string): void {
-  process.stdout.write(`\nSluice is ready at ${url}\n  dashboard: ${url}/\n  docs:      ${url}/docs\n  try:       curl -H 'x-api-key: secret-key' ${url}/api/users/users/104\n\n`);
+function printBanner(url: string, grpc: string | undefined): void {
+  process.stdout.write(startBanner(url, grpc));
+}
+
+/**
+ * What `sluice start` prints once it listens: the gateway's address (scripts wait for its first
+ * line), and the gRPC rate-limit service's when `server.grpcPort` turns it on.
+ */
+export function startBanner(url: string, grpc: string | undefined): string {
+  return `\nSluice is ready at ${url}\n  dashboard: ${url}/\n  docs:      ${url}/docs\n` +
+    (grpc === undefined ? "" : `  grpc:      ${grpc} (Envoy rate-limit service, ShouldRateLimit)\n`) +
+    `  try:       curl -H 'x-api-key: secret-key' ${url}/api/users/users/104\n\n`;
+}
+
+/** host:port of the gRPC rate-limit service (an IPv6 host in brackets), or undefined when it is off. */
+export function grpcAddress(host: string, port: number | undefined): string | undefined {
+  if (port === undefined) return undefined;
+  return `${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
 
 /** SLUICE_ADMIN_EMAIL and SLUICE_ADMIN_PASSWORD make the first admin, once, when there is none. */

@@ -17,6 +17,10 @@ export interface InlineLimitRequest {
   readonly duration: Duration;
   /** Default "gcra"; concurrency is not offered (the service takes no leases). See docs/algorithms.md. */
   readonly algorithm?: Exclude<AlgorithmName, "concurrency">;
+  /** gcra only: units that may arrive at once (default `limit`). */
+  readonly burst?: number;
+  /** token-bucket only, and required there: tokens the bucket holds; `limit` tokens refill per `duration`. */
+  readonly capacity?: number;
   /** Units this call takes (default 1). */
   readonly cost?: number;
   /** Keeps counters of different limits on the same identifier apart, e.g. "emails" (default "default"). */

@@ -135,6 +135,7 @@ const route = z.strictObject({
   requestHeaders: headerRewrites.optional().describe("Request headers to set or remove, added to the service's."),
   responseHeaders: headerRewrites.optional().describe("Response headers to set or remove, added to the service's."),
   websocket: z.boolean().optional().describe("Whether WebSocket upgrades pass through; the service's setting when omitted."),
+  maxBodySize: byteSize.optional().describe("Largest request body this route accepts (413 beyond it), instead of the service's; the service's when omitted."),
 });
 
 const service = z.strictObject({
@@ -240,6 +241,15 @@ export const configSchema = z
       level: z.enum(LOG_LEVELS).default("info").describe("The least severe level written; LOG_LEVEL overrides it."),
       access: z.boolean().default(true).describe("Write one info line per gateway request (/api/*): request id, consumer, route, status, durations, limiter outcome."),
     }).prefault({}),
+    tracing: z.strictObject({
+      endpoint: z.url({ protocol: /^https?$/, error: 'the collector\'s OTLP/HTTP traces URL, e.g. "http://127.0.0.1:4318/v1/traces"' })
+        .describe("The collector's OTLP/HTTP traces URL (JSON), e.g. http://127.0.0.1:4318/v1/traces."),
+      serviceName: z.string().min(1).max(256).default("sluice").describe("The spans' service.name."),
+      sampleRatio: z.number().min(0).max(1).default(1)
+        .describe("Share of requests traced when the client sends no traceparent (0 to 1); an incoming traceparent's sampled flag decides for its request."),
+      headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { error: "a header name" }), z.string().regex(/^[\t\x20-\x7e]*$/, { error: "a header value of printable ASCII" })).optional()
+        .describe("Headers sent to the collector with every export, e.g. an authorization token; never logged."),
+    }).optional().describe("OpenTelemetry traces of gateway requests, exported over OTLP/HTTP; off when omitted."),
     defaults: z.strictObject({
       limits: limitRefs.default([]).describe("Limits of every service that names none of its own."),
     }).prefault({}),

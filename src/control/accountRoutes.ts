@@ -12,7 +12,7 @@
  * admin's (adminApi.ts).
  *
  * @example
- * await registerAccountRoutes(app, { accounts, serviceNames: [...table.keys()] });
+ * await registerAccountRoutes(app, { accounts, serviceNames: () => table.keys() });
  * // POST /account/api/keys {"name":"laptop"} → 201 {"key":"sk_…","record":{…}}
  */
 import type { FastifyInstance } from "fastify";
@@ -29,8 +29,11 @@ import type { OpenApiSection } from "./openapi.js";
 
 export interface AccountRoutesDeps {
   readonly accounts: Accounts;
-  /** Services a key may be scoped to (the route table's); when undefined, any well-formed name. */
-  readonly serviceNames?: readonly string[] | undefined;
+  /**
+   * Services a key may be scoped to, asked at each request: the live route table's, so a service
+   * a reload adds or removes is accepted or refused at once. When undefined, any well-formed name.
+   */
+  readonly serviceNames?: (() => Iterable<string>) | undefined;
 }
 
 /** Keys a user may hold that are neither revoked nor expired. */
@@ -95,7 +98,6 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRoutesD
   const { accounts } = deps;
   // The accounts' clock: the one the gateway judges key expiry by.
   const { now } = accounts;
-  const services = deps.serviceNames === undefined ? undefined : new Set(deps.serviceNames);
   const options = { bodyLimit: SMALL_BODY_LIMIT };
 
   /** The user's key with this id, or undefined (none, or someone else's: the same to the caller). */
@@ -120,6 +122,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRoutesD
     const invalid: InvalidParam[] = [];
     const expiresAt = body.expiresAt === undefined ? undefined : new Date(body.expiresAt);
     if (expiresAt !== undefined && expiresAt.getTime() <= now()) invalid.push({ name: "expiresAt", reason: "must be in the future" });
+    const services = deps.serviceNames === undefined ? undefined : new Set(deps.serviceNames());
     body.scopes?.forEach((scope, i) => {
       if (services !== undefined && !services.has(scope)) invalid.push({ name: `scopes.${i}`, reason: `no service named "${scope}"` });
     });

@@ -30,6 +30,7 @@ import type { ApiDocs } from "./apiDocs.js";
 import { registerAuthRoutes } from "./authRoutes.js";
 
 export interface ControlPlaneDeps {
+  /** The live route table (lifecycle/liveRouteTable.ts): read at each request, so it follows reloads. */
   readonly table: RouteTable;
   readonly docs: ApiDocs;
   /** Served at /metrics; no such route when undefined. */
@@ -82,7 +83,7 @@ export async function registerControlPlane(app: FastifyInstance, deps: ControlPl
   if (accounts !== undefined && limiterStore !== undefined) {
     await app.register(cookie);
     await registerAuthRoutes(app, { accounts, limiterStore, trust: deps.trust, ipv6Prefix: deps.ipv6Prefix });
-    await registerAccountRoutes(app, { accounts, serviceNames: [...deps.table.keys()] });
+    await registerAccountRoutes(app, { accounts, serviceNames: () => deps.table.keys() });
     await registerAdminApi(app, { accounts, adminToken: deps.adminToken });
     const limits = limitState({ store: limiterStore, table: deps.table, plans: deps.plans, ipv6Prefix: deps.ipv6Prefix ?? 64 });
     await registerUsageRoutes(app, { accounts, usage: usageRepository(accounts.db), recorder: deps.usage, limits, onError: (error) => app.log.warn({ err: error }, "could not write usage counts before a read") });
@@ -99,7 +100,7 @@ export async function registerControlPlane(app: FastifyInstance, deps: ControlPl
     transformSpecification: () => deps.docs.current,
   });
 
-  await registerDashboard(app, { serviceNames: [...deps.table.keys()], withAccounts: accounts !== undefined && limiterStore !== undefined });
+  await registerDashboard(app, { serviceNames: () => deps.table.keys(), withAccounts: accounts !== undefined && limiterStore !== undefined });
 
   app.get<{ Params: { slug: string } }>("/problems/:slug", (request, reply) => {
     const kind = problemsBySlug.get(request.params.slug);

@@ -19,15 +19,18 @@
  *   sends visitors to the API docs instead.
  *
  * @example
- * await registerDashboard(app, { serviceNames: ["users", "random"], withAccounts: true });
+ * await registerDashboard(app, { serviceNames: () => table.keys(), withAccounts: true });
  * // GET / → the page; GET /dashboard/app.js, /dashboard/app.css; GET /dashboard/services.json
  */
 import { readFileSync } from "node:fs";
 import type { FastifyInstance, FastifyReply } from "fastify";
 
 export interface DashboardOptions {
-  /** The gateway's services, offered as scopes for new keys and named in the playground. */
-  readonly serviceNames: readonly string[];
+  /**
+   * The gateway's services, offered as scopes for new keys and named in the playground; asked at
+   * each request for services.json, so it lists the services of the configuration serving now.
+   */
+  readonly serviceNames: () => Iterable<string>;
   /** Whether users and sessions exist (a database is open); without them `/` redirects to /docs. */
   readonly withAccounts: boolean;
 }
@@ -65,14 +68,13 @@ export function registerDashboard(app: FastifyInstance, options: DashboardOption
 
   const page = readFileSync(new URL("index.html", ASSETS));
   const assets = new Map(Object.entries(ASSET_TYPES).map(([name, type]) => [name, { type, body: readFileSync(new URL(name, ASSETS)) }]));
-  const services = JSON.stringify({ services: [...options.serviceNames].sort() });
 
   app.get("/", function dashboardPage(_request, reply) {
     return secured(reply).type("text/html; charset=utf-8").send(page);
   });
 
   app.get(`${DASHBOARD_ASSET_PREFIX}services.json`, function dashboardServices(_request, reply) {
-    return secured(reply).type("application/json; charset=utf-8").send(services);
+    return secured(reply).type("application/json; charset=utf-8").send({ services: [...options.serviceNames()].sort() });
   });
 
   app.get<{ Params: { file: string } }>(`${DASHBOARD_ASSET_PREFIX}:file`, function dashboardAsset(request, reply) {

@@ -8,14 +8,20 @@
  *
  * node checks the two request timeouts on a timer (30 s by default); it runs here at most every
  * second, and faster for shorter timeouts, so a timeout means what it says.
+ *
+ * `Expect: 100-continue`: node would invite every such client to send its body before anyone
+ * looked at the request. Here the requests `holdsContinue` names (the gateway's) are invited by
+ * the proxy stage, once they have passed every check (requestBody.ts); any other request, and one
+ * without a body, is invited at once, as node would. Any other expectation still gets node's 417.
  */
-import { createServer, type RequestListener, type Server } from "node:http";
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
 import type { SluiceConfig } from "../config/schema.js";
 import { refuseConnect } from "./clientErrors.js";
+import { declaresBody, holdContinue } from "./requestBody.js";
 
 export type ServerLimits = Pick<SluiceConfig["server"], "headersTimeout" | "requestTimeout" | "idleTimeout" | "keepAliveTimeout" | "maxHeaderSize" | "maxConnections">;
 
-export function createEdgeServer(limits: ServerLimits, listener: RequestListener): Server {
+export function createEdgeServer(limits: ServerLimits, listener: RequestListener, holdsContinue: (req: IncomingMessage) => boolean = () => false): Server {
   const server = createServer({
     headersTimeout: limits.headersTimeout,
     requestTimeout: limits.requestTimeout,
@@ -26,5 +32,12 @@ export function createEdgeServer(limits: ServerLimits, listener: RequestListener
   server.maxConnections = limits.maxConnections;
   server.setTimeout(limits.idleTimeout); // no 'timeout' listener: node destroys the silent socket
   server.on("connect", refuseConnect);
+  // With a listener, node sends no 100 itself and emits 'checkContinue' instead of 'request'.
+  server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+    // A request without a body has nothing to hold back, and keeps its connection when invited.
+    if (holdsContinue(req) && declaresBody(req)) holdContinue(req);
+    else res.writeContinue();
+    listener(req, res);
+  });
   return server;
 }

@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Consumer } from "../accounts/consumer.js";
 import type { Verdict } from "../limiter/decision.js";
+import type { RequestTrace } from "../observability/tracing.js";
 import type { ProblemKind } from "../problems/catalogue.js";
 import { sendProblem } from "../problems/problemDocument.js";
 import type { CompiledRoute, CompiledService } from "./routeTable.js";
@@ -25,7 +26,7 @@ export class Exchange {
   params: Readonly<Record<string, string>> | undefined = undefined;
   /** Path and query to send upstream (the service's base path + the rest of the request path). */
   upstreamPath = "";
-  /** Most request-body bytes the service accepts (route stage); a chunked body is counted against it as it streams (requestBody.ts). */
+  /** Most request-body bytes the route accepts (route stage); a chunked body is counted against it as it streams (requestBody.ts). */
   maxBodySize = Infinity;
   /** RateLimit headers of an admitted request, added to the upstream's response. */
   rateLimitHeaders: Record<string, string> | undefined = undefined;
@@ -39,6 +40,8 @@ export class Exchange {
   ended: (() => void) | undefined = undefined;
   upstreamStartedAt = 0;
   upstreamRespondedAt = 0;
+  /** The request's spans, when tracing is on (observability/tracing.ts); undefined when off. */
+  trace: RequestTrace | undefined = undefined;
 
   constructor(
     readonly req: IncomingMessage,

@@ -12,11 +12,13 @@ import type { Logger } from "pino";
 import type { ApiKeyVerifier } from "../accounts/consumer.js";
 import type { SessionConsumers } from "../accounts/sessionConsumers.js";
 import type { LimiterMetrics } from "../observability/metrics.js";
+import type { GatewayTracing } from "../observability/tracing.js";
 import { problems } from "../problems/catalogue.js";
 import type { RateLimitStore } from "../stores/store.js";
 import type { UsageRecorder } from "../usage/usageRecorder.js";
 import type { TrustFunction } from "./clientAddress.js";
 import { Exchange, type Rejection, type Stage } from "./exchange.js";
+import { declaresBody } from "./requestBody.js";
 import type { PlanLimits } from "./planLimits.js";
 import type { RouteTable } from "./routeTable.js";
 import { authenticate } from "./stages/authenticate.js";
@@ -46,6 +48,8 @@ export interface GatewayDeps {
   readonly maxBodySize?: number | undefined;
   /** Told once when each request ends, however it ends: metrics and the access log (observability/gatewayObserver.ts). */
   readonly exchangeEnded?: ((exchange: Exchange) => void) | undefined;
+  /** OpenTelemetry spans of each request, its stages and its upstream call (config: tracing); none when undefined. */
+  readonly tracing?: GatewayTracing | undefined;
 }
 
 export function gatewayStages(deps: GatewayDeps): readonly Stage[] {
@@ -61,8 +65,10 @@ type CarriesExchange = ServerResponse & { [EXCHANGE]?: Exchange };
  * when given, is called once the request has ended, after `deps.exchangeEnded`.
  */
 export function createGatewayHandler(deps: GatewayDeps): (req: IncomingMessage, res: ServerResponse, ended?: () => void) => void {
-  const stages = gatewayStages(deps);
-  const { exchangeEnded } = deps;
+  const { tracing } = deps;
+  // Tracing wraps the stages and the end observer here, once: a gateway without it runs neither.
+  const stages = tracing === undefined ? gatewayStages(deps) : tracing.traceStages(gatewayStages(deps));
+  const exchangeEnded = tracing === undefined ? deps.exchangeEnded : tracing.endingTraces(deps.exchangeEnded);
   // 'close' comes after the last byte or when the client leaves, whichever ends the request. The
   // emitter calls a listener on the response: one shared listener finds the exchange there, so a
   // request costs no closure.
@@ -74,6 +80,7 @@ export function createGatewayHandler(deps: GatewayDeps): (req: IncomingMessage, 
   return function gateway(req, res, ended) {
     const exchange = new Exchange(req, res);
     exchange.ended = ended;
+    if (tracing !== undefined) exchange.trace = tracing.start(exchange);
     (res as CarriesExchange)[EXCHANGE] = exchange;
     if (exchangeEnded !== undefined || ended !== undefined) res.on("close", closed);
     runPipeline(stages, exchange, 0, deps.logger);
@@ -111,8 +118,7 @@ function refuse(exchange: Exchange, rejection: Rejection): void {
  * discard all of it, however large, before the next request: closing the connection is cheaper.
  */
 function hasUnreadBody({ req }: Exchange): boolean {
-  const length = req.headers["content-length"];
-  return !req.complete && (req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0"));
+  return !req.complete && declaresBody(req);
 }
 
 function fail(exchange: Exchange, error: unknown, logger: Logger): void {

@@ -1,8 +1,8 @@
 /**
  * The config's services, compiled once for the hot path: a Map from service name to its upstream
  * targets (each with its keep-alive pool, health and circuit breaker), the balancer choosing
- * among them, the retry budget, and its routes and limits, with the `RateLimit-Policy` header
- * and the rewrites of each route already compiled. Health checks start here and stop in
+ * among them, the retry budget, and its routes and limits, with each route's `RateLimit-Policy`
+ * header, rewrites and body limit already compiled. Health checks start here and stop in
  * `closeRouteTable`.
  */
 import type { Dispatcher } from "undici";
@@ -42,6 +42,8 @@ export interface CompiledRoute {
   readonly rewrites: CompiledRewrites | undefined;
   /** Whether WebSocket upgrades pass through. */
   readonly websocket: boolean;
+  /** Most request-body bytes the route accepts: its own, else its service's; undefined for server.maxBodySize. */
+  readonly maxBodySize: number | undefined;
 }
 
 export interface CompiledService {
@@ -153,7 +155,7 @@ export async function closeRouteTable(table: RouteTable): Promise<void> {
   await Promise.all([...table.values()].flatMap((service) => service.targets.map((target) => target.pool.close())));
 }
 
-type RouteSettings = Pick<RouteConfig, "path" | "methods" | "cost"> & Partial<Pick<RouteConfig, "rewritePrefix" | "requestHeaders" | "responseHeaders" | "websocket">>;
+type RouteSettings = Pick<RouteConfig, "path" | "methods" | "cost"> & Partial<Pick<RouteConfig, "rewritePrefix" | "requestHeaders" | "responseHeaders" | "websocket" | "maxBodySize">>;
 
 function compileRoute(id: string, route: RouteSettings, limits: readonly CompiledLimit[], basePath: string, service: ServiceConfig): CompiledRoute {
   const { path, methods, cost } = route;
@@ -176,6 +178,7 @@ function compileRoute(id: string, route: RouteSettings, limits: readonly Compile
     policyHeader: rateLimitPolicyHeader(limits.map((l) => l.policy)),
     rewrites: compileRewrites(basePath, service, route),
     websocket: route.websocket ?? service.websocket,
+    maxBodySize: route.maxBodySize ?? service.maxBodySize,
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * The settings a reload cannot apply to a running process, because something built once at
  * start-up holds them: the listening sockets and the HTTP server's limits (server.*), the limiter
- * store and its connection (limiter.*) and the logger (log.*). Exceptions, read when they are
+ * store and its connection (limiter.*), the logger (log.*) and the trace exporter (tracing, a
+ * whole section, present or not). Exceptions, read when they are
  * used: server.drainDelay and server.shutdownTimeout (at shutdown), server.maxBodySize (compiled
  * into each gateway generation) and limiter.legacyHeaders (by the gateway's limit stage).
  * The database and Redis come from the environment (DATABASE_URL, REDIS_URL), which a reload
@@ -25,6 +26,9 @@ const RESTART_ONLY_SECTIONS = {
   log: new Set<string>(),
 } as const;
 
+/** Optional sections that need a restart as a whole: turning one on or off included. */
+const RESTART_ONLY_WHOLE = ["tracing"] as const;
+
 export interface ReloadableConfig {
   /** The new config with the running values of the restart-only settings: what a reload applies. */
   readonly config: SluiceConfig;
@@ -46,6 +50,12 @@ export function reloadableConfig(running: SluiceConfig, next: SluiceConfig): Rel
       else delete kept[field];
     }
     merged[section] = kept;
+  }
+  for (const section of RESTART_ONLY_WHOLE) {
+    if (isDeepStrictEqual(running[section], next[section])) continue;
+    pending.push(section);
+    if (running[section] === undefined) delete merged[section];
+    else merged[section] = running[section];
   }
   return { config: merged as SluiceConfig, pending };
 }

@@ -25,6 +25,8 @@ export const WORKER_MESSAGES = { shutdown: "sluice:shutdown", reload: "sluice:re
 export interface WorkerReady {
   readonly sluice: "ready";
   readonly url: string;
+  /** host:port of its gRPC rate-limit service, when `server.grpcPort` is set. */
+  readonly grpc?: string | undefined;
 }
 
 export interface PrimaryOptions {
@@ -33,7 +35,7 @@ export interface PrimaryOptions {
   /** The config file, watched for changes (SIGHUP reloads it too). */
   readonly configFile: string;
   /** Called once, when every first worker listens. */
-  readonly onReady: (url: string) => void;
+  readonly onReady: (url: string, grpc: string | undefined) => void;
 }
 
 const RESTART_MS = 1_000;
@@ -73,7 +75,7 @@ export async function runPrimary({ workers: count, logger, configFile, onReady }
       if (!started && ready.size === count) {
         started = true;
         logger.info({ workers: count }, "every worker is listening");
-        onReady((message as WorkerReady).url);
+        onReady((message as WorkerReady).url, (message as WorkerReady).grpc);
       }
     });
   };

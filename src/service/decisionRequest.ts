@@ -4,7 +4,8 @@
  * describes it in the OpenAPI document; the answer's schema types the TypeScript client.
  *
  * A body is one check, or `{ "checks": [ … ] }` for several decided all-or-nothing. A check is
- * either ad-hoc (`identifier`, `limit`, `duration`, optional `algorithm` and `namespace`) or names
+ * either ad-hoc (`identifier`, `limit`, `duration`, optional `algorithm` and `namespace`; a GCRA
+ * may state its `burst`, a token bucket its `capacity`, which defaults to `limit`) or names
  * a policy from the config (`policy`, with an `identifier` and/or `descriptor` entries). `cost`
  * (default 1) is the units to take; 0 reads the limit's state without consuming.
  *
@@ -60,6 +61,10 @@ const checkFields = {
     .describe(`Ad-hoc: units per duration, 1–${AD_HOC_BOUNDS.maxLimit} (sliding-window-log: up to ${AD_HOC_BOUNDS.maxLogLimit}).`),
   duration: duration.optional(),
   algorithm: z.enum(AD_HOC_ALGORITHMS).optional().describe('Ad-hoc: how the limit counts; default "gcra" (docs/algorithms.md).'),
+  burst: z.number().int().min(1).max(AD_HOC_BOUNDS.maxLimit).optional()
+    .describe(`Ad-hoc, gcra only: units that may arrive at once, 1–${AD_HOC_BOUNDS.maxLimit}; default limit.`),
+  capacity: z.number().int().min(1).max(AD_HOC_BOUNDS.maxLimit).optional()
+    .describe(`Ad-hoc, token-bucket only: tokens the bucket holds, 1–${AD_HOC_BOUNDS.maxLimit}; default limit; limit tokens refill per duration.`),
   namespace: nameSchema.optional().describe(`Ad-hoc: separates applications that share identifiers; default "${DEFAULT_NAMESPACE}".`),
   policy: nameSchema.optional().describe("A named policy from the config, instead of limit, duration and algorithm."),
   descriptor: z.array(z.strictObject({ key: z.string().min(1).max(128), value: z.string().min(1).max(256) })).min(1).max(MAX_DESCRIPTOR_ENTRIES).optional()
@@ -69,7 +74,10 @@ const checkFields = {
 
 type CheckInput = z.output<z.ZodObject<typeof checkFields>>;
 
-const AD_HOC_ONLY = ["limit", "duration", "algorithm", "namespace"] as const;
+const AD_HOC_ONLY = ["limit", "duration", "algorithm", "namespace", "burst", "capacity"] as const;
+
+/** Fields that belong to one algorithm only, as in the config's limits: [field, algorithm]. */
+const ALGORITHM_FIELDS = [["burst", "gcra"], ["capacity", "token-bucket"]] as const;
 
 /** The rules between fields, with issues at `path`; the resolved check, or undefined when an issue was added. */
 function resolveCheck(check: CheckInput, ctx: z.RefinementCtx, path: readonly (string | number)[]): CheckSpec | undefined {
@@ -93,6 +101,9 @@ function resolveCheck(check: CheckInput, ctx: z.RefinementCtx, path: readonly (s
     if (check[field] === undefined) fail(field, "required field is missing (or name a policy)");
   }
   const algorithm = check.algorithm ?? "gcra";
+  for (const [field, only] of ALGORITHM_FIELDS) {
+    if (check[field] !== undefined && algorithm !== only) fail(field, `${field} applies to the ${only} algorithm only`);
+  }
   if (algorithm === "sliding-window-log" && check.limit !== undefined && check.limit > AD_HOC_BOUNDS.maxLogLimit) {
     fail("limit", `a sliding-window-log limit is at most ${AD_HOC_BOUNDS.maxLogLimit} (it keeps one timestamp per unit)`);
   }
@@ -104,6 +115,8 @@ function resolveCheck(check: CheckInput, ctx: z.RefinementCtx, path: readonly (s
     algorithm,
     limit: check.limit!,
     windowMs: check.duration!,
+    ...(check.burst !== undefined && { burst: check.burst }),
+    ...(check.capacity !== undefined && { capacity: check.capacity }),
     cost,
   };
 }

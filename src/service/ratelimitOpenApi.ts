@@ -19,6 +19,8 @@ const refusals = {
 
 const examples = {
   "ad-hoc": { summary: "100 a minute per user", value: { identifier: "user-42", limit: 100, duration: "60s", algorithm: "gcra", namespace: "emails" } },
+  "with a burst": { summary: "10 a minute, up to 30 at once (gcra)", value: { identifier: "user-42", limit: 10, duration: "1m", burst: 30 } },
+  "token bucket": { summary: "A bucket of 50 tokens, 10 refilled a minute", value: { identifier: "user-42", limit: 10, duration: "1m", algorithm: "token-bucket", capacity: 50 } },
   "named policy": { summary: "A policy from the config", value: { policy: "emails", identifier: "user-42" } },
   "several at once": {
     summary: "All-or-nothing: 10 a second and 1000 a day",

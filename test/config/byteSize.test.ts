@@ -33,6 +33,15 @@ describe("size and timeout limits in the config", () => {
     assert.equal(config.services.s?.maxBodySize, 1_048_576);
   });
 
+  it("reads a route's own body limit, and leaves it unset when a route gives none", () => {
+    const config = parseConfig('services:\n  s:\n    upstream: "http://127.0.0.1:9000"\n    routes: [{ path: /upload, maxBodySize: 64mb }, { path: /* }]\n', "sluice.yaml");
+    assert.deepEqual(config.services.s?.routes?.map((r) => r.maxBodySize), [67_108_864, undefined]);
+  });
+
+  it("refuses a route's body limit of zero, naming the route", () => {
+    assert.throws(() => parseConfig('services:\n  s:\n    upstream: "http://127.0.0.1:9000"\n    routes: [{ path: /upload, maxBodySize: 0kb }]\n', "sluice.yaml"), /services\.s\.routes\.0\.maxBodySize/);
+  });
+
   it("refuses a headersTimeout longer than the requestTimeout, naming the field", () => {
     assert.throws(() => parseConfig("server:\n  headersTimeout: 2m\n  requestTimeout: 1m\n", "sluice.yaml"), /server\.headersTimeout: headersTimeout cannot be longer than requestTimeout/);
   });

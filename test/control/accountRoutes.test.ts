@@ -2,49 +2,47 @@
 // new key is shown once, in the answer that made it, and passes the gateway at once; lists show
 // its start, never the key. Revoking it makes the gateway refuse it within a second; rotating
 // gives a new key while the old one works through its grace. A user sees only their own keys, and
-// another user's key id is answered exactly like one that names no key.
+// another user's key id is answered exactly like one that names no key. After a config reload,
+// the scopes offered and accepted are the new configuration's services.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Accounts } from "../../src/accounts/accounts.js";
+import { parseConfig } from "../../src/config/loader.js";
+import type { SluiceConfig } from "../../src/config/schema.js";
 import { API_KEY_PATTERN } from "../../src/accounts/apiKeys.js";
 import { ACCOUNT_OPENAPI_PATHS, type ApiKeyView } from "../../src/control/accountRoutes.js";
 import { problems } from "../../src/problems/catalogue.js";
 import { startAccountsSluice, type AccountsSluice } from "../support/accountsSluice.js";
 import { ManualClock } from "../support/manualClock.js";
 import { pollUntil } from "../support/poll.js";
+import { signedIn as signedInAs } from "../support/signedIn.js";
 import { TestBrowser, type BrowserResponse } from "../support/testBrowser.js";
 import type { TestSluice } from "../support/testSluice.js";
 
-const PASSWORD = "correct horse battery";
 const clock = new ManualClock();
 
 let running: AccountsSluice;
 let accounts: Accounts;
 let sluice: TestSluice;
 
-before(async () => {
-  running = await startAccountsSluice((upstream) => `
+/** The gateway's config; `late` adds a service (to reload with) and `other: false` drops one. */
+const gatewayYaml = (upstream: string, { late = false, other = true } = {}) => `
 limits:
   roomy: { algorithm: fixed-window, limit: 1000, window: 1m, by: [consumer] }
 services:
   echo: { upstream: "${upstream}", limits: [roomy], openapi: false }
-  other: { upstream: "${upstream}", limits: [roomy], openapi: false }
-`, { clock });
+${other ? `  other: { upstream: "${upstream}", limits: [roomy], openapi: false }\n` : ""}${late ? `  late: { upstream: "${upstream}", limits: [roomy], openapi: false }\n` : ""}`;
+
+before(async () => {
+  running = await startAccountsSluice((upstream) => gatewayYaml(upstream), { clock });
   ({ accounts, sluice } = running);
   // Room for every call these tests make: the free plan allows 5 per 30 s.
   await accounts.plans.set("roomy", { limits: { "roomy-rate": { algorithm: "fixed-window", limit: 1000, window: "1m" } } });
 });
 after(() => running.close());
 
-let people = 0;
 /** A new person on the roomy plan, signed in in their own browser. */
-async function signedIn(): Promise<TestBrowser> {
-  const browser = new TestBrowser(sluice.url);
-  const response = await browser.post("/auth/signup", { email: `keyholder-${++people}@example.com`, password: PASSWORD });
-  assert.equal(response.status, 201, response.text);
-  await accounts.users.setPlan((response.json as { user: { id: string } }).user.id, "roomy");
-  return browser;
-}
+const signedIn = () => signedInAs(running, { plan: "roomy", emailPrefix: "keyholder" });
 
 async function createKey(browser: TestBrowser, body: Record<string, unknown> = { name: "laptop" }): Promise<{ key: string; record: ApiKeyView }> {
   const response = await browser.post("/account/api/keys", body);
@@ -216,6 +214,35 @@ describe("rotating a key", () => {
     const response = await ada.post(`/account/api/keys/${record.id}/rotate`, { graceSeconds: 7 * 86_400 + 1 });
     assertProblem(response, problems.badRequest);
     assert.deepEqual((response.json as { invalidParams: { name: string }[] }).invalidParams.map((p) => p.name), ["graceSeconds"]);
+  });
+});
+
+describe("scopes after a config reload", () => {
+  /** The YAML as the config watcher would hand it to reload, on the running address. */
+  const reloaded = (yaml: string): SluiceConfig => {
+    const parsed = parseConfig(yaml, "reloaded.yaml");
+    return { ...parsed, server: { ...parsed.server, host: "127.0.0.1", port: 0 } };
+  };
+  after(() => sluice.reload(reloaded(gatewayYaml(running.upstream.url))));
+
+  it("offers and accepts a service the reload added, and refuses one it removed, at once", async () => {
+    const ada = await signedIn();
+    const offered = async () => ((await ada.get("/dashboard/services.json")).json as { services: string[] }).services;
+    const scopeRefused = async (scope: string) => {
+      const response = await ada.post("/account/api/keys", { name: scope, scopes: [scope] });
+      assertProblem(response, problems.badRequest);
+      assert.deepEqual((response.json as { invalidParams: { name: string }[] }).invalidParams.map((p) => p.name), ["scopes.0"]);
+    };
+    assert.deepEqual(await offered(), ["echo", "other"]);
+    await scopeRefused("late");
+
+    await sluice.reload(reloaded(gatewayYaml(running.upstream.url, { late: true, other: false })));
+    assert.deepEqual(await offered(), ["echo", "late"]);
+    const { key, record } = await createKey(ada, { name: "late only", scopes: ["late"] });
+    assert.deepEqual(record.scopes, ["late"]);
+    assert.equal(await gatewayStatus(key, "late"), 200);
+    assert.equal(await gatewayStatus(key, "echo"), 401);
+    await scopeRefused("other");
   });
 });
 

@@ -12,7 +12,7 @@ import { useProblemResponses } from "../../src/problems/fastifyProblems.js";
 async function dashboardApp(withAccounts: boolean): Promise<FastifyInstance> {
   const app = Fastify();
   useProblemResponses(app);
-  await registerDashboard(app, { serviceNames: ["users", "random"], withAccounts });
+  await registerDashboard(app, { serviceNames: () => ["users", "random"], withAccounts });
   return app;
 }
 

@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { FastifyInstance } from "fastify";
 import { BOUND, createRandomNumberService } from "../../src/demo/randomNumberService.js";
+import { problems } from "../../src/problems/catalogue.js";
+import { assertProblemReply } from "../support/problemReply.js";
 
 interface Draw {
   readonly number: number;
@@ -29,17 +31,7 @@ async function draw(query: string): Promise<Draw> {
 }
 
 async function assertBadRequest(query: string, detail: string): Promise<void> {
-  const response = await app.inject({ method: "GET", url: `/number${query}` });
-  assert.equal(response.statusCode, 400, response.body);
-  assert.equal(response.headers["content-type"], "application/problem+json");
-  assert.equal(response.headers["cache-control"], "no-store");
-  assert.deepEqual(response.json(), {
-    type: "/problems/bad-request",
-    title: "Bad request",
-    status: 400,
-    detail,
-    code: "SLUICE_ERR_BAD_REQUEST",
-  });
+  assertProblemReply(await app.inject({ method: "GET", url: `/number${query}` }), problems.badRequest, detail);
 }
 
 describe("GET /number", () => {

@@ -5,6 +5,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { FastifyInstance } from "fastify";
 import { createRecommendationsService, DEMO_RECOMMENDATIONS } from "../../src/demo/recommendationsService.js";
+import { problems } from "../../src/problems/catalogue.js";
+import { assertProblemReply } from "../support/problemReply.js";
 
 let app: FastifyInstance;
 before(async () => {
@@ -36,31 +38,12 @@ describe("GET /recommend/:id", () => {
 
   for (const id of [100, 105]) {
     it(`answers 404 with a problem document for unknown user ${id}`, async () => {
-      const response = await app.inject({ method: "GET", url: `/recommend/${id}` });
-      assert.equal(response.statusCode, 404);
-      assert.equal(response.headers["content-type"], "application/problem+json");
-      assert.equal(response.headers["cache-control"], "no-store");
-      assert.deepEqual(response.json(), {
-        type: "/problems/not-found",
-        title: "Not found",
-        status: 404,
-        detail: `No recommendations for user ${id}.`,
-        code: "SLUICE_ERR_NOT_FOUND",
-      });
+      assertProblemReply(await app.inject({ method: "GET", url: `/recommend/${id}` }), problems.notFound, `No recommendations for user ${id}.`);
     });
   }
 
   it("answers 400 naming the parameter when the id is not an integer", async () => {
-    const response = await app.inject({ method: "GET", url: "/recommend/1.5" });
-    assert.equal(response.statusCode, 400);
-    assert.equal(response.headers["content-type"], "application/problem+json");
-    assert.deepEqual(response.json(), {
-      type: "/problems/bad-request",
-      title: "Bad request",
-      status: 400,
-      detail: "params parameter 'id' must be integer.",
-      code: "SLUICE_ERR_BAD_REQUEST",
-    });
+    assertProblemReply(await app.inject({ method: "GET", url: "/recommend/1.5" }), problems.badRequest, "params parameter 'id' must be integer.");
   });
 });
 

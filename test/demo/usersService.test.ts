@@ -5,6 +5,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { FastifyInstance } from "fastify";
 import { createUsersService, DEMO_USERS } from "../../src/demo/usersService.js";
+import { problems } from "../../src/problems/catalogue.js";
+import { assertProblemReply } from "../support/problemReply.js";
 
 let app: FastifyInstance;
 before(async () => {
@@ -36,31 +38,12 @@ describe("GET /users/:id", () => {
 
   for (const id of [100, 105, 999]) {
     it(`answers 404 with a problem document for unknown user ${id}`, async () => {
-      const response = await app.inject({ method: "GET", url: `/users/${id}` });
-      assert.equal(response.statusCode, 404);
-      assert.equal(response.headers["content-type"], "application/problem+json");
-      assert.equal(response.headers["cache-control"], "no-store");
-      assert.deepEqual(response.json(), {
-        type: "/problems/not-found",
-        title: "Not found",
-        status: 404,
-        detail: `No user with id ${id}.`,
-        code: "SLUICE_ERR_NOT_FOUND",
-      });
+      assertProblemReply(await app.inject({ method: "GET", url: `/users/${id}` }), problems.notFound, `No user with id ${id}.`);
     });
   }
 
   it("answers 400 naming the parameter when the id is not an integer", async () => {
-    const response = await app.inject({ method: "GET", url: "/users/abc" });
-    assert.equal(response.statusCode, 400);
-    assert.equal(response.headers["content-type"], "application/problem+json");
-    assert.deepEqual(response.json(), {
-      type: "/problems/bad-request",
-      title: "Bad request",
-      status: 400,
-      detail: "params parameter 'id' must be integer.",
-      code: "SLUICE_ERR_BAD_REQUEST",
-    });
+    assertProblemReply(await app.inject({ method: "GET", url: "/users/abc" }), problems.badRequest, "params parameter 'id' must be integer.");
   });
 
   it("answers 404 with a problem document for a path it does not serve", async () => {

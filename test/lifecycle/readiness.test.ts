@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
-import pg from "pg";
 import { parseConfig } from "../../src/config/loader.js";
 import { Readiness } from "../../src/lifecycle/readiness.js";
 import { createLogger } from "../../src/observability/logger.js";
@@ -14,7 +13,7 @@ import { MemoryStore } from "../../src/stores/memoryStore.js";
 import { openDatabase } from "../../src/db/openDatabase.js";
 import { TEST_ENGINES } from "../support/databases.js";
 import { pollUntil } from "../support/poll.js";
-import { TEST_DATABASE_URL } from "../support/postgres.js";
+import { postgresAdmin } from "../support/postgres.js";
 import { startRedisServer, type RedisServer } from "../support/redisServer.js";
 
 interface ReadyBody {
@@ -95,8 +94,8 @@ describe("readiness and the accounts database", () => {
         await db.close();
       } else {
         // The server refuses the database's connections, as when it is down for this instance.
-        await admin(`alter database ${new URL(location.url).pathname.slice(1)} allow_connections false`);
-        await admin(`select pg_terminate_backend(pid) from pg_stat_activity where datname = '${new URL(location.url).pathname.slice(1)}'`);
+        await postgresAdmin(`alter database ${new URL(location.url).pathname.slice(1)} allow_connections false`);
+        await postgresAdmin(`select pg_terminate_backend(pid) from pg_stat_activity where datname = '${new URL(location.url).pathname.slice(1)}'`);
       }
       const report = await readiness.check();
       assert.equal(report.ready, false);
@@ -104,7 +103,7 @@ describe("readiness and the accounts database", () => {
       assert.deepEqual(report.reasons, ["the accounts database is unreachable: API keys kept in it cannot be checked"]);
 
       if (location.url !== undefined) {
-        await admin(`alter database ${new URL(location.url).pathname.slice(1)} allow_connections true`);
+        await postgresAdmin(`alter database ${new URL(location.url).pathname.slice(1)} allow_connections true`);
         const back = await pollUntil(async () => (await delay(50), readiness.check()), (r) => r.ready, 10_000);
         assert.equal(back.database, "reachable");
         await db.close();
@@ -112,13 +111,3 @@ describe("readiness and the accounts database", () => {
     });
   }
 });
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}

@@ -53,4 +53,21 @@ services:
     assert.deepEqual(config.log, RUNNING.log);
     assert.equal(config.limits["per-client"]?.limit, 50);
   });
+
+  it("keeps tracing as it runs, whether the file turns it on, changes it or turns it off", () => {
+    const tracing = 'tracing: { endpoint: "http://127.0.0.1:4318/v1/traces" }';
+    const services = 'services: { users: { upstream: "http://127.0.0.1:9001" } }';
+    const on = reloadableConfig(RUNNING, parseConfig(`${tracing}\n${services}`));
+    assert.deepEqual(on.pending, ["tracing"]);
+    assert.equal(on.config.tracing, undefined);
+    assert.equal(on.config.services["users"]?.upstream, "http://127.0.0.1:9001");
+    const traced = parseConfig(`server: { port: 8080 }\n${tracing}`);
+    const changed = reloadableConfig(traced, parseConfig(`server: { port: 8080 }\ntracing: { endpoint: "http://127.0.0.1:4318/v1/traces", sampleRatio: 0.1 }`));
+    assert.deepEqual(changed.pending, ["tracing"]);
+    assert.deepEqual(changed.config.tracing, traced.tracing);
+    const off = reloadableConfig(traced, parseConfig("server: { port: 8080 }"));
+    assert.deepEqual(off.pending, ["tracing"]);
+    assert.deepEqual(off.config.tracing, traced.tracing);
+    assert.deepEqual(reloadableConfig(traced, traced).pending, []);
+  });
 });

@@ -1,7 +1,8 @@
 // Logs are JSON lines for machines, pretty lines for a person at a terminal, and never hold a
 // credential: the CLI's logger decides by whether stdout is a TTY.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
 import { Writable } from "node:stream";
 import { describe, it } from "node:test";
 import { promisify, stripVTControlCharacters } from "node:util";
@@ -46,5 +47,34 @@ describe("the CLI's logger (createStdoutLogger)", () => {
     const { stdout } = await run("script", ["-qec", command, "/dev/null"], { cwd: ROOT });
     const plain = stripVTControlCharacters(stdout).trim();
     assert.match(plain, /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(sluice\): request \{"requestId":"r-1","status":200\}$/);
+  });
+});
+
+describe("the access log's logger (createAccessLogger)", () => {
+  // A child process logs on a pipe, as a gateway under a process manager does.
+  const script = (code: string) => ["--import", "tsx", "--input-type=module", "--eval",
+    `const { createAccessLogger, createLogger } = await import("./src/observability/logger.js"); const access = createAccessLogger(createLogger("info")); ${code}`];
+
+  it("writes lines in batches, and every one of them, whole and in order, once flushed", async () => {
+    const { stdout } = await run(process.execPath, script(`
+      for (let i = 0; i < 500; i++) access.logger.info({ n: i, path: "/api/users/" + "x".repeat(i % 300) }, "request");
+      process.stdout.write("held\\n"); // written at once: it lands before the lines the logger still holds
+      access.flush();`), { cwd: ROOT });
+    const lines = stdout.trimEnd().split("\n");
+    const held = lines.indexOf("held");
+    assert.ok(held > 0 && held < 500, `batches were written as they filled, and the last was still held (held at line ${held})`);
+    const logged = lines.filter((line) => line !== "held").map((line) => JSON.parse(line) as { n: number; msg: string; name: string });
+    assert.deepEqual(logged.map((line) => line.n), Array.from({ length: 500 }, (_, i) => i));
+    assert.ok(logged.every((line) => line.msg === "request" && line.name === "sluice"));
+  });
+
+  it("writes a lone line within a second, with no flush and no exit", { timeout: 10_000 }, async () => {
+    const child = spawn(process.execPath, script(`access.logger.info({ n: 1 }, "request"); setInterval(() => {}, 1000);`), { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      const [chunk] = (await once(child.stdout, "data")) as [Buffer];
+      assert.equal((JSON.parse(chunk.toString()) as { n: number }).n, 1);
+    } finally {
+      child.kill("SIGKILL");
+    }
   });
 });

@@ -36,3 +36,15 @@ it("shares one policy object among equal limits (the over-limit cache knows a po
 it("gives a token bucket a capacity of its limit", () => {
   assert.deepEqual(adHocCheck({ ...spec, algorithm: "token-bucket" }).policy, { name: "emails", algorithm: "token-bucket", limit: 100, windowMs: 60_000, capacity: 100, onStoreFailure: "closed" });
 });
+
+it("keys and shapes a caller's burst or capacity, keeping the key of one equal to the limit", () => {
+  const burst = adHocCheck({ ...spec, burst: 150 });
+  assert.equal(burst.key, "svc-adhoc:emails:gcra:100:60000:150|user-42");
+  assert.deepEqual(burst.policy, { name: "emails", algorithm: "gcra", limit: 100, windowMs: 60_000, burst: 150, onStoreFailure: "closed" });
+  const bucket = adHocCheck({ ...spec, algorithm: "token-bucket", capacity: 20 });
+  assert.equal(bucket.key, "svc-adhoc:emails:token-bucket:100:60000:20|user-42");
+  assert.deepEqual(bucket.policy, { name: "emails", algorithm: "token-bucket", limit: 100, windowMs: 60_000, capacity: 20, onStoreFailure: "closed" });
+  assert.equal(adHocCheck({ ...spec, burst: 100 }).key, adHocCheck(spec).key);
+  assert.equal(adHocCheck({ ...spec, burst: 100 }).policy, adHocCheck(spec).policy);
+  assert.equal(adHocCheck({ ...spec, algorithm: "token-bucket", capacity: 100 }).key, adHocCheck({ ...spec, algorithm: "token-bucket" }).key);
+});

@@ -12,6 +12,15 @@ it("reads one ad-hoc check, with its defaults", () => {
   });
 });
 
+it("reads a GCRA burst and a token bucket's capacity", () => {
+  const [gcra, bucket] = decisionBody.parse({ checks: [
+    { identifier: "u", limit: 10, duration: "1m", burst: 30 },
+    { identifier: "u", limit: 10, duration: "1m", algorithm: "token-bucket", capacity: 50 },
+  ] }).checks;
+  assert.deepEqual(gcra, { kind: "ad-hoc", namespace: "default", identifier: "u", algorithm: "gcra", limit: 10, windowMs: 60_000, burst: 30, cost: 1 });
+  assert.deepEqual(bucket, { kind: "ad-hoc", namespace: "default", identifier: "u", algorithm: "token-bucket", limit: 10, windowMs: 60_000, capacity: 50, cost: 1 });
+});
+
 it("takes a duration as a string with a unit or as milliseconds", () => {
   const windowOf = (duration: unknown) => (decisionBody.parse({ identifier: "u", limit: 1, duration }).checks[0] as { windowMs: number }).windowMs;
   assert.deepEqual([windowOf("1d"), windowOf("500ms"), windowOf(1500)], [86_400_000, 500, 1500]);

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { problems } from "../../src/problems/catalogue.js";
+import { decisionBody } from "../../src/service/decisionRequest.js";
 import { testRedisClient } from "../support/redis.js";
 import { ADMIN_TOKEN, startServiceSluice, type Backend, type ServiceSluice } from "./serviceSluice.js";
 
@@ -59,6 +60,25 @@ for (const backend of ["memory", "redis"] as const satisfies readonly Backend[])
       assert.equal((await sluice.decide(threePerMinute("apart", { namespace: "other" })))["allowed"], true);
       assert.equal((await sluice.decide(threePerMinute("apart", { algorithm: "fixed-window" })))["allowed"], true);
       assert.equal((await sluice.decide({ identifier: "apart", limit: 4, duration: "60s" }))["allowed"], true);
+    });
+
+    it("admits a GCRA limit's burst at once, counted apart from the same limit without it", async () => {
+      const burst = { identifier: "bursty", limit: 2, duration: "60s", burst: 5 };
+      const answers = [];
+      for (let i = 0; i < 6; i++) answers.push(await sluice.decide(burst));
+      assert.deepEqual(answers.map((a) => [a["allowed"], a["remaining"]]), [[true, 4], [true, 3], [true, 2], [true, 1], [true, 0], [false, 0]]);
+      assert.equal(answers[0]!["limit"], 2, "the limit is still 2 a minute");
+      const paced = [];
+      for (let i = 0; i < 3; i++) paced.push((await sluice.decide({ identifier: "bursty", limit: 2, duration: "60s" }))["allowed"]);
+      assert.deepEqual(paced, [true, true, false], "without a burst: 2 at once, on a counter of its own");
+    });
+
+    it("fills a token bucket to its capacity, counted apart from another capacity", async () => {
+      const bucket = (capacity: number) => ({ identifier: "bucket", limit: 1, duration: "1h", algorithm: "token-bucket", capacity });
+      const answers = [];
+      for (let i = 0; i < 4; i++) answers.push(await sluice.decide(bucket(3)));
+      assert.deepEqual(answers.map((a) => [a["allowed"], a["limit"], a["remaining"]]), [[true, 1, 2], [true, 1, 1], [true, 1, 0], [false, 1, 0]]);
+      assert.deepEqual([(await sluice.decide(bucket(1)))["allowed"], (await sluice.decide(bucket(1)))["allowed"]], [true, false]);
     });
 
     it("decides several checks all-or-nothing: a refused call consumes nothing", async () => {
@@ -215,6 +235,25 @@ describe("what a bad request to the rate-limit API gets", () => {
     assert.deepEqual(await invalid({ checks: Array.from({ length: 21 }, (_, i) => threePerMinute(`u${i}`)) }), ["checks"]);
   });
 
+  it("takes a burst for gcra only and a capacity for token-bucket only, where it defaults to the limit", async () => {
+    const tokenBucket = { identifier: "u", limit: 3, duration: "1m", algorithm: "token-bucket" };
+    const response = await sluice.post("/v1/ratelimit", tokenBucket);
+    assert.equal(response.status, 200, "a token bucket without a capacity holds `limit` tokens");
+    assert.deepEqual(await invalid({ ...tokenBucket, capacity: 6, burst: 6 }), ["burst"]);
+    assert.deepEqual(await invalid({ identifier: "u", limit: 3, duration: "1m", algorithm: "fixed-window", burst: 6 }), ["burst"]);
+    assert.deepEqual(await invalid({ identifier: "u", limit: 3, duration: "1m", capacity: 6 }), ["capacity"], "the default algorithm is gcra");
+    assert.deepEqual(await invalid({ identifier: "u", limit: 3, duration: "1m", algorithm: "sliding-window-counter", capacity: 6 }), ["capacity"]);
+    assert.deepEqual(await invalid({ policy: "emails", identifier: "u", burst: 6 }), ["burst"]);
+    assert.deepEqual(await invalid({ checks: [threePerMinute("u"), { ...tokenBucket, burst: 2 }] }), ["checks.1.burst"]);
+  });
+
+  it("takes a burst and a capacity only as whole numbers from 1 to a million", async () => {
+    for (const bad of [0, -1, 1.5, "6", 1_000_001]) {
+      assert.deepEqual(await invalid({ identifier: "u", limit: 3, duration: "1m", burst: bad }), ["burst"], `burst ${bad}`);
+      assert.deepEqual(await invalid({ identifier: "u", limit: 3, duration: "1m", algorithm: "token-bucket", capacity: bad }), ["capacity"], `capacity ${bad}`);
+    }
+  });
+
   it("keeps policies' and ad-hoc fields apart, and names the check of a batch", async () => {
     assert.deepEqual(await invalid({ policy: "emails", identifier: "u", limit: 3 }), ["limit"]);
     assert.deepEqual(await invalid({ policy: "emails" }), ["identifier"]);
@@ -243,6 +282,11 @@ describe("what a bad request to the rate-limit API gets", () => {
     assert.ok(doc.paths["/v1/ratelimit"]?.["post"]);
     assert.ok(doc.paths["/v1/ratelimit/reset"]?.["post"]);
     assert.ok(doc.components.securitySchemes["serviceToken"]);
+    type Decide = { requestBody: { content: Record<string, { schema: { properties: Record<string, { description: string }> }; examples: Record<string, { value: unknown }> }> } };
+    const body = (doc.paths["/v1/ratelimit"]?.["post"] as Decide).requestBody.content["application/json"]!;
+    assert.match(body.schema.properties["burst"]!.description, /gcra only/);
+    assert.match(body.schema.properties["capacity"]!.description, /token-bucket only/);
+    for (const [name, example] of Object.entries(body.examples)) assert.equal(decisionBody.safeParse(example.value).success, true, `example "${name}" is a valid body`);
   });
 });
 

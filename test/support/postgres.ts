@@ -15,16 +15,17 @@ export interface ScratchPostgres {
 
 export async function createScratchPostgres(): Promise<ScratchPostgres> {
   const name = `sluice_test_${randomUUID().replaceAll("-", "")}`;
-  await admin(`create database ${name}`);
+  await postgresAdmin(`create database ${name}`);
   const url = new URL(TEST_DATABASE_URL);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    drop: () => admin(`drop database if exists ${name} with (force)`),
+    drop: () => postgresAdmin(`drop database if exists ${name} with (force)`),
   };
 }
 
-async function admin(sql: string): Promise<void> {
+/** Runs `sql` as the server's admin, on its own connection (create, drop or alter a database). */
+export async function postgresAdmin(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await client.connect();
   try {

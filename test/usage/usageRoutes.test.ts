@@ -10,6 +10,7 @@ import type { ApiKeyView } from "../../src/control/accountRoutes.js";
 import { USAGE_HOURS, USAGE_MINUTES, USAGE_OPENAPI } from "../../src/usage/usageRoutes.js";
 import { startAccountsSluice, type AccountsSluice } from "../support/accountsSluice.js";
 import { ManualClock } from "../support/manualClock.js";
+import { signedIn as signedInAs } from "../support/signedIn.js";
 import { TestBrowser } from "../support/testBrowser.js";
 import type { TestSluice } from "../support/testSluice.js";
 
@@ -17,7 +18,6 @@ interface Point { at: string; allowed: number; limited: number }
 interface LimitView { counter: string; name: string; source: string; services: string[]; limit: number; remaining: number; resetAt: string }
 interface Usage { subject: { kind: string; id?: string; name?: string }; minutes: Point[]; hours: Point[]; limits: LimitView[] }
 
-const PASSWORD = "correct horse battery";
 const clock = new ManualClock(Date.UTC(2026, 10, 24, 8, 30, 15));
 
 let running: AccountsSluice;
@@ -40,14 +40,8 @@ services:
 });
 after(() => running.close());
 
-let people = 0;
-async function signedIn(): Promise<TestBrowser> {
-  const browser = new TestBrowser(sluice.url);
-  const response = await browser.post("/auth/signup", { email: `usage-${++people}@example.com`, password: PASSWORD });
-  assert.equal(response.status, 201, response.text);
-  await accounts.users.setPlan((response.json as { user: { id: string } }).user.id, "tiny");
-  return browser;
-}
+/** A new person on the tiny plan, signed in in their own browser. */
+const signedIn = () => signedInAs(running, { plan: "tiny", emailPrefix: "usage" });
 
 async function statusOf(response: Promise<Response>): Promise<number> {
   const answer = await response;

@@ -17,7 +17,7 @@
 import type { ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
-import type { Dispatcher } from "undici";
+import { util, type Dispatcher } from "undici";
 import { problems } from "../../problems/catalogue.js";
 import type { TrustFunction } from "../clientAddress.js";
 import type { Exchange, Stage } from "../exchange.js";
@@ -97,6 +97,7 @@ class ProxyCall implements Dispatcher.DispatchHandler {
     this.#settled = false;
     target.inFlight++;
     if (this.#attempts === 0) this.exchange.upstreamStartedAt = performance.now();
+    this.exchange.trace?.upstreamAttempt(target.url, this.#attempts);
     target.pool.dispatch(this.options, this);
   }
 
@@ -216,7 +217,8 @@ function clientResponseHeaders(raw: Buffer[], exchange: Exchange, rewrites: Head
   const limits = exchange.rateLimitHeaders;
   let connection: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toString("latin1").toLowerCase();
+    // Known names come from undici's table, already lower-case: no string made per header.
+    const name = util.headerNameToString(raw[i]!);
     if (name === "connection") connection = raw[i + 1]!.toString("latin1").toLowerCase();
     if (HOP_BY_HOP.has(name) || name === "x-request-id" || (limits !== undefined && Object.hasOwn(limits, name)) || rewrites?.drop.has(name)) continue;
     out.push(name, raw[i + 1]!.toString("latin1"));

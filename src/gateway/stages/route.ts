@@ -5,8 +5,9 @@
  * dots, backslashes, control characters) is refused, so the path that was authorized is the path
  * forwarded. The query string passes untouched. A key limited to some services (scopes) gets the
  * invalid-key 401 for any other name, before the name is looked up, so it cannot learn which
- * services exist. A body declared larger than the service accepts is refused here, before a byte
- * of it is read; a chunked body is counted as it streams (../requestBody.ts).
+ * services exist. A body declared larger than the route accepts (its own maxBodySize, else its
+ * service's, else the server's) is refused here, once the route is known and before a byte of the
+ * body is read; a chunked body is counted as it streams (../requestBody.ts).
  */
 import { problems } from "../../problems/catalogue.js";
 import type { Rejection, Stage } from "../exchange.js";
@@ -19,7 +20,7 @@ export const API_PREFIX = "/api/";
 
 const badPath: Rejection = { kind: problems.badPath, detail: "The path contains dot segments, encoded separators, or characters a path may not hold." };
 
-/** `maxBodySize` (server.maxBodySize) applies to services that set none of their own; no limit when omitted. */
+/** `maxBodySize` (server.maxBodySize) applies to routes and services that set none of their own; no limit when omitted. */
 export function route(table: RouteTable, maxBodySize = Infinity): Stage {
   return function route(exchange) {
     const url = exchange.req.url ?? "/";
@@ -36,10 +37,6 @@ export function route(table: RouteTable, maxBodySize = Infinity): Stage {
       return { kind: problems.serviceNotFound, detail: name ? `There is no service named "${name}".` : "The path names no service: use /api/{service}/{path}." };
     }
     exchange.service = service; // set before the route is matched, so a 404 or 405 is counted under its service
-    const bodyLimit = service.config.maxBodySize ?? maxBodySize;
-    const declared = exchange.req.headers["content-length"];
-    if (declared !== undefined && Number(declared) > bodyLimit) return bodyTooLarge(bodyLimit);
-    exchange.maxBodySize = bodyLimit;
     const rest = nameEnd === -1 ? "/" : path.slice(nameEnd);
     const method = exchange.req.method ?? "GET";
     const match = matchRoute(service, rest, method);
@@ -49,6 +46,10 @@ export function route(table: RouteTable, maxBodySize = Infinity): Stage {
     }
     exchange.route = match.route;
     exchange.params = match.params;
+    const bodyLimit = match.route.maxBodySize ?? maxBodySize;
+    const declared = exchange.req.headers["content-length"];
+    if (declared !== undefined && Number(declared) > bodyLimit) return bodyTooLarge(bodyLimit);
+    exchange.maxBodySize = bodyLimit;
     exchange.upstreamPath = service.basePath + rest + (queryAt === -1 ? "" : url.slice(queryAt));
     return undefined;
   };

@@ -7,6 +7,9 @@
  * the incoming X-Forwarded-Proto/-Host, and the incoming `Forwarded` (RFC 7239) with this hop's
  * element appended. From anyone else they are dropped and start afresh at the peer, so every
  * entry an upstream sees was written by a proxy it can trust through Sluice.
+ *
+ * With tracing on (observability/tracing.ts), `traceparent` and `tracestate` are the gateway's
+ * own, naming its span of the upstream call; with tracing off they pass as the client sent them.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
@@ -48,6 +51,8 @@ export function upstreamRequestHeaders(exchange: Exchange, trust: TrustFunction 
   }
   out["x-request-id"] = exchange.requestId;
   if (exchange.consumer) out["x-consumer-id"] = exchange.consumer.id;
+  // Tracing on: the upstream's traceparent names the gateway's CLIENT span, not the client's span.
+  exchange.trace?.upstreamHeaders(exchange, out);
   return out;
 }
 

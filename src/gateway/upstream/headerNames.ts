@@ -10,7 +10,8 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set(["connection", "keep-aliv
 
 /**
  * Request headers the gateway sets itself and never takes from the client as they are. `expect`:
- * node has already answered the client's 100-continue, and undici refuses to send one.
+ * the gateway answers the client's 100-continue itself (../requestBody.ts), and undici refuses to
+ * send one.
  */
 export const GATEWAY_OWNED: ReadonlySet<string> = new Set(["host", API_KEY_HEADER, "x-consumer-id", "x-request-id", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "forwarded", "expect"]);
 
