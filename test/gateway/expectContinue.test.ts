@@ -7,39 +7,27 @@
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { startRecordingUpstream } from "../support/recordingUpstream.js";
-import { startTestSluice } from "../support/testSluice.js";
-import { KEY, upstreamReceivedSince, type HostileBench } from "./hostile/hostileHarness.js";
+import { KEY, upstreamReceivedSince, startBenchWith, type HostileBench } from "./hostile/hostileHarness.js";
 
 const CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n";
 
 let bench: HostileBench;
 before(async () => {
-  const upstream = await startRecordingUpstream();
-  const sluice = await startTestSluice(`
+  bench = await startBenchWith((upstream) => `
 server:
   maxBodySize: 1kb
 limits:
   one-at-most: { algorithm: fixed-window, limit: 1, window: 1m, by: [consumer] }
 services:
-  echo: { upstream: "${upstream.url}", openapi: false }
+  echo: { upstream: "${upstream}", openapi: false }
   scarce:
-    upstream: "${upstream.url}/scarce"
+    upstream: "${upstream}/scarce"
     openapi: false
     routes:
       - { path: /*, cost: 2, limits: [one-at-most] }
 consumers:
   tester: { keys: [${KEY}] }
 `);
-  bench = {
-    sluice,
-    upstream,
-    authority: new URL(sluice.url).host,
-    close: async () => {
-      await sluice.close();
-      await upstream.close();
-    },
-  };
 });
 after(() => bench.close());
 

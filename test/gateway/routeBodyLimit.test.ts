@@ -4,20 +4,17 @@
 // complete request; the service's other routes keep the service's limit.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { startRecordingUpstream } from "../support/recordingUpstream.js";
-import { startTestSluice } from "../support/testSluice.js";
-import { KEY, problemCode, sendRaw, upstreamReceivedSince, type HostileBench } from "./hostile/hostileHarness.js";
+import { KEY, problemCode, sendRaw, upstreamReceivedSince, startBenchWith, type HostileBench } from "./hostile/hostileHarness.js";
 
 let bench: HostileBench;
 before(async () => {
-  const upstream = await startRecordingUpstream();
-  const sluice = await startTestSluice(`
+  bench = await startBenchWith((upstream) => `
 server:
   maxBodySize: 1kb
 services:
-  echo: { upstream: "${upstream.url}", openapi: false }
+  echo: { upstream: "${upstream}", openapi: false }
   files:
-    upstream: "${upstream.url}/files"
+    upstream: "${upstream}/files"
     openapi: false
     maxBodySize: 2kb
     routes:
@@ -27,15 +24,6 @@ services:
 consumers:
   tester: { keys: [${KEY}] }
 `);
-  bench = {
-    sluice,
-    upstream,
-    authority: new URL(sluice.url).host,
-    close: async () => {
-      await sluice.close();
-      await upstream.close();
-    },
-  };
 });
 after(() => bench.close());
 

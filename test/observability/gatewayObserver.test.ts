@@ -3,8 +3,7 @@
 // and written as one access log line: request id, consumer (never the key), route, status,
 // durations and what the limits decided.
 import assert from "node:assert/strict";
-import { createServer, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { ServerResponse } from "node:http";
 import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { parseConfig } from "../../src/config/loader.js";
@@ -16,6 +15,7 @@ import { startSluice, type RunningSluice } from "../../src/sluice.js";
 import { metricLines } from "../support/metricLines.js";
 import { pollUntil } from "../support/poll.js";
 import { startRecordingUpstream, type RecordingUpstream } from "../support/recordingUpstream.js";
+import { freePort as closedPort } from "../support/freePort.js";
 
 const KEY = "alice-key-0001";
 /** Lets I/O run between two looks at something only I/O changes. */
@@ -29,15 +29,6 @@ async function startLoggedSluice(yaml: string): Promise<{ sluice: RunningSluice;
   const sluice = await startSluice({ config: { ...config, server: { ...config.server, host: "127.0.0.1", port: 0 } }, logger: createLogger(config.log.level, sink) });
   const raw = () => chunks.join("");
   return { sluice, raw, lines: () => raw().split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>) };
-}
-
-/** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe("a gateway observed", () => {

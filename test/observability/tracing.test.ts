@@ -14,6 +14,7 @@ import { startSluice, type RunningSluice } from "../../src/sluice.js";
 import { capturingLogger } from "../support/logCapture.js";
 import { startRecordingUpstream, type RecordingUpstream } from "../support/recordingUpstream.js";
 import { TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";
+import { freePort as closedPort } from "../support/freePort.js";
 
 const KEY = "alice-secret-key-0001";
 const WRONG_KEY = "mallory-guessed-key-9";
@@ -59,15 +60,6 @@ async function startOtlpReceiver(status = 200) {
     spans: () => exports().flatMap((e) => e.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans))),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
-}
-
-/** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** A span's attributes as a plain object (OTLP JSON sends int64 as a string or a number). */

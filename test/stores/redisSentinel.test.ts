@@ -6,7 +6,6 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -18,6 +17,7 @@ import { createLimiterStore } from "../../src/stores/createStore.js";
 import type { RateLimitStore } from "../../src/stores/store.js";
 import { pollUntil } from "../support/poll.js";
 import { queryRedis, startRedisServer, type RedisServer } from "../support/redisServer.js";
+import { freePort } from "../support/freePort.js";
 
 const MASTER_GROUP = "sluice-test";
 const CHECK: LimitCheck = { key: "quota|c=sentinel", policy: { name: "quota", algorithm: "fixed-window", limit: 3, windowMs: 3_600_000, onStoreFailure: "closed" }, cost: 1 };
@@ -87,13 +87,3 @@ describe("limits in Redis behind Sentinel", () => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -15,13 +15,13 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, posix, relative, sep } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import { envoyRlsClient } from "../service/grpc/envoyRlsClient.js";
+import { freePort } from "../support/freePort.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 /** Each step's bound: a whole cold npm ci plus a tsc build must fit. */
@@ -118,16 +118,6 @@ async function dockerCopy(source: string, workdir: string, dest: string, filter:
   if (move) return rename(source, target);
   // verbatimSymlinks: node_modules/.bin links stay relative, so none points back into the build stage.
   await cp(source, target, { recursive: true, verbatimSymlinks: true, filter: (from) => filter(from) });
-}
-
-/** A port free a moment ago, for PORT (the HEALTHCHECK reads PORT, so it must be the real one, not 0). */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
 }
 
 /** Runs a command to its end; resolves with its exit code and output. */

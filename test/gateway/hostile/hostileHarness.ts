@@ -26,16 +26,15 @@ export interface HostileBench {
  * path), `shop` (routes /items/* and GET /admin) and `big` (a larger body limit of 4kb).
  */
 export async function startHostileBench(server = ""): Promise<HostileBench> {
-  const upstream = await startRecordingUpstream();
-  const sluice = await startTestSluice(`
+  return startBenchWith((upstream) => `
 server:
   maxBodySize: 1kb
 ${server.replace(/^/gm, "  ")}
 services:
-  echo: { upstream: "${upstream.url}", openapi: false }
-  big: { upstream: "${upstream.url}/big", openapi: false, maxBodySize: 4kb }
+  echo: { upstream: "${upstream}", openapi: false }
+  big: { upstream: "${upstream}/big", openapi: false, maxBodySize: 4kb }
   shop:
-    upstream: "${upstream.url}/shop"
+    upstream: "${upstream}/shop"
     openapi: false
     routes:
       - { path: /items/* }
@@ -43,6 +42,12 @@ services:
 consumers:
   tester: { keys: [${KEY}] }
 `);
+}
+
+/** A recording upstream and a gateway in front of it, with the config `config` writes for the upstream's URL. */
+export async function startBenchWith(config: (upstreamUrl: string) => string): Promise<HostileBench> {
+  const upstream = await startRecordingUpstream();
+  const sluice = await startTestSluice(config(upstream.url));
   return {
     sluice,
     upstream,

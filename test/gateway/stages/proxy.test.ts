@@ -3,11 +3,11 @@
 // rate-limit headers; an unreachable or silent upstream becomes a 502 or 504 problem.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { rawRequest } from "../../support/rawRequest.js";
 import { startRecordingUpstream, type RecordingUpstream } from "../../support/recordingUpstream.js";
 import { startTestSluice, type TestSluice } from "../../support/testSluice.js";
+import { freePort } from "../../support/freePort.js";
 
 const KEY = "proxy-test-key";
 let upstream: RecordingUpstream;
@@ -133,11 +133,3 @@ describe("when the upstream fails", () => {
   });
 });
 
-/** A port that was free a moment ago and has nothing listening now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

@@ -4,10 +4,10 @@
 // retries go to another target only when nothing was sent, within the budget.
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { startRecordingUpstream, type RecordingUpstream } from "../../support/recordingUpstream.js";
 import { startTestSluice, type TestSluice } from "../../support/testSluice.js";
+import { freePort as closedPort } from "../../support/freePort.js";
 
 const KEY = "balancing-test-key";
 
@@ -34,15 +34,6 @@ function tally(seen: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const s of seen) counts[s] = (counts[s] ?? 0) + 1;
   return counts;
-}
-
-/** A port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe("round-robin over three targets", () => {
