@@ -54,7 +54,7 @@ export interface AdHocLimit {
   readonly windowMs: number;
   /** gcra: units that may arrive at once; `limit` when absent. */
   readonly burst?: number;
-  /** token-bucket: tokens the bucket holds; `limit` when absent (the HTTP API requires it). */
+  /** token-bucket: tokens the bucket holds; `limit` when absent. */
   readonly capacity?: number;
   readonly cost: number;
 }
