@@ -36,6 +36,10 @@ export interface InlineLimitOptions<Request> extends CommonOptions<Request> {
   readonly limit: number;
   readonly duration: Duration;
   readonly algorithm?: InlineLimitRequest["algorithm"];
+  /** gcra only: requests that may arrive at once (default `limit`). */
+  readonly burst?: number;
+  /** token-bucket only: tokens the bucket holds (default `limit`). */
+  readonly capacity?: number;
   /** Keeps this limit's counters apart from other limits on the same identifiers, and names it in the headers (default "default"). */
   readonly namespace?: string;
 }
@@ -82,10 +86,13 @@ interface LimitDescription {
 }
 
 function inlineLimit(options: Omit<InlineLimitOptions<never>, keyof CommonOptions<never>>): LimitDescription {
-  const { limit, duration, algorithm, namespace } = options;
+  const { limit, duration, algorithm, burst, capacity, namespace } = options;
   const windowMs = typeof duration === "number" ? duration : parseDuration(duration);
   const name = namespace ?? "default";
-  const base: Omit<InlineLimitRequest, "identifier"> = { limit, duration, ...(algorithm !== undefined && { algorithm }), ...(namespace !== undefined && { namespace }) };
+  const base: Omit<InlineLimitRequest, "identifier"> = {
+    limit, duration,
+    ...(algorithm !== undefined && { algorithm }), ...(burst !== undefined && { burst }), ...(capacity !== undefined && { capacity }), ...(namespace !== undefined && { namespace }),
+  };
   return {
     name,
     policyHeader: `"${name}";q=${limit};w=${Math.ceil(windowMs / 1000)}`,

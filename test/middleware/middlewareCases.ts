@@ -54,6 +54,8 @@ export function runMiddlewareCases(framework: string, startApp: StartLimitedApp)
         closed = new RateLimitClient({ url: stalled.url, token: "t", timeoutMs: 50, failurePolicy: "closed" });
         app = await startApp({
           inline: { client, identifier: byUser, limit: 2, duration: "1m", algorithm: "fixed-window", namespace: "mw-test" },
+          bursty: { client, identifier: byUser, limit: 1, duration: "1h", burst: 3, namespace: "mw-burst" },
+          bucket: { client, identifier: byUser, limit: 1, duration: "1h", algorithm: "token-bucket", capacity: 2, namespace: "mw-bucket" },
           costly: { client, identifier: byUser, limit: 10, duration: "1m", cost: (request) => Number(request.headers["x-cost"] ?? 1) },
           policy: { client, identifier: byUser, policy: "emails" },
           unknown: { client, identifier: byUser, policy: "no-such-policy" },
@@ -75,6 +77,13 @@ export function runMiddlewareCases(framework: string, startApp: StartLimitedApp)
         const [, seconds] = /^"mw-test";r=1;t=(\d+)$/.exec(response.headers.get("ratelimit") ?? "") ?? [];
         assert.ok(Number(seconds) > 0 && Number(seconds) <= 60, `t is the seconds left of the one-minute window (${seconds})`);
         assert.equal(response.headers.get("retry-after"), null);
+      });
+
+      it("passes a GCRA burst and a token bucket's capacity on to the service", async () => {
+        const who = user();
+        const statuses = async (path: string, times: number) => { const out = []; for (let i = 0; i < times; i++) out.push((await get(path, who)).status); return out; };
+        assert.deepEqual(await statuses("/bursty", 4), [200, 200, 200, 429], "one an hour, three at once");
+        assert.deepEqual(await statuses("/bucket", 3), [200, 200, 429], "one an hour, a bucket of two");
       });
 
       it("answers 429 problem+json with Retry-After once the limit is spent", async () => {
