@@ -165,13 +165,13 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
     logController: new LogController({ disableRequestLogging: true }),
     // Bytes node's parser refuses (smuggling shapes, oversized headers, slow clients) get a problem document, then the connection closes.
     clientErrorHandler: answerClientError,
-    // A gateway request with `Expect: 100-continue` is invited to send its body only once admitted (gateway/requestBody.ts).
+    // A gateway or rate-limit API request with `Expect: 100-continue` is invited to send its body only once admitted (gateway/edgeServer.ts).
     serverFactory: (controlPlane) =>
       createEdgeServer(config.server, (req: IncomingMessage, res: ServerResponse) => {
         if (req.url?.startsWith(API_PREFIX)) live.handle(req, res);
         else if (req.url?.startsWith(RATELIMIT_PREFIX)) ratelimit.handle(req, res);
         else controlPlane(req, res);
-      }, (req) => req.url?.startsWith(API_PREFIX) === true).on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      }, (req) => req.url?.startsWith(API_PREFIX) === true || req.url?.startsWith(RATELIMIT_PREFIX) === true).on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         // WebSocket upgrades run the gateway's pipeline on a response written to the socket (gateway/upstream/webSocketTunnel.ts).
         if (req.url?.startsWith(API_PREFIX)) live.handle(req, responseForUpgrade(req, upgraded.track(socket), head));
         else socket.destroy();

@@ -10,14 +10,16 @@
  * second, and faster for shorter timeouts, so a timeout means what it says.
  *
  * `Expect: 100-continue`: node would invite every such client to send its body before anyone
- * looked at the request. Here the requests `holdsContinue` names (the gateway's) are invited by
- * the proxy stage, once they have passed every check (requestBody.ts); any other request, and one
- * without a body, is invited at once, as node would. Any other expectation still gets node's 417.
+ * looked at the request. Here the requests `holdsContinue` names (the gateway's and the rate-limit
+ * API's) are invited by their handler through `releaseContinue`, once they have passed every
+ * check (the proxy stage, in requestBody.ts; the rate-limit API once the token has passed); any
+ * other request, and one without a body, is invited at once, as node would. Any other expectation
+ * still gets node's 417.
  */
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
 import type { SluiceConfig } from "../config/schema.js";
 import { refuseConnect } from "./clientErrors.js";
-import { declaresBody, holdContinue } from "./requestBody.js";
+import { declaresBody } from "./requestFraming.js";
 
 export type ServerLimits = Pick<SluiceConfig["server"], "headersTimeout" | "requestTimeout" | "idleTimeout" | "keepAliveTimeout" | "maxHeaderSize" | "maxConnections">;
 
@@ -40,4 +42,19 @@ export function createEdgeServer(limits: ServerLimits, listener: RequestListener
     listener(req, res);
   });
   return server;
+}
+
+/** Set on a request whose `100 Continue` waits for its handler to want the body. */
+const CONTINUE_HELD = Symbol("sluice.continueHeld");
+type MayHoldContinue = IncomingMessage & { [CONTINUE_HELD]?: true };
+
+function holdContinue(req: IncomingMessage): void {
+  (req as MayHoldContinue)[CONTINUE_HELD] = true;
+}
+
+/** The handler wants the body now: a client that waits for `100 Continue` gets it, once. */
+export function releaseContinue(req: IncomingMessage, res: ServerResponse): void {
+  if ((req as MayHoldContinue)[CONTINUE_HELD] !== true) return;
+  delete (req as MayHoldContinue)[CONTINUE_HELD];
+  res.writeContinue();
 }

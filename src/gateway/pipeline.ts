@@ -18,7 +18,7 @@ import type { RateLimitStore } from "../stores/store.js";
 import type { UsageRecorder } from "../usage/usageRecorder.js";
 import type { TrustFunction } from "./clientAddress.js";
 import { Exchange, type Rejection, type Stage } from "./exchange.js";
-import { declaresBody } from "./requestBody.js";
+import { declaresBody } from "./requestFraming.js";
 import type { PlanLimits } from "./planLimits.js";
 import type { RouteTable } from "./routeTable.js";
 import { authenticate } from "./stages/authenticate.js";

@@ -8,37 +8,19 @@
  * whose body never completed.
  *
  * A client that sent `Expect: 100-continue` is invited to send its body here too, and only here:
- * the edge server holds node's automatic `100 Continue` back (`holdContinue`), so a request that
+ * the edge server holds node's automatic `100 Continue` back (edgeServer.ts), so a request that
  * authentication, routing or the limits refuse gets its final answer without one, and its body
  * is never sent. The `Expect` header itself is not forwarded: undici sends the body at once.
  */
-import type { IncomingMessage } from "node:http";
 import { Transform, type Readable, type TransformCallback } from "node:stream";
 import { problems } from "../problems/catalogue.js";
+import { releaseContinue } from "./edgeServer.js";
 import type { Exchange, Rejection } from "./exchange.js";
-
-/** Set on a request whose `100 Continue` waits for `requestBody`. */
-const CONTINUE_HELD = Symbol("sluice.continueHeld");
-type MayHoldContinue = IncomingMessage & { [CONTINUE_HELD]?: true };
-
-/**
- * For node's `checkContinue` (edgeServer.ts): the request's `100 Continue` is written when the
- * proxy stage asks for its body, not now.
- */
-export function holdContinue(req: IncomingMessage): void {
-  (req as MayHoldContinue)[CONTINUE_HELD] = true;
-}
-
-/** Whether the request says a body follows (a Content-Length of 0 says none does). */
-export function declaresBody(req: IncomingMessage): boolean {
-  const length = req.headers["content-length"];
-  return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
-}
 
 /** Called once, by the proxy stage, for a request that has a body: the body is wanted now. */
 export function requestBody(exchange: Exchange): Readable {
   const { req, maxBodySize } = exchange;
-  if ((req as MayHoldContinue)[CONTINUE_HELD] === true) exchange.res.writeContinue();
+  releaseContinue(req, exchange.res);
   if (req.headers["content-length"] !== undefined || maxBodySize === Infinity) return req;
   return req.pipe(new BodyCounter(exchange));
 }

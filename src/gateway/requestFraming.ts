@@ -28,3 +28,9 @@ export function framingProblem(req: IncomingMessage): string | undefined {
   }
   return undefined;
 }
+
+/** Whether the request says a body follows (a Content-Length of 0 says none does). */
+export function declaresBody(req: IncomingMessage): boolean {
+  const length = req.headers["content-length"];
+  return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
+}

@@ -9,7 +9,8 @@
  *
  * Order of work: path and method, then the caller (401 before any body is read, so strangers
  * cannot make Sluice parse anything; 403 without the right), then the body (413 past
- * RATELIMIT_BODY_LIMIT, 400 for bad JSON or a bad field, naming it), then the decision.
+ * RATELIMIT_BODY_LIMIT, 400 for bad JSON or a bad field, naming it), then the decision. A client
+ * that sent `Expect: 100-continue` is invited to send its body only once its token has passed.
  * Answers are JSON with `cache-control: no-store`; every refusal is an RFC 9457 problem. A store
  * that cannot be reached answers 503 (ratelimitService.ts); anything unexpected is logged and
  * answers 500, revealing nothing.
@@ -21,6 +22,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { invalidParams, type InvalidParam } from "../config/invalidParams.js";
+import { releaseContinue } from "../gateway/edgeServer.js";
 import type { Logger } from "../observability/logger.js";
 import { problems } from "../problems/catalogue.js";
 import { sendProblem } from "../problems/problemDocument.js";
@@ -74,6 +76,7 @@ export function createRatelimitHandler({ service, authenticate, logger }: Rateli
       return discard(req, () => sendProblem(res, problems.forbidden, `This needs a token with the "${endpoint.right}" right.`));
     }
 
+    releaseContinue(req, res);
     readBody(req, (error, text) => {
       if (error === "too-large") return sendProblem(res, problems.payloadTooLarge, `The body is larger than ${RATELIMIT_BODY_LIMIT} bytes.`, { connection: "close" });
       if (error !== undefined) return res.destroy();
@@ -153,7 +156,10 @@ function readBody(req: IncomingMessage, done: (error: "too-large" | "aborted" | 
   });
 }
 
-/** Answers without reading the body: drains what the client sends so the connection can be reused. */
+/**
+ * Answers without reading the body: drains what the client sends so the connection can be reused.
+ * (A client never invited to send its body gets `Connection: close` from node itself.)
+ */
 function discard(req: IncomingMessage, answer: () => void): void {
   req.resume();
   answer();

@@ -2,7 +2,8 @@
 // request has passed authentication, routing, the body limit and the rate limits. Refused, it
 // gets its final answer first (no 100), the connection closes, and the upstream receives
 // nothing; admitted, it gets `100 Continue`, sends its body, and the upstream receives all of it
-// (without the Expect header). Requests outside /api are invited at once, as node would, and
+// (without the Expect header). The rate-limit API invites a caller once its token has passed;
+// other requests outside /api are invited at once, as node would, and
 // any other expectation still gets 417. Raw sockets, so the test sees every byte and its order.
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
@@ -10,6 +11,8 @@ import { after, before, describe, it } from "node:test";
 import { KEY, upstreamReceivedSince, startBenchWith, type HostileBench } from "./hostile/hostileHarness.js";
 
 const CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n";
+/** A bearer token the rate-limit API accepts (SLUICE_ADMIN_TOKEN). */
+const ADMIN_TOKEN = "expect-continue-admin-token";
 
 let bench: HostileBench;
 before(async () => {
@@ -27,7 +30,7 @@ services:
       - { path: /*, cost: 2, limits: [one-at-most] }
 consumers:
   tester: { keys: [${KEY}] }
-`);
+`, { adminToken: ADMIN_TOKEN });
 });
 after(() => bench.close());
 
@@ -178,17 +181,37 @@ describe("a refused request", () => {
   }
 });
 
-describe("outside the gateway", () => {
-  it("invites a request to /v1/ratelimit at once, as node would", async () => {
+describe("the rate-limit API", () => {
+  const decision = '{"identifier":"expect-continue","limit":5,"duration":"1m"}';
+  const ratelimitHead = (authorization: string) => head("/v1/ratelimit", `${authorization}Content-Type: application/json\r\nContent-Length: ${decision.length}\r\n`, null);
+
+  it("invites a caller with a valid token, then decides on the body it sends", async () => {
     const connection = await RawConnection.open();
     try {
-      // Without a service token: the 401 follows the 100 at once (this handler invites before it checks).
-      const first = await firstAnswer(connection, head("/v1/ratelimit", "Content-Type: application/json\r\nContent-Length: 2\r\n", null));
-      assert.ok(first.startsWith(CONTINUE), first);
-      connection.write("{}");
-      assert.match((await connection.closed()).slice(CONTINUE.length), /^HTTP\/1\.1 401 /);
+      assert.equal(await firstAnswer(connection, ratelimitHead(`Authorization: Bearer ${ADMIN_TOKEN}\r\n`)), CONTINUE);
+      connection.write(decision);
+      const answer = (await connection.closed()).slice(CONTINUE.length);
+      assert.match(answer, /^HTTP\/1\.1 200 /);
+      assert.match(answer, /"allowed":true/);
     } finally {
       connection.destroy();
+    }
+  });
+
+  it("answers a caller without a valid token 401 first, never inviting it, and closes the connection", async () => {
+    for (const authorization of ["", "Authorization: Bearer not-the-token\r\n"]) {
+      const connection = await RawConnection.open();
+      try {
+        // A keep-alive request: only the gateway's choice can close this connection.
+        const keepAlive = ratelimitHead(authorization).replace("Connection: close\r\n", "");
+        const first = await firstAnswer(connection, keepAlive);
+        assert.match(first, /^HTTP\/1\.1 401 /, `${JSON.stringify(authorization)}: ${first}`);
+        assert.match(first, /\r\nconnection: close\r\n/i);
+        await connection.closed();
+        assert.ok(!connection.received.includes("100 Continue"));
+      } finally {
+        connection.destroy();
+      }
     }
   });
 });

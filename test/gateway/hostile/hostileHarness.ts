@@ -45,9 +45,9 @@ consumers:
 }
 
 /** A recording upstream and a gateway in front of it, with the config `config` writes for the upstream's URL. */
-export async function startBenchWith(config: (upstreamUrl: string) => string): Promise<HostileBench> {
+export async function startBenchWith(config: (upstreamUrl: string) => string, options?: Parameters<typeof startTestSluice>[1]): Promise<HostileBench> {
   const upstream = await startRecordingUpstream();
-  const sluice = await startTestSluice(config(upstream.url));
+  const sluice = await startTestSluice(config(upstream.url), options);
   return {
     sluice,
     upstream,
