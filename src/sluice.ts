@@ -124,6 +124,9 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
   const tracing = config.tracing && (await import("./observability/tracing.js")).gatewayTracing(config.tracing, logger);
   // POST /v1/ratelimit: decisions for any application, on the gateway's own store (src/service/).
   const ratelimit = await openRatelimitService({ policies: config.policies, store, accounts, adminToken: options.adminToken, logger });
+  // What outlives the gateway generations, closed once nothing serves requests: the last usage
+  // counts are written, the last spans exported.
+  const closeShared = () => Promise.allSettled([store.close(), closeDemos(), plans?.close(), closeUsage(), ratelimit.close(), tracing?.close()]);
   /** One generation of the gateway: what a config compiles to. The store, plans and sessions outlive it. */
   const compile = (next: SluiceConfig) => {
     const table = compileRouteTable(next, new Map(Object.entries(next.services).map(([name, s]) => [name, s.upstreams.map((u) => resolveUpstream(u, demos))])), { now: options.clock });
@@ -187,7 +190,8 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
       grpc = await startRateLimitGrpcServer({ host: config.server.host, port: config.server.grpcPort, policies: () => ratelimit.service.policies, store, logger });
     }
   } catch (error) {
-    await Promise.allSettled([app.close(), grpc?.close(), live.close(), store.close(), closeDemos(), plans?.close(), closeUsage(), ratelimit.close(), tracing?.close()]);
+    await Promise.allSettled([app.close(), grpc?.close(), live.close()]);
+    await closeShared();
     throw error;
   }
 
@@ -243,8 +247,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
       // Still under the deadline: WebSocket tunnels (which app.close does not wait for) count as in flight.
       await live.close();
       clearTimeout(deadline);
-      // After the server has stopped taking requests: the last counts are written, the last spans exported.
-      await Promise.allSettled([store.close(), closeDemos(), plans?.close(), closeUsage(), ratelimit.close(), tracing?.close()]);
+      await closeShared();
     },
   };
 }
