@@ -8,8 +8,9 @@
  * shared Redis, every instance would go at once.
  *
  * The store is asked for a decision that costs nothing (a peek), through the failover store, so
- * the probe sees exactly what requests see and, by succeeding, also ends a recorded outage while
- * no traffic arrives (a load balancer sends none to an instance that is not ready).
+ * the probe sees exactly what requests see: unreachable while its breaker is open. The breaker
+ * probes Redis by itself, so an outage ends while no traffic arrives (a load balancer sends none
+ * to an instance that is not ready).
  *
  * @example
  * const readiness = new Readiness({ store, database: accounts.db, failsClosed: () => ["strict"] });

@@ -210,6 +210,21 @@ export function createMetrics({ limits = [], apiKeyCache, upstreamHealth, proces
     buckets: OUTAGE_BUCKETS,
     registers: [registry],
   });
+  const storeErrors = new Counter({
+    name: "sluice_limiter_store_errors_total",
+    help: "Decisions the shared limiter store did not answer: its deadline passed (timeout) or it refused the call (error).",
+    labelNames: ["kind"],
+    registers: [registry],
+  });
+  const lateReplies = new Counter({
+    name: "sluice_limiter_store_late_replies_total",
+    help: "Replies that came after their decision's deadline, by what they settled: refunded (a charge its refused caller never had), kept (the caller was admitted: the charge stands), over_admitted (the store refused what a failure mode admitted), none.",
+    labelNames: ["effect"],
+    registers: [registry],
+  });
+  // Every label value from the start, so a rate over them is defined before the first event.
+  for (const kind of ["timeout", "error"]) storeErrors.inc({ kind }, 0);
+  for (const effect of ["refunded", "kept", "over_admitted", "none"]) lateReplies.inc({ effect }, 0);
   const storeCalls = new Histogram({
     name: "sluice_limiter_store_duration_seconds",
     help: "Time the shared limiter store took to answer a decision, or to fail it (a timeout at the deadline).",
@@ -223,6 +238,8 @@ export function createMetrics({ limits = [], apiKeyCache, upstreamHealth, proces
     gateway,
     storeObserver: {
       storeCall: (seconds) => storeCalls.observe(seconds),
+      storeFailure: (kind) => storeErrors.inc({ kind }),
+      lateReply: (effect) => lateReplies.inc({ effect: effect.replace("-", "_") }),
       outageBegan: () => degraded.set(1),
       outageEnded: (seconds) => {
         degraded.set(0);

@@ -9,7 +9,7 @@ import type { SluiceConfig } from "../config/schema.js";
 import type { Logger } from "../observability/logger.js";
 import { FailoverStore, type StoreObserver } from "./failoverStore.js";
 import { MemoryStore } from "./memoryStore.js";
-import { createRedisClient, createRedisCluster, createRedisSentinelClient } from "./redis/client.js";
+import { createRedisClient, createRedisCluster, createRedisSentinelClient, lateReplyWindow } from "./redis/client.js";
 import { RedisStore } from "./redis/redisStore.js";
 import type { Clock, RateLimitStore } from "./store.js";
 import { redactUrl } from "../observability/redactUrl.js";
@@ -31,7 +31,7 @@ export function createLimiterStore({ limiter, redisUrl, logger, clock, observer 
   if (!limiter.cluster && sentinel === undefined && /,\s*rediss?:\/\//.test(redisUrl)) {
     throw new Error("REDIS_URL lists several Redis nodes; set limiter.cluster: true for a Redis Cluster, or limiter.sentinel to the master group's name for Sentinel");
   }
-  const connection = { commandTimeoutMs: limiter.timeout };
+  const connection = { commandTimeoutMs: lateReplyWindow(limiter.timeout) };
   const client = limiter.cluster
     ? createRedisCluster(redisUrl, connection)
     : sentinel !== undefined ? createRedisSentinelClient(redisUrl, sentinel, connection) : createRedisClient(redisUrl, connection);
@@ -42,7 +42,7 @@ export function createLimiterStore({ limiter, redisUrl, logger, clock, observer 
     limiter.cluster ? "limits are kept in a Redis Cluster" : sentinel !== undefined ? `limits are kept in Redis, the primary of "${sentinel}" that Sentinel names` : "limits are kept in Redis",
   );
   return new FailoverStore({
-    primary: new RedisStore({ client, keyPrefix: limiter.keyPrefix }),
+    primary: new RedisStore({ client, keyPrefix: limiter.keyPrefix, timeoutMs: limiter.timeout }),
     fallback: memory(),
     timeoutMs: limiter.timeout,
     logger,

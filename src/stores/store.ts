@@ -21,3 +21,41 @@ export interface RateLimitStore {
 
 /** Milliseconds since the epoch; injected so tests move time instead of sleeping. */
 export type Clock = () => number;
+
+/**
+ * A store many gateways share (Redis). It can fail, so the failover store stands in front of it:
+ * its `consume` rejects when the store cannot decide, a `StoreTimeout` when the store has not
+ * answered within the deadline, measured from when the call left this process.
+ */
+export interface SharedStore extends RateLimitStore {
+  consume(checks: readonly LimitCheck[]): Promise<Verdict>;
+  /** Resolves when the store answers a trivial call within its deadline; rejects otherwise. */
+  probe(): Promise<void>;
+  /** Gives back what a decision made at `at` (the store's clock) charged to `checks`. */
+  refund(checks: readonly LimitCheck[], at: number): Promise<void>;
+  /** Decisions asked and not yet answered: queued work, for the load shedder. */
+  readonly pending: number;
+}
+
+/** What a decision that missed its deadline did once the store ran it. */
+export interface LateOutcome {
+  readonly verdict: Verdict;
+  /** The checks it charged (admitted, with a cost): what a refund gives back. */
+  readonly charged: readonly LimitCheck[];
+}
+
+/**
+ * The store has not answered a decision within its deadline. Its call may still run: `late`
+ * resolves with what it did if the reply comes after all, or undefined if it never does (the
+ * connection closed, or the client gave up), when whether it ran cannot be known.
+ */
+export class StoreTimeout extends Error {
+  readonly code = "SLUICE_ERR_STORE_TIMEOUT";
+  constructor(
+    readonly timeoutMs: number,
+    readonly late: Promise<LateOutcome | undefined>,
+  ) {
+    super(`the limiter store did not answer within ${timeoutMs} ms`);
+    this.name = "StoreTimeout";
+  }
+}

@@ -1,19 +1,23 @@
 // When Redis cannot answer, each limit does what its onStoreFailure says — admit (open), refuse
-// with 503 (closed), or count in process (local) — and no decision waits past the deadline.
-// A denial is remembered locally until it ends, so a flood from one key costs Redis nothing.
-// Outages and the latency of every store call are reported to an observer (the metrics).
+// with 503 (closed), or count in process (local). Whether Redis is failing is a judgement over
+// time: failures without an answer between them for a deadline's length open a breaker, which
+// then answers without asking Redis until probes find it answering again. A denial is remembered
+// locally until it ends, so a flood from one key costs Redis nothing. Outages and the latency of
+// every store call are reported to an observer (the metrics).
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import type { Verdict } from "../../src/limiter/decision.js";
 import type { FailureMode, LimitCheck, Policy } from "../../src/limiter/policy.js";
 import { createMetrics } from "../../src/observability/metrics.js";
 import { FailoverStore, type StoreObserver } from "../../src/stores/failoverStore.js";
+import type { SharedStore } from "../../src/stores/store.js";
 import { MemoryStore } from "../../src/stores/memoryStore.js";
 import { createRedisClient } from "../../src/stores/redis/client.js";
 import { RedisStore } from "../../src/stores/redis/redisStore.js";
 import { capturingLogger } from "../support/logCapture.js";
 import { ManualClock } from "../support/manualClock.js";
 import { metricLines } from "../support/metricLines.js";
+import { pollUntil } from "../support/poll.js";
 import { TEST_REDIS_URL, testRedisClient, uniquePrefix } from "../support/redis.js";
 
 const closers: (() => Promise<void>)[] = [];
@@ -25,7 +29,7 @@ async function failoverOn(url: string, clock = new ManualClock(), observer?: Sto
   const { logger, lines } = capturingLogger();
   const prefix = uniquePrefix();
   const store = new FailoverStore({
-    primary: new RedisStore({ client: createRedisClient(url, { commandTimeoutMs: 50 }).on("error", () => undefined), keyPrefix: prefix }),
+    primary: new RedisStore({ client: createRedisClient(url, { commandTimeoutMs: 2_000 }).on("error", () => undefined), keyPrefix: prefix, timeoutMs: 50 }),
     fallback: new MemoryStore({ clock: clock.read, sweepIntervalMs: 0 }),
     timeoutMs: 50,
     logger,
@@ -64,32 +68,51 @@ describe("FailoverStore with Redis unreachable (nothing listens on the port)", (
     assert.deepEqual(results, [true, true, false]);
   });
 
-  it("logs the outage once, not once per decision", async () => {
-    const { store, lines } = await failoverOn(unreachable);
+  it("calls it failing once failures have gone on for a deadline's length, and logs that once", async () => {
+    const { store, clock, lines } = await failoverOn(unreachable);
+    const failing = () => lines().filter((l) => String(l["msg"]).includes("is failing")).length;
     for (let i = 0; i < 5; i++) await store.consume([check("open")]);
-    assert.equal(lines().filter((l) => String(l["msg"]).includes("is failing")).length, 1);
+    assert.equal(failing(), 0, "five failures in the same instant are not yet an outage");
+    clock.advance(50);
+    for (let i = 0; i < 5; i++) await store.consume([check("open")]);
+    assert.equal(failing(), 1);
+    assert.equal(store.failing, true);
   });
 
-  it("shows the store degraded in the metrics and times every failed call", async () => {
+  it("shows the store degraded in the metrics, and counts every failed call", async () => {
     const metrics = createMetrics({ processMetrics: false });
-    const { store } = await failoverOn(unreachable, new ManualClock(), metrics.storeObserver);
-    for (let i = 0; i < 3; i++) await store.consume([check("open"), check("local")]);
+    const clock = new ManualClock();
+    const { store } = await failoverOn(unreachable, clock, metrics.storeObserver);
+    await store.consume([check("open"), check("local")]);
+    clock.advance(50);
+    await store.consume([check("open"), check("local")]);
+    // The breaker is open: this one is answered without a call.
+    await store.consume([check("open"), check("local")]);
     const text = await metrics.render();
     assert.deepEqual(metricLines(text, "sluice_limiter_store_degraded"), ["sluice_limiter_store_degraded 1"]);
-    assert.deepEqual(metricLines(text, "sluice_limiter_store_duration_seconds_count"), ["sluice_limiter_store_duration_seconds_count 3"]);
+    assert.deepEqual(metricLines(text, "sluice_limiter_store_duration_seconds_count"), ["sluice_limiter_store_duration_seconds_count 2"]);
+    assert.deepEqual(metricLines(text, "sluice_limiter_store_errors_total"), ['sluice_limiter_store_errors_total{kind="timeout"} 0', 'sluice_limiter_store_errors_total{kind="error"} 2']);
     assert.deepEqual(metricLines(text, "sluice_limiter_store_outage_duration_seconds_count"), ["sluice_limiter_store_outage_duration_seconds_count 0"]);
   });
 });
 
-describe("FailoverStore's observer", () => {
-  /** A primary that fails while `down` is true and admits everything otherwise. */
+describe("FailoverStore's breaker and observer", () => {
+  /** A shared store that fails while `down` is true and admits everything otherwise; probes answer alike. */
   function flakyPrimary() {
-    const state = { down: true, reachableAtStart: true };
-    const primary = {
-      consume: (checks: readonly LimitCheck[]): Promise<Verdict> =>
-        state.down
+    const state = { down: true, reachableAtStart: true, calls: 0, probes: 0 };
+    const primary: SharedStore = {
+      consume: (checks: readonly LimitCheck[]): Promise<Verdict> => {
+        state.calls++;
+        return state.down
           ? Promise.reject(new Error("connection refused"))
-          : Promise.resolve({ allowed: true, decisions: checks.map((c) => ({ policy: c.policy, allowed: true, limit: c.policy.limit, remaining: c.policy.limit - 1, resetAt: 0 })), now: 0 }),
+          : Promise.resolve({ allowed: true, decisions: checks.map((c) => ({ policy: c.policy, allowed: true, limit: c.policy.limit, remaining: c.policy.limit - 1, resetAt: 0 })), now: 0 });
+      },
+      probe: () => {
+        state.probes++;
+        return state.down ? Promise.reject(new Error("connection refused")) : Promise.resolve();
+      },
+      refund: () => Promise.resolve(),
+      pending: 0,
       release: () => undefined,
       reset: () => undefined,
       ready: () => Promise.resolve(state.reachableAtStart),
@@ -98,32 +121,57 @@ describe("FailoverStore's observer", () => {
     return { state, primary };
   }
 
-  function observed(primary: ReturnType<typeof flakyPrimary>["primary"], clock: ManualClock) {
+  function observed(primary: SharedStore, clock: ManualClock) {
     const events: string[] = [];
     const { logger, lines } = capturingLogger();
     const observer: StoreObserver = {
       storeCall: (seconds) => events.push(seconds >= 0 && seconds < 1 ? "call" : `call ${seconds}`),
+      storeFailure: (kind) => events.push(`failed (${kind})`),
+      lateReply: (effect) => events.push(`late reply: ${effect}`),
       outageBegan: () => events.push("outage began"),
       outageEnded: (seconds) => events.push(`outage ended after ${seconds}s`),
     };
-    const store = new FailoverStore({ primary, fallback: new MemoryStore({ clock: clock.read, sweepIntervalMs: 0 }), timeoutMs: 50, logger, clock: clock.read, observer });
+    // Probes 10 ms apart, so the test waits for the recovery briefly.
+    const store = new FailoverStore({ primary, fallback: new MemoryStore({ clock: clock.read, sweepIntervalMs: 0 }), timeoutMs: 50, logger, clock: clock.read, observer, probeIntervalMs: 10 });
     closers.push(() => store.close());
     return { store, events, lines };
   }
 
-  it("reports an outage once when it begins and once, with its length on the store's clock, when it ends", async () => {
+  it("stops asking a failing store, probes it, and reports the outage's length on the store's clock", async () => {
     const clock = new ManualClock();
     const { state, primary } = flakyPrimary();
     const { store, events, lines } = observed(primary, clock);
     await store.consume([check("open")]);
     clock.advance(1_500);
     await store.consume([check("open")]);
+    assert.deepEqual(events, ["call", "failed (error)", "call", "failed (error)", "outage began"]);
+    const answered = await store.consume([check("open")]);
+    assert.equal(answered.via, "store-failure");
+    assert.equal(state.calls, 2, "an open breaker answers without asking the store");
+
     clock.advance(1_000);
     state.down = false;
-    await store.consume([check("open")]);
-    await store.consume([check("open")]);
-    assert.deepEqual(events, ["call", "outage began", "call", "call", "outage ended after 2.5s", "call"]);
+    await pollUntil(() => Promise.resolve(store.failing), (failing) => !failing);
+    assert.equal(store.failing, false, "two answered probes close the breaker");
+    assert.ok(state.probes >= 2);
+    assert.deepEqual(events.slice(5), ["outage ended after 2.5s"]);
     assert.deepEqual(lines().filter((l) => l["msg"] === "the limiter store answers again").map((l) => l["outageMs"]), [2_500], "the log line stays");
+    assert.equal((await store.consume([check("open")])).via, undefined, "decided by the store again");
+  });
+
+  it("does not call a store failing when an answer comes between failures", async () => {
+    const clock = new ManualClock();
+    const { state, primary } = flakyPrimary();
+    const { store } = observed(primary, clock);
+    for (let i = 0; i < 5; i++) {
+      state.down = true;
+      await store.consume([check("open")]);
+      clock.advance(40);
+      state.down = false;
+      await store.consume([check("open")]);
+      clock.advance(40);
+    }
+    assert.equal(store.failing, false, "200 ms of intermittent failures, never 50 ms without an answer");
   });
 
   it("begins the outage at start-up when the store is not reachable, before any request", async () => {
@@ -133,8 +181,9 @@ describe("FailoverStore's observer", () => {
     const { store, events, lines } = observed(primary, clock);
     assert.equal(await store.ready(), false);
     assert.deepEqual(events, ["outage began"]);
-    await store.consume([check("open")]);
-    assert.deepEqual(events, ["outage began", "call"], "the first failed decision belongs to the same outage");
+    const verdict = await store.consume([check("open")]);
+    assert.equal(verdict.via, "store-failure");
+    assert.deepEqual(events, ["outage began"], "the first decision belongs to the same outage, and asks nothing");
     assert.equal(lines().filter((l) => l["level"] === 40).length, 1, "one warning per outage");
   });
 

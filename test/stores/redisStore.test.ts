@@ -5,14 +5,15 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { Redis } from "ioredis";
-import type { LimitCheck } from "../../src/limiter/policy.js";
+import type { LimitCheck, Policy } from "../../src/limiter/policy.js";
 import { MemoryStore } from "../../src/stores/memoryStore.js";
-import { createRedisClient } from "../../src/stores/redis/client.js";
+import { createRedisClient, lateReplyWindow } from "../../src/stores/redis/client.js";
 import { DECIDE_SCRIPT_SHA } from "../../src/stores/redis/decideScript.js";
 import { RedisStore } from "../../src/stores/redis/redisStore.js";
+import { StoreTimeout } from "../../src/stores/store.js";
 import { testRedisClient, uniquePrefix } from "../support/redis.js";
 import { comparable, randomHistory, randomPolicy } from "../support/storeHistories.js";
-import { startRedisServer, waitUntil, type RedisServer } from "../support/redisServer.js";
+import { queryRedis, startRedisServer, waitUntil, type RedisServer } from "../support/redisServer.js";
 
 const admin = testRedisClient();
 const stores: RedisStore[] = [];
@@ -86,6 +87,109 @@ describe("RedisStore", () => {
     await store.consume([{ key: "daily|c=alice", policy: p, cost: 1 }]);
     await store.reset("daily|c=alice");
     assert.equal((await store.consume([{ key: "daily|c=alice", policy: p, cost: 1 }])).allowed, true);
+  });
+});
+
+describe("RedisStore's refunds", () => {
+  const policies: Policy[] = [
+    { name: "g", algorithm: "gcra", limit: 3, windowMs: 60_000 },
+    { name: "t", algorithm: "token-bucket", limit: 3, windowMs: 60_000, capacity: 3 },
+    { name: "l", algorithm: "sliding-window-log", limit: 3, windowMs: 60_000 },
+    { name: "c", algorithm: "sliding-window-counter", limit: 3, windowMs: 60_000 },
+    { name: "f", algorithm: "fixed-window", limit: 3, windowMs: 60_000 },
+    { name: "x", algorithm: "concurrency", limit: 3, windowMs: 60_000 },
+  ];
+  for (const policy of policies) {
+    it(`${policy.algorithm}: gives back a charge, leaving the state as if the decision had not been made`, async () => {
+      let now = 1_700_000_000_000;
+      const clock = () => now;
+      const redis = redisStore({ clock });
+      const memory = new MemoryStore({ clock, sweepIntervalMs: 0 });
+      const check = (i: number): LimitCheck => ({ key: `${policy.name}|c=alice`, policy, cost: 1, lease: `r${i}` });
+      for (const i of [1, 2]) {
+        await redis.consume([check(i)]);
+        memory.consume([check(i)]);
+        now += 7;
+      }
+      const third = await redis.consume([check(3)]);
+      assert.equal(third.allowed, true);
+      now += 5;
+      await redis.refund([check(3)], third.now);
+      const peek = { ...check(4), cost: 0 };
+      assert.deepEqual(comparable(await redis.consume([peek])), comparable(memory.consume([peek])));
+      await memory.close();
+    });
+  }
+
+  it("gives back nothing once the window that counted the charge has ended", async () => {
+    let now = 1_700_000_000_000;
+    const redis = redisStore({ clock: () => now });
+    const policy: Policy = { name: "f", algorithm: "fixed-window", limit: 3, windowMs: 1_000 };
+    const check: LimitCheck = { key: "f|c=bob", policy, cost: 1 };
+    const charged = await redis.consume([check]);
+    now += 1_500;
+    await redis.consume([check]);
+    await redis.refund([check], charged.now);
+    assert.equal((await redis.consume([{ ...check, cost: 0 }])).decisions[0]!.remaining, 2, "the new window keeps its own charge");
+  });
+});
+
+describe("RedisStore's deadline: it measures Redis, not this process", () => {
+  let server: RedisServer;
+  before(async () => {
+    server = await startRedisServer();
+  });
+  after(() => server.close());
+
+  const TIMEOUT_MS = 20;
+  const PAUSE_MS = 1_000;
+  const check: LimitCheck = { key: "p|c=alice", policy: { name: "p", algorithm: "fixed-window", limit: 10, windowMs: 60_000 }, cost: 1 };
+  /** Keeps the event loop busy, as a burst of requests or a long synchronous task does. */
+  const block = (ms: number) => {
+    const until = performance.now() + ms;
+    while (performance.now() < until);
+  };
+  async function deadlineStore() {
+    const store = new RedisStore({ client: createRedisClient(server.url, { commandTimeoutMs: lateReplyWindow(TIMEOUT_MS) }).on("error", () => undefined), keyPrefix: uniquePrefix(), timeoutMs: TIMEOUT_MS });
+    stores.push(store);
+    assert.equal(await store.ready(), true);
+    return store;
+  }
+
+  it("answers a decision asked before the event loop is blocked for 5 deadlines: the call leaves after the block", async () => {
+    const store = await deadlineStore();
+    const verdict = store.consume([check]);
+    block(5 * TIMEOUT_MS);
+    assert.equal((await verdict).allowed, true);
+  });
+
+  it("answers a decision whose reply arrived while the event loop was blocked past its deadline", async () => {
+    const store = await deadlineStore();
+    const verdict = store.consume([check]);
+    await new Promise((resolve) => setImmediate(resolve)); // the call has been written
+    block(5 * TIMEOUT_MS);
+    assert.equal((await verdict).allowed, true, "the reply was read before the deadline was judged");
+  });
+
+  it("rejects with StoreTimeout when Redis does not answer, and tells what the call did once Redis ran it", async () => {
+    const store = await deadlineStore();
+    // Frozen for far longer than the deadline, so a busy test machine cannot blur the two.
+    assert.equal(await queryRedis(server.port, ["CLIENT", "PAUSE", String(PAUSE_MS), "ALL"]), "OK");
+    const started = performance.now();
+    const error = await store.consume([check]).then(() => undefined, (e: unknown) => e);
+    const waited = performance.now() - started;
+    assert.ok(error instanceof StoreTimeout, `rejected with ${String(error)}`);
+    assert.ok(waited < PAUSE_MS, `answered after ${waited.toFixed(0)} ms, before Redis woke up`);
+    const late = await error.late;
+    assert.equal(late?.verdict.allowed, true, "the script ran when Redis woke up");
+    assert.deepEqual(late.charged, [check]);
+  });
+
+  it("probes with a call of no decisions, under the same deadline", async () => {
+    const store = await deadlineStore();
+    await store.probe();
+    assert.equal(await queryRedis(server.port, ["CLIENT", "PAUSE", String(PAUSE_MS), "ALL"]), "OK");
+    await assert.rejects(store.probe(), StoreTimeout);
   });
 });
 

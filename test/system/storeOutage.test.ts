@@ -14,9 +14,9 @@ import type { Verdict } from "../../src/limiter/decision.js";
 import type { FailureMode, LeaseRelease, LimitCheck } from "../../src/limiter/policy.js";
 import { FailoverStore } from "../../src/stores/failoverStore.js";
 import { MemoryStore } from "../../src/stores/memoryStore.js";
-import { createRedisClient } from "../../src/stores/redis/client.js";
+import { createRedisClient, lateReplyWindow } from "../../src/stores/redis/client.js";
 import { RedisStore } from "../../src/stores/redis/redisStore.js";
-import type { RateLimitStore } from "../../src/stores/store.js";
+import { StoreTimeout, type RateLimitStore, type SharedStore } from "../../src/stores/store.js";
 import { capturingLogger } from "../support/logCapture.js";
 import { uniquePrefix } from "../support/redis.js";
 import { queryRedis, startRedisServer, type RedisServer } from "../support/redisServer.js";
@@ -59,8 +59,10 @@ interface PrimaryOutcome {
 }
 
 /** The Redis store as the failover store sees it, recording each outcome and the phase it was asked in. */
-class RecordingStore implements RateLimitStore {
+class RecordingStore implements SharedStore {
   readonly outcomes: PrimaryOutcome[] = [];
+  /** The key of every check whose charge the failover store gave back. */
+  readonly refunded: string[] = [];
   constructor(
     private readonly inner: RedisStore,
     private readonly phase: () => string,
@@ -75,10 +77,23 @@ class RecordingStore implements RateLimitStore {
         return verdict;
       },
       (error: unknown) => {
-        record(error instanceof Error && error.message === "Command timed out" ? "timed out" : "failed");
+        record(error instanceof StoreTimeout ? "timed out" : "failed");
         throw error;
       },
     );
+  }
+
+  probe(): Promise<void> {
+    return this.inner.probe();
+  }
+
+  refund(checks: readonly LimitCheck[], at: number): Promise<void> {
+    this.refunded.push(...checks.map((c) => c.key));
+    return this.inner.refund(checks, at);
+  }
+
+  get pending(): number {
+    return this.inner.pending;
   }
 
   release(leases: readonly LeaseRelease[]): Promise<void> {
@@ -155,9 +170,9 @@ after(() => server.close());
 /** A failover store over its own Redis connection, as createLimiterStore builds it, with every Redis outcome recorded. */
 async function failoverStore(phase: () => string) {
   const { logger, lines } = capturingLogger();
-  const client = createRedisClient(server.url, { commandTimeoutMs: TIMEOUT_MS });
+  const client = createRedisClient(server.url, { commandTimeoutMs: lateReplyWindow(TIMEOUT_MS) });
   client.on("error", () => undefined);
-  const redis = new RedisStore({ client, keyPrefix: uniquePrefix() });
+  const redis = new RedisStore({ client, keyPrefix: uniquePrefix(), timeoutMs: TIMEOUT_MS });
   const primary = new RecordingStore(redis, phase);
   const store = new FailoverStore({ primary, fallback: new MemoryStore({ sweepIntervalMs: 0 }), timeoutMs: TIMEOUT_MS, logger });
   assert.equal(await store.ready(), true, "connected before the load starts");
@@ -338,16 +353,21 @@ describe("a limiter under load when Redis freezes for a while (CLIENT PAUSE)", (
     for (const mode of ["open", "closed"] as const) assert.ok(thawed.some((c) => c.mode === mode && byRedis(c) && c.verdict.allowed), `Redis admits the ${mode} limit again`);
   });
 
-  // A script sent before the deadline sits in the frozen Redis's input and runs when it wakes:
-  // the caller was answered by the failure mode, and Redis counts the request — once.
-  it("counts each decision that reached the frozen Redis exactly once, when it wakes", async (t) => {
+  // A script sent before the deadline sits in the frozen Redis's input and runs when it wakes.
+  // Its caller was answered by the failure mode: an open limit admitted it, so Redis's charge is
+  // right and stays; a closed limit refused it, so the charge is given back (no charge without
+  // an answer). Redis ends up counting exactly the requests that were admitted, once each.
+  it("keeps the charge of a late decision its caller was admitted by, and gives back one it was refused", async (t) => {
     for (const mode of ["open", "closed"] as const) {
       const check = checkFor(mode);
       const reached = primary.outcomes.filter((o) => o.key === check.key);
       const timedOut = count(reached, (o) => o.outcome === "timed out");
       assert.ok(timedOut > 0, `${mode}: some decisions waited for the frozen Redis`);
-      t.diagnostic(`${mode}: ${reached.length} reached Redis, ${timedOut} of them answered after the deadline`);
-      assert.equal(await countInRedis(redis, check), count(reached, (o) => o.outcome === "admitted") + timedOut, `${mode}: Redis's count`);
+      const refunded = count(primary.refunded, (key) => key === check.key);
+      t.diagnostic(`${mode}: ${reached.length} reached Redis, ${timedOut} of them answered after the deadline, ${refunded} charges given back`);
+      assert.equal(refunded, mode === "open" ? 0 : timedOut, `${mode}: charges given back`);
+      const admitted = count(reached, (o) => o.outcome === "admitted");
+      assert.equal(await countInRedis(redis, check), mode === "open" ? admitted + timedOut : admitted, `${mode}: Redis's count`);
     }
   });
 });

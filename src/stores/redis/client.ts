@@ -2,7 +2,9 @@
  * The Redis connection the limiter uses, set up for a rate limiter rather than a cache:
  * - no offline queue and no resend after a reconnect: a decision that cannot be made now is
  *   answered by the limit's failure mode, never replayed later (a replay would count twice);
- * - auto-pipelining: commands of concurrent requests share one write to the socket;
+ * - auto-pipelining for the small commands (lease releases, resets): those of concurrent requests
+ *   share one write to the socket. Not for scripts: the store batches decisions itself and times
+ *   each call from its write, which auto-pipelining would put off by one turn of the event loop;
  * - reconnection in the background with a short, capped back-off.
  * createRedisClient connects to one Redis; createRedisCluster to a Redis Cluster, from its seeds;
  * createRedisSentinelClient to the primary of a master group that Redis Sentinel watches, and to
@@ -11,9 +13,21 @@
 import { Cluster, Redis, type ClusterNode } from "ioredis";
 
 export interface RedisClientOptions {
-  /** A command that has no reply by then is rejected (the failover store has answered already). */
+  /**
+   * A command that has no reply by then is given up, so a hung server cannot hold commands
+   * forever. Longer than the decision deadline: a reply that comes after the deadline is still
+   * read, so a charge its caller was refused can be given back (lateReplyWindow).
+   */
   readonly commandTimeoutMs: number;
 }
+
+/** How long the limiter's client waits for a reply that missed the decision deadline `timeoutMs`. */
+export function lateReplyWindow(timeoutMs: number): number {
+  return Math.max(2_000, 20 * timeoutMs);
+}
+
+/** Scripts are batched and timed by the store itself (see the header). */
+const NOT_AUTO_PIPELINED = ["evalsha", "eval"];
 
 const CONNECT_TIMEOUT_MS = 2_000;
 const CONNECTION_NAME = "sluice-limiter";
@@ -38,6 +52,7 @@ function connectionOptions(options: RedisClientOptions) {
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 0,
     enableAutoPipelining: true,
+    autoPipeliningIgnoredCommands: NOT_AUTO_PIPELINED,
     commandTimeout: options.commandTimeoutMs,
     connectTimeout: CONNECT_TIMEOUT_MS,
     retryStrategy: reconnectDelay,
@@ -56,6 +71,7 @@ export function createRedisCluster(seeds: string, options: RedisClientOptions): 
   return new Cluster(nodes, {
     enableOfflineQueue: false,
     enableAutoPipelining: true,
+    autoPipeliningIgnoredCommands: NOT_AUTO_PIPELINED,
     // Writes and scripts go to masters anyway; reading a replica would decide on stale counts.
     scaleReads: "master",
     clusterRetryStrategy: reconnectDelay,

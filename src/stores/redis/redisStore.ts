@@ -1,11 +1,21 @@
 /**
  * The shared limiter store: limit state in Redis, so many gateway instances enforce one limit
- * exactly. Each decision, whatever number of limits it checks, is one atomic Lua script with the
- * server's clock (gateway clocks may drift); the script is called by SHA (EVALSHA) and sent whole
- * (EVAL) only when Redis answers NOSCRIPT, which it does without running anything. Decisions
- * that arrive in the same turn of the event loop travel in one script call; nothing is queued
- * while Redis is away, so nothing is replayed after an outage. Failures (timeouts, a lost connection) reject: the failover store above
- * applies each limit's onStoreFailure.
+ * exactly. Each decision, whatever number of limits it checks, is decided atomically by a Lua
+ * script with the server's clock (gateway clocks may drift); the script is called by SHA
+ * (EVALSHA) and sent whole (EVAL) only when Redis answers NOSCRIPT, which it does without running
+ * anything. Nothing is queued while Redis is away, so nothing is replayed after an outage.
+ *
+ * Batching. Decisions asked in the same turn of the event loop travel in one script call (up to
+ * MAX_DECISIONS_PER_CALL; a larger wave is split into several calls, sent at once). Each policy a
+ * call's checks share is sent once, and the reply is one string, so a decision costs Redis and
+ * this process a few fields, not a few round trips.
+ *
+ * The deadline (`timeoutMs`) measures Redis, not this process: it starts when a call is written
+ * to the socket, not when a decision is asked (the wait for the turn's batch is our own time), and
+ * when it fires, the call is given one more turn of the event loop, in which a reply that has
+ * arrived but is not yet read is read. Only then do its decisions reject, with a StoreTimeout
+ * whose `late` says what the call did if its reply comes after all: the failover store above
+ * applies each limit's onStoreFailure, and gives back a charge its caller was refused.
  *
  * Redis Cluster: a script may only touch keys of one slot, and a key's slot comes from its hash
  * tag, the subject it counts (see keyOf). A decision whose limits all count one subject is one
@@ -16,14 +26,14 @@
  * parts: a part that admitted has been charged even when another part refuses the request. That
  * errs towards refusing, never towards admitting. Concurrency leases such a part took are given
  * back at once, since a refused request never releases its leases; the other algorithms keep the
- * charge. Batching applies per slot: decisions (or parts) of one turn that share a slot travel in
- * one script call.
+ * charge. Batching applies per slot: parts of one turn that share a slot travel in one call.
  */
 import type { Cluster, Redis } from "ioredis";
 import type { Decision, Verdict } from "../../limiter/decision.js";
 import type { LeaseRelease, LimitCheck, Policy } from "../../limiter/policy.js";
-import type { Clock, RateLimitStore } from "../store.js";
-import { ALGORITHM_CODES, DECIDE_SCRIPT, DECIDE_SCRIPT_SHA, REPLY_FIELDS_PER_CHECK } from "./decideScript.js";
+import { StoreTimeout, type Clock, type LateOutcome, type SharedStore } from "../store.js";
+import { ALGORITHM_CODES, DECIDE_SCRIPT, DECIDE_SCRIPT_SHA, REPLY_FIELDS } from "./decideScript.js";
+import { REFUND_SCRIPT, REFUND_SCRIPT_SHA } from "./refundScript.js";
 
 export interface RedisStoreOptions {
   /** A client made by `createRedisClient` or `createRedisCluster`, or any ioredis client set up the same way. */
@@ -34,28 +44,70 @@ export interface RedisStoreOptions {
   readonly clock?: Clock;
   /** Send the decisions of one event-loop turn in one script call (per slot under Cluster); default true. */
   readonly batch?: boolean;
+  /**
+   * Longest wait for a call's reply, from when it is written (plus one turn of the event loop to
+   * read what has arrived); then its decisions reject with StoreTimeout. Default: no deadline of
+   * the store's own (the client's command timeout still applies).
+   */
+  readonly timeoutMs?: number;
 }
 
-interface Pending {
+/**
+ * Most decisions in one script call. Redis runs a script without serving anyone else, and a
+ * decision costs it a few µs: 1,000 hold it for a few ms at most.
+ */
+export const MAX_DECISIONS_PER_CALL = 1_000;
+
+/** What one script call carries: a whole decision, or under Cluster the part of one in a slot. */
+interface Unit {
   readonly checks: readonly LimitCheck[];
-  readonly resolve: (verdict: Verdict) => void;
-  readonly reject: (error: unknown) => void;
+  done(verdict: Verdict): void;
+  fail(error: unknown): void;
 }
 
-/** The checks of one decision that share a slot, and where they stand in the decision. */
-interface Part {
-  readonly slot: string;
-  readonly checks: LimitCheck[];
-  readonly positions: number[];
+/** A decision waiting for its call's reply. */
+class Pending implements Unit {
+  constructor(
+    readonly checks: readonly LimitCheck[],
+    private readonly resolve: (verdict: Verdict) => void,
+    private readonly reject: (error: unknown) => void,
+    private readonly settled: () => void,
+  ) {}
+
+  done(verdict: Verdict): void {
+    this.settled();
+    this.resolve(verdict);
+  }
+
+  fail(error: unknown): void {
+    this.settled();
+    this.reject(error);
+  }
 }
 
-export class RedisStore implements RateLimitStore {
+/** The script fields of a policy, formatted once per policy object rather than once per check. */
+const policyFields = new WeakMap<Policy, readonly string[]>();
+function fieldsOf(policy: Policy): readonly string[] {
+  let fields = policyFields.get(policy);
+  if (fields === undefined) {
+    fields = [ALGORITHM_CODES[policy.algorithm], String(policy.limit), String(policy.windowMs), String(parameterOf(policy)), policy.shadow === true ? "1" : "0"];
+    policyFields.set(policy, fields);
+  }
+  return fields;
+}
+
+export class RedisStore implements SharedStore {
   readonly #client: Redis | Cluster;
   readonly #prefix: string;
   readonly #clock: Clock | undefined;
   readonly #batch: boolean;
   readonly #cluster: boolean;
+  readonly #timeoutMs: number | undefined;
+  readonly #settled = () => {
+    this.#pending--;
+  };
   #queue: Pending[] = [];
+  #pending = 0;
 
   constructor(options: RedisStoreOptions) {
     this.#client = options.client;
@@ -63,23 +115,29 @@ export class RedisStore implements RateLimitStore {
     this.#clock = options.clock;
     this.#batch = options.batch ?? true;
     this.#cluster = options.client.isCluster;
+    this.#timeoutMs = options.timeoutMs;
     // Loaded on every (re)connection, so the first decision after a Redis restart does not spend
     // its deadline on a NOSCRIPT round trip; EVALSHA's fallback to EVAL stays for SCRIPT FLUSH.
-    this.#client.on("ready", () => void this.#loadScript());
-    if (this.#client.status === "ready") void this.#loadScript();
+    this.#client.on("ready", () => void this.#loadScripts());
+    if (this.#client.status === "ready") void this.#loadScripts();
+  }
+
+  /** Decisions asked and not yet answered. */
+  get pending(): number {
+    return this.#pending;
   }
 
   /**
-   * Resolves once connected and the script is loaded, or false after `withinMs`. Without an
+   * Resolves once connected and the scripts are loaded, or false after `withinMs`. Without an
    * offline queue, a decision asked before the connection is up is answered by the failure
    * modes, so start-up waits for this.
    */
   ready(withinMs = 2_000): Promise<boolean> {
-    if (this.#client.status === "ready") return this.#loadScript().then(() => true);
+    if (this.#client.status === "ready") return this.#loadScripts().then(() => true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => done(false), withinMs);
       const onReady = () => {
-        void this.#loadScript().then(() => done(true));
+        void this.#loadScripts().then(() => done(true));
       };
       const done = (ready: boolean) => {
         clearTimeout(timer);
@@ -91,11 +149,33 @@ export class RedisStore implements RateLimitStore {
   }
 
   consume(checks: readonly LimitCheck[]): Promise<Verdict> {
+    this.#pending++;
     return new Promise((resolve, reject) => {
-      const pending = { checks, resolve, reject };
+      const pending = new Pending(checks, resolve, reject, this.#settled);
       if (!this.#batch) this.#dispatch([pending]);
       else if (this.#queue.push(pending) === 1) setImmediate(() => this.#flush());
     });
+  }
+
+  /** A decision with no checks, in a call of its own under the same deadline: is Redis answering? */
+  probe(): Promise<void> {
+    return new Promise((resolve, reject) => this.#call([{ checks: [], done: () => resolve(), fail: reject }]));
+  }
+
+  async refund(checks: readonly LimitCheck[], at: number): Promise<void> {
+    const bySlot = new Map<string, LimitCheck[]>();
+    for (const check of checks) {
+      const slot = this.#cluster ? hashedPart(this.redisKey(check)) : "";
+      const inSlot = bySlot.get(slot);
+      if (inSlot === undefined) bySlot.set(slot, [check]);
+      else inSlot.push(check);
+    }
+    await Promise.all([...bySlot.values()].map((inSlot) => {
+      const keys = inSlot.map((check) => this.redisKey(check));
+      const args = [this.#clock ? String(this.#clock()) : "", String(at)];
+      for (const { policy, cost, lease } of inSlot) args.push(ALGORITHM_CODES[policy.algorithm], String(policy.limit), String(policy.windowMs), String(parameterOf(policy)), String(cost), lease ?? "");
+      return this.#evaluate(REFUND_SCRIPT_SHA, REFUND_SCRIPT, keys, args);
+    }));
   }
 
   async release(leases: readonly LeaseRelease[]): Promise<void> {
@@ -115,9 +195,9 @@ export class RedisStore implements RateLimitStore {
   }
 
   /** SCRIPT LOAD on the server, or on every master of a Cluster; a failure only costs an EVAL later. */
-  async #loadScript(): Promise<void> {
+  async #loadScripts(): Promise<void> {
     const servers = this.#cluster ? (this.#client as Cluster).nodes("master") : [this.#client as Redis];
-    await Promise.all(servers.map((server) => server.script("LOAD", DECIDE_SCRIPT).catch(() => undefined)));
+    await Promise.all(servers.flatMap((server) => [DECIDE_SCRIPT, REFUND_SCRIPT].map((script) => server.script("LOAD", script).catch(() => undefined))));
   }
 
   /** The Redis key of a check: `<prefix>{<subject>}<policy>:<algorithm>`. See keyOf. */
@@ -142,45 +222,112 @@ export class RedisStore implements RateLimitStore {
     this.#dispatch(batch);
   }
 
-  /** Sends one script call per slot, carrying every part of every decision in that slot, and settles each decision from its parts. */
+  /** Sends a turn's decisions: in calls of at most MAX_DECISIONS_PER_CALL, and under Cluster one call per slot. */
   #dispatch(batch: readonly Pending[]): void {
-    const bySlot = new Map<string, Part[]>();
-    const partsOf = batch.map((pending) => {
-      const parts = this.#partsOf(pending.checks);
-      for (const part of parts) {
-        const inSlot = bySlot.get(part.slot);
-        if (inSlot === undefined) bySlot.set(part.slot, [part]);
-        else inSlot.push(part);
-      }
-      return parts;
-    });
-    const answers = new Map<Part, Promise<Verdict>>();
-    for (const parts of bySlot.values()) {
-      const sent = this.#send(parts.map((part) => part.checks));
-      parts.forEach((part, i) => answers.set(part, sent.then((verdicts) => verdicts[i]!)));
+    if (!this.#cluster) {
+      for (let from = 0; from < batch.length; from += MAX_DECISIONS_PER_CALL) this.#call(batch.length <= MAX_DECISIONS_PER_CALL ? batch : batch.slice(from, from + MAX_DECISIONS_PER_CALL));
+      return;
     }
-    batch.forEach((pending, i) => {
-      const parts = partsOf[i]!;
-      if (parts.length === 1) answers.get(parts[0]!)!.then(pending.resolve, pending.reject);
-      else void Promise.allSettled(parts.map((part) => answers.get(part)!)).then((outcomes) => this.#combine(pending, parts, outcomes));
-    });
+    const bySlot = new Map<string, Unit[]>();
+    for (const pending of batch) {
+      for (const [slot, unit] of this.#partsOf(pending)) {
+        const inSlot = bySlot.get(slot);
+        if (inSlot === undefined) bySlot.set(slot, [unit]);
+        else inSlot.push(unit);
+      }
+    }
+    for (const units of bySlot.values()) {
+      for (let from = 0; from < units.length; from += MAX_DECISIONS_PER_CALL) this.#call(units.slice(from, from + MAX_DECISIONS_PER_CALL));
+    }
   }
 
-  /** One part per slot under Cluster; a single Redis takes any decision whole. */
-  #partsOf(checks: readonly LimitCheck[]): Part[] {
-    const whole = (): Part[] => [{ slot: "", checks: [...checks], positions: checks.map((_, i) => i) }];
-    if (!this.#cluster || checks.length === 0) return whole();
-    const bySlot = new Map<string, Part>();
-    checks.forEach((check, i) => {
+  /**
+   * One script call: written now, settled by its reply, or at its deadline (one turn after the
+   * timer, so a reply already received is read first) with a StoreTimeout for each unit.
+   */
+  #call(units: readonly Unit[]): void {
+    const keys: string[] = [];
+    const args = this.#encode(units, keys);
+    const reply = this.#evaluate(DECIDE_SCRIPT_SHA, DECIDE_SCRIPT, keys, args) as Promise<string>;
+    const parse = (text: string): Verdict[] => parseReply(text, units);
+    let answered = false;
+    const timeoutMs = this.#timeoutMs;
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => setImmediate(() => {
+      if (answered) return;
+      answered = true;
+      const late = reply.then(parse, () => undefined);
+      units.forEach((unit, i) => unit.fail(new StoreTimeout(timeoutMs, late.then((verdicts) => verdicts && lateOutcome(unit.checks, verdicts[i]!)))));
+    }), timeoutMs);
+    reply.then(
+      (text) => {
+        if (answered) return;
+        answered = true;
+        clearTimeout(timer);
+        let verdicts: Verdict[];
+        try {
+          verdicts = parse(text);
+        } catch (error) {
+          for (const unit of units) unit.fail(error);
+          return;
+        }
+        units.forEach((unit, i) => unit.done(verdicts[i]!));
+      },
+      (error: unknown) => {
+        if (answered) return;
+        answered = true;
+        clearTimeout(timer);
+        for (const unit of units) unit.fail(error);
+      },
+    );
+  }
+
+  /** The call's ARGV (see decideScript.ts), its keys pushed onto `keys`. */
+  #encode(units: readonly Unit[], keys: string[]): string[] {
+    const policies = new Map<Policy, string>();
+    const head = [this.#clock ? String(this.#clock()) : "", ""];
+    const tail = [String(units.length)];
+    for (const { checks } of units) {
+      tail.push(String(checks.length));
+      for (const check of checks) {
+        keys.push(this.redisKey(check));
+        let place = policies.get(check.policy);
+        if (place === undefined) {
+          place = String(policies.size + 1);
+          policies.set(check.policy, place);
+          head.push(...fieldsOf(check.policy));
+        }
+        tail.push(place, String(check.cost), check.lease ?? "");
+      }
+    }
+    head[1] = String(policies.size);
+    return head.concat(tail);
+  }
+
+  /** One part per slot, each a unit of its own; the decision settles once every part has. */
+  #partsOf(pending: Pending): [string, Unit][] {
+    const bySlot = new Map<string, { checks: LimitCheck[]; positions: number[] }>();
+    pending.checks.forEach((check, i) => {
       const slot = hashedPart(this.redisKey(check));
       const part = bySlot.get(slot);
-      if (part === undefined) bySlot.set(slot, { slot, checks: [check], positions: [i] });
+      if (part === undefined) bySlot.set(slot, { checks: [check], positions: [i] });
       else {
         part.checks.push(check);
         part.positions.push(i);
       }
     });
-    return [...bySlot.values()];
+    if (bySlot.size <= 1) return [[bySlot.keys().next().value ?? "", pending]];
+    const parts = [...bySlot.values()];
+    const outcomes = new Array<PromiseSettledResult<Verdict> | undefined>(parts.length);
+    let left = parts.length;
+    const settle = (k: number, outcome: PromiseSettledResult<Verdict>) => {
+      outcomes[k] = outcome;
+      if (--left === 0) this.#combine(pending, parts, outcomes as PromiseSettledResult<Verdict>[]);
+    };
+    return [...bySlot.keys()].map((slot, k): [string, Unit] => [slot, {
+      checks: parts[k]!.checks,
+      done: (value) => settle(k, { status: "fulfilled", value }),
+      fail: (reason) => settle(k, { status: "rejected", reason }),
+    }]);
   }
 
   /**
@@ -188,7 +335,7 @@ export class RedisStore implements RateLimitStore {
    * the first part's clock; other parts' reset times are moved onto it, so "reset in n seconds"
    * still reads right when the nodes' clocks differ by a little.
    */
-  #combine(pending: Pending, parts: readonly Part[], outcomes: readonly PromiseSettledResult<Verdict>[]): void {
+  #combine(pending: Pending, parts: readonly { checks: readonly LimitCheck[]; positions: readonly number[] }[], outcomes: readonly PromiseSettledResult<Verdict>[]): void {
     const decisions = new Array<Decision>(pending.checks.length);
     let allowed = true;
     let now: number | undefined;
@@ -208,12 +355,12 @@ export class RedisStore implements RateLimitStore {
       if (!verdict.allowed) allowed = false;
     });
     if (failure !== undefined || !allowed) this.#giveBackLeases(parts, outcomes);
-    if (failure !== undefined) pending.reject(failure.error);
-    else pending.resolve({ allowed, decisions, now: now! });
+    if (failure !== undefined) pending.fail(failure.error);
+    else pending.done({ allowed, decisions, now: now! });
   }
 
   /** The refused request will never release the leases its admitting parts took; release them now. */
-  #giveBackLeases(parts: readonly Part[], outcomes: readonly PromiseSettledResult<Verdict>[]): void {
+  #giveBackLeases(parts: readonly { checks: readonly LimitCheck[] }[], outcomes: readonly PromiseSettledResult<Verdict>[]): void {
     const leases: LeaseRelease[] = [];
     outcomes.forEach((outcome, k) => {
       if (outcome.status !== "fulfilled" || !outcome.value.allowed) return;
@@ -227,56 +374,51 @@ export class RedisStore implements RateLimitStore {
     if (leases.length > 0) this.release(leases).catch(() => undefined);
   }
 
-  async #send(batch: readonly (readonly LimitCheck[])[]): Promise<Verdict[]> {
-    const keys: string[] = [];
-    const args: string[] = [this.#clock ? String(this.#clock()) : "", String(batch.length)];
-    for (const checks of batch) {
-      args.push(String(checks.length));
-      for (const check of checks) {
-        keys.push(this.redisKey(check));
-        const { policy } = check;
-        args.push(ALGORITHM_CODES[policy.algorithm], String(policy.limit), String(policy.windowMs), String(parameterOf(policy)), String(check.cost), policy.shadow === true ? "1" : "0", check.lease ?? "");
-      }
-    }
-    const reply = await this.#evaluate(keys, args);
-    const now = Number(reply[0]);
-    let at = 1;
-    return batch.map((checks) => {
-      let allowed = true;
-      const decisions = checks.map((check): Decision => {
-        const [ok, remaining, resetAt, retry, reason] = reply.slice(at, (at += REPLY_FIELDS_PER_CHECK));
-        const decision: Decision = {
-          policy: check.policy,
-          allowed: ok === "1",
-          limit: check.policy.limit,
-          remaining: Number(remaining),
-          resetAt: Number(resetAt),
-          ...(retry !== "" && { retryAfterMs: Number(retry) }),
-          ...(reason === "cost" && { reason: "cost-exceeds-limit" as const }),
-        };
-        if (!decision.allowed && check.policy.shadow !== true) allowed = false;
-        return decision;
-      });
-      return { allowed, decisions, now };
-    });
-  }
-
   /**
-   * EVALSHA, then EVAL if Redis has not got the script (after a restart or SCRIPT FLUSH). Plain
-   * EVALSHA rather than ioredis's defineCommand: auto-pipelining can read the first key of an
-   * EVALSHA, and under Cluster that is what routes the call to its slot's node.
+   * EVALSHA, then EVAL if Redis has not got the script (after a restart or SCRIPT FLUSH). The
+   * client writes the call at once (scripts are left out of its auto-pipelining: this store
+   * batches them itself, and the deadline starts at the write).
    */
-  async #evaluate(keys: readonly string[], args: readonly string[]): Promise<string[]> {
-    // Until a Cluster client has its first slot map, auto-pipelining holds commands back and sends
-    // them once connected: an offline queue by another name, so refuse at once instead.
+  async #evaluate(sha: string, script: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    // Until a Cluster client has its first slot map, it holds commands back and sends them once
+    // connected: an offline queue by another name, so refuse at once instead.
     if (this.#cluster && this.#client.status !== "ready") throw new Error(`the Redis Cluster is not connected (${this.#client.status})`);
     try {
-      return (await this.#client.evalsha(DECIDE_SCRIPT_SHA, String(keys.length), ...keys, ...args)) as string[];
+      return await this.#client.evalsha(sha, keys.length, ...keys, ...args);
     } catch (error) {
       if (!(error instanceof Error && error.message.startsWith("NOSCRIPT"))) throw error;
-      return (await this.#client.eval(DECIDE_SCRIPT, String(keys.length), ...keys, ...args)) as string[];
+      return await this.#client.eval(script, keys.length, ...keys, ...args);
     }
   }
+}
+
+/** Each unit's verdict, from the script's one-string reply. */
+function parseReply(text: string, units: readonly Unit[]): Verdict[] {
+  const fields = text.split(" ");
+  const now = Number(fields[0]);
+  let at = 1;
+  return units.map(({ checks }) => {
+    let allowed = true;
+    const decisions = new Array<Decision>(checks.length);
+    for (let i = 0; i < checks.length; i++, at += REPLY_FIELDS) {
+      const { policy } = checks[i]!;
+      const retry = fields[at + 3]!;
+      const decision: Decision = retry === ""
+        ? { policy, allowed: fields[at] === "1", limit: policy.limit, remaining: Number(fields[at + 1]), resetAt: Number(fields[at + 2]) }
+        : fields[at + 4] === "cost"
+          ? { policy, allowed: false, limit: policy.limit, remaining: Number(fields[at + 1]), resetAt: Number(fields[at + 2]), retryAfterMs: Number(retry), reason: "cost-exceeds-limit" }
+          : { policy, allowed: false, limit: policy.limit, remaining: Number(fields[at + 1]), resetAt: Number(fields[at + 2]), retryAfterMs: Number(retry) };
+      if (!decision.allowed && policy.shadow !== true) allowed = false;
+      decisions[i] = decision;
+    }
+    if (at > fields.length) throw new Error(`the limiter script answered ${fields.length} fields for ${at} expected`);
+    return { allowed, decisions, now };
+  });
+}
+
+/** What an admitted verdict charged: every admitted check with a cost (a refused one, nothing). */
+function lateOutcome(checks: readonly LimitCheck[], verdict: Verdict): LateOutcome {
+  return { verdict, charged: verdict.allowed ? checks.filter((check, i) => check.cost > 0 && verdict.decisions[i]!.allowed) : [] };
 }
 
 /**
