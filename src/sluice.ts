@@ -145,6 +145,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
       maxBodySize: next.server.maxBodySize,
       exchangeEnded: gatewayObserver({ metrics: metrics.gateway, logger: options.accessLogger ?? logger, accessLog: next.log.access, table }),
       tracing,
+      adminToken: options.adminToken,
     });
     return { config: next, table, handle, close: () => closeRouteTable(table) };
   };
