@@ -5,7 +5,8 @@
  * One node:http server receives every request and decides once, by prefix, where it goes: /api/*
  * straight into the gateway pipeline, /v1/ratelimit* into the rate-limit service's handler
  * (src/service/), everything else into Fastify. That keeps the framework off the hot paths
- * (docs/architecture.md and bench/README.md explain the measurements behind it).
+ * (docs/architecture.md and bench/README.md explain the measurements behind it). A Host that
+ * server.publicHosts does not accept goes nowhere: 421 (gateway/publicHosts.ts).
  *
  * The gateway serves one compiled generation of the config at a time (lifecycle/liveGateway.ts):
  * `reload` compiles a new one and swaps it in for new requests; `close` drains: /readyz turns
@@ -33,6 +34,7 @@ import { answerClientError } from "./gateway/clientErrors.js";
 import { createEdgeServer } from "./gateway/edgeServer.js";
 import { responseForUpgrade, UpgradedSockets } from "./gateway/upstream/webSocketTunnel.js";
 import { createGatewayHandler } from "./gateway/pipeline.js";
+import { isLoopback, publicHostCheck, refusedHost } from "./gateway/publicHosts.js";
 import { planLimits } from "./gateway/planLimits.js";
 import { closeRouteTable, compileRouteTable } from "./gateway/routeTable.js";
 import { API_PREFIX } from "./gateway/stages/route.js";
@@ -145,6 +147,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
       maxBodySize: next.server.maxBodySize,
       exchangeEnded: gatewayObserver({ metrics: metrics.gateway, logger: options.accessLogger ?? logger, accessLog: next.log.access, table }),
       tracing,
+      adminToken: options.adminToken,
     });
     return { config: next, table, handle, close: () => closeRouteTable(table) };
   };
@@ -158,6 +161,8 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
   });
   const docs = new ApiDocs(table, [...(accounts ? [AUTH_OPENAPI, ACCOUNT_OPENAPI, USAGE_OPENAPI, ADMIN_OPENAPI, ADMIN_LIVE_OPENAPI] : []), RATELIMIT_OPENAPI]);
 
+  // Host names answered (server.publicHosts): on a loopback address, by default, only this machine's (DNS rebinding).
+  const acceptsHost = publicHostCheck(config.server);
   // Sockets taken over by WebSocket upgrades, cut at the shutdown deadline like other connections.
   const upgraded = new UpgradedSockets();
   // Typed as Fastify's logger, so Fastify's generics are not inferred from pino's richer type.
@@ -171,13 +176,18 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
     // A gateway or rate-limit API request with `Expect: 100-continue` is invited to send its body only once admitted (gateway/edgeServer.ts).
     serverFactory: (controlPlane) =>
       createEdgeServer(config.server, (req: IncomingMessage, res: ServerResponse) => {
+        if (refusedHost(acceptsHost, req, res)) return;
         if (req.url?.startsWith(API_PREFIX)) live.handle(req, res);
         else if (req.url?.startsWith(RATELIMIT_PREFIX)) ratelimit.handle(req, res);
         else controlPlane(req, res);
       }, (req) => req.url?.startsWith(API_PREFIX) === true || req.url?.startsWith(RATELIMIT_PREFIX) === true).on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         // WebSocket upgrades run the gateway's pipeline on a response written to the socket (gateway/upstream/webSocketTunnel.ts).
-        if (req.url?.startsWith(API_PREFIX)) live.handle(req, responseForUpgrade(req, upgraded.track(socket), head));
-        else socket.destroy();
+        if (!req.url?.startsWith(API_PREFIX)) {
+          socket.destroy();
+          return;
+        }
+        const res = responseForUpgrade(req, upgraded.track(socket), head);
+        if (!refusedHost(acceptsHost, req, res)) live.handle(req, res);
       }),
   });
   // Envoy's ShouldRateLimit over gRPC, when configured: the same store and named policies as /v1/ratelimit.
@@ -278,8 +288,4 @@ function demoUrl(upstream: string, demos: readonly RunningDemo[]): string | unde
     if (url !== undefined) return url;
   }
   return undefined;
-}
-
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host.startsWith("127.");
 }

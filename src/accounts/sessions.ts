@@ -24,6 +24,11 @@ import { sha256Hex } from "./apiKeyDigest.js";
 /** The session cookie's name over plain HTTP, and over HTTPS (where the `__Host-` prefix binds it to this host). */
 export const SESSION_COOKIE = "sluice_session";
 export const SECURE_SESSION_COOKIE = "__Host-sluice_session";
+/**
+ * Every cookie Sluice sets, by its plain name (over HTTPS each also takes a prefix). The gateway
+ * keeps them from upstreams both ways (gateway/upstream/ownCredentials.ts): add any new one here.
+ */
+export const SLUICE_COOKIE_NAMES: readonly string[] = [SESSION_COOKIE];
 
 /** How long a session lives unless told otherwise: a working day. */
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;

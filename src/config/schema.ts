@@ -190,6 +190,9 @@ const service = z.strictObject({
   return { ...rest, upstream: targets[0]!, upstreams: targets };
 });
 
+/** A server.publicHosts entry: `*`, or a name (`*.` for subdomains), IPv4 or [IPv6] address, with an optional port. */
+const PUBLIC_HOST = /^(?:\*|(?:\*\.)?[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*\.?(?::\d{1,5})?|\[[0-9a-f:.]+\](?::\d{1,5})?)$/i;
+
 const apiKey = z.union([
   z.string().regex(/^sha256:[0-9a-f]{64}$/),
   z.string().min(8).regex(/^(?!sha256:)/),
@@ -214,6 +217,10 @@ export const configSchema = z
         z.array(z.string().refine(isTrustEntry, { error: 'not an IP address, a CIDR range (e.g. "10.0.0.0/8") or one of "loopback", "linklocal", "uniquelocal"' })).min(1),
       ], { error: 'trustedProxies is a number of proxy hops (e.g. 1) or a list of addresses and CIDR ranges (e.g. ["10.0.0.0/8", "loopback"])' }).optional()
         .describe("Proxies in front of Sluice whose X-Forwarded-For is believed; none when omitted (the socket address counts)."),
+      publicHosts: z.array(z.string().regex(PUBLIC_HOST, {
+        error: 'a host name or address as clients write it in the URL ("api.example.com", "10.0.0.5", "[::1]"), optionally with ":port", "*.example.com" for its subdomains, or "*" for any',
+      })).min(1).optional()
+        .describe("Host header values Sluice answers (421 for others), against DNS rebinding. Omitted: any, except on a loopback host with no trustedProxies, where only localhost, *.localhost, 127.0.0.1 and [::1] (any port) are."),
       ipv6Prefix: z.number().int().min(1).max(128).default(64).describe("IPv6 clients are counted by this prefix length, so one client cannot rotate addresses around a limit."),
       drainDelay: duration.optional()
         .describe("On SIGTERM, how long /readyz answers 503 before the listener closes, so a load balancer stops sending first; none when omitted."),

@@ -6,6 +6,7 @@
  */
 import { addressKey } from "./clientAddress.js";
 import type { Exchange } from "./exchange.js";
+import { segmentValue } from "./requestPath.js";
 
 type KeyPart = "consumer" | "ip" | "service" | "route" | "plan" | "global" | `header:${string}` | `param:${string}`;
 type PartReader = (exchange: Exchange) => string;
@@ -35,7 +36,8 @@ function partReader(part: KeyPart, ipv6Prefix: number): PartReader {
     default: {
       if (part.startsWith("param:")) {
         const param = part.slice("param:".length);
-        return (ex) => `${param}=${encodeURIComponent(ex.params?.[param] ?? "")}`;
+        // One spelling per value (../requestPath.ts), so `104%21` and `104!` share a counter.
+        return (ex) => `${param}=${encodeURIComponent(segmentValue(ex.params?.[param] ?? ""))}`;
       }
       const header = part.slice("header:".length);
       return (ex) => {

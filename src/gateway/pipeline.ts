@@ -50,10 +50,12 @@ export interface GatewayDeps {
   readonly exchangeEnded?: ((exchange: Exchange) => void) | undefined;
   /** OpenTelemetry spans of each request, its stages and its upstream call (config: tracing); none when undefined. */
   readonly tracing?: GatewayTracing | undefined;
+  /** SLUICE_ADMIN_TOKEN: an Authorization header carrying it is not forwarded (upstream/ownCredentials.ts). */
+  readonly adminToken?: string | undefined;
 }
 
 export function gatewayStages(deps: GatewayDeps): readonly Stage[] {
-  return [identify(deps.trust), authenticate(deps.verifier, deps.sessions), route(deps.table, deps.maxBodySize), limit({ store: deps.store, logger: deps.logger, legacyHeaders: deps.legacyHeaders ?? false, metrics: deps.limiterMetrics, plans: deps.plans, usage: deps.usage }), proxy(deps.logger, deps.trust)];
+  return [identify(deps.trust), authenticate(deps.verifier, deps.sessions), route(deps.table, deps.maxBodySize), limit({ store: deps.store, logger: deps.logger, legacyHeaders: deps.legacyHeaders ?? false, metrics: deps.limiterMetrics, plans: deps.plans, usage: deps.usage }), proxy(deps.logger, deps.trust, deps.adminToken)];
 }
 
 /** A response's exchange, for the one `close` listener that every response shares. */

@@ -17,6 +17,9 @@
  * One pass of charCodeAt over the path and a table lookup per character; a path that needs no
  * change (nearly all of them) is returned as is, without allocating.
  *
+ * Routes are matched on `routingPath` (the same path without `;` parameters), and a `param:`
+ * limit counts by `segmentValue`, so no spelling of one path gets counters of its own.
+ *
  * @example
  * normalizePath("/api/shop//items/%7euser") // "/api/shop/items/~user"
  * normalizePath("/api/shop/%2e%2e/admin")   // undefined
@@ -110,4 +113,37 @@ function hexValue(c: number): number {
 
 function isLowerHex(c: number): boolean {
   return c >= 0x61 && c <= 0x66;
+}
+
+/**
+ * The path routes are matched on: the normalized path without its segments' `;` parameters
+ * (`/items/104;a/x;v=2` → `/items/104/x`). Servers such as Tomcat and Spring drop them before
+ * routing, so `/report;x` reaches the upstream's `/report`; matched as it is spelled, it would
+ * escape the route's limits (to a catch-all route, or a `param:` key of its own). The path
+ * forwarded keeps them. Returned as is, without allocating, when there are none.
+ *
+ * @example
+ * routingPath("/items/104;a") // "/items/104"
+ */
+export function routingPath(path: string): string {
+  return path.indexOf(";") === -1 ? path : path.replace(PATH_PARAMETERS, "");
+}
+
+const PATH_PARAMETERS = /;[^/]*/g;
+
+/**
+ * One spelling of a path segment's value, for a counter's key: the escapes a normalized path
+ * still holds decoded (`104%21` and `104!` are one value to the upstream's router). A value
+ * that is not valid UTF-8 once decoded keeps its spelling. `segment` comes from `routingPath`.
+ *
+ * @example
+ * segmentValue("caf%C3%A9") // "café"
+ */
+export function segmentValue(segment: string): string {
+  if (segment.indexOf("%") === -1) return segment;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }

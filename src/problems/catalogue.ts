@@ -49,6 +49,8 @@ export const problems = {
     "The resource does not exist."),
   methodNotAllowed: kind("SLUICE_ERR_METHOD_NOT_ALLOWED", 405, "method-not-allowed", "Method not allowed",
     "The route exists but not for this method; the Allow header lists the methods it accepts."),
+  misdirectedRequest: kind("SLUICE_ERR_MISDIRECTED_REQUEST", 421, "misdirected-request", "Host not served",
+    "This server answers only for the host names in its server.publicHosts setting (on a loopback address, by default: localhost, *.localhost, 127.0.0.1 and [::1]). Use one of them in the URL."),
   rateLimited: kind("SLUICE_ERR_RATE_LIMITED", 429, "rate-limited", "Too many requests",
     "A rate limit is exhausted. Wait the number of seconds in Retry-After; the RateLimit header says which limit."),
   internal: kind("SLUICE_ERR_INTERNAL", 500, "internal", "Internal error",

@@ -188,6 +188,8 @@ describe("invalid values", () => {
     ["a digest in upper-case hex", `consumers:\n  c: { keys: ["sha256:${sha256Hex("secret-key").toUpperCase()}"] }\n`, ["consumers.c.keys.0: ", '"sha256:" followed by the 64 lower-case hex digits']],
     ["a token-bucket limit without a capacity", "limits:\n  l: { algorithm: token-bucket, limit: 1, window: 1s }\n",
       ["sluice.yaml:2:6  limits.l.capacity: ", "a token-bucket limit needs a capacity (tokens the bucket holds)"]],
+    ["a public host written as a URL", "server:\n  publicHosts: [\"https://api.example.com/\"]\n",
+      ["sluice.yaml:2:17  server.publicHosts.0: ", 'a host name or address as clients write it in the URL ("api.example.com", "10.0.0.5", "[::1]"), optionally with ":port"']],
     ["a route path without a leading slash", "services:\n  s:\n    upstream: demo://users\n    routes: [{ path: users }]\n", ["services.s.routes.0.path: ", 'a route path starts with "/"']],
   ];
   for (const [story, yaml, substrings] of cases) {

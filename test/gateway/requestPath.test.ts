@@ -1,9 +1,10 @@
 // The path rules, as a table: what each path becomes, or that it is refused (undefined).
 // Routing and forwarding both use the result, so every row is also a statement about what an
-// upstream can receive.
+// upstream can receive. Then the two readings that keep one path from being counted under many
+// spellings: the path routes are matched on, and a segment's value in a limit key.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { normalizePath } from "../../src/gateway/requestPath.js";
+import { normalizePath, routingPath, segmentValue } from "../../src/gateway/requestPath.js";
 
 const KEPT: readonly string[] = [
   "/",
@@ -93,4 +94,32 @@ describe("normalizePath", () => {
       assert.equal(normalizePath(once), once);
     }
   });
+});
+
+describe("routingPath", () => {
+  const cases: ReadonlyArray<readonly [string, string]> = [
+    ["/items/104", "/items/104"],
+    ["/items/104;a", "/items/104"],
+    ["/items/104;", "/items/104"],
+    ["/items/104;a=b;c", "/items/104"],
+    ["/report;jsessionid=x", "/report"],
+    ["/users;v=2/7;x/profile", "/users/7/profile"],
+    ["/items/;a", "/items/"],
+  ];
+  for (const [path, expected] of cases) {
+    it(`${JSON.stringify(path)} is routed as ${JSON.stringify(expected)}`, () => assert.equal(routingPath(path), expected));
+  }
+});
+
+describe("segmentValue", () => {
+  const cases: ReadonlyArray<readonly [string, string]> = [
+    ["104", "104"],
+    ["104%21", "104!"],
+    ["caf%C3%A9", "café"],
+    ["a%20b", "a b"],
+    ["%C3", "%C3"], // not UTF-8 once decoded: kept as spelled
+  ];
+  for (const [segment, expected] of cases) {
+    it(`${JSON.stringify(segment)} counts as ${JSON.stringify(expected)}`, () => assert.equal(segmentValue(segment), expected));
+  }
 });

@@ -6,7 +6,9 @@
  * Each request is one `ProxyCall`, which is undici's dispatch handler itself: no stream
  * wrappers and no closures per request. The call reports to the target's circuit breaker,
  * counts the target's requests in flight, and ends in one of four ways:
- * - the response, streamed (its headers minus hop-by-hop ones, plus the request id and limits);
+ * - the response, streamed (its headers minus hop-by-hop ones and any Set-Cookie of Sluice's own
+ *   cookies, plus the request id, the limits, `nosniff` and for content that is not an API's a
+ *   sandbox: upstream/contentSandbox.ts);
  * - a retry on another target, only for an idempotent request without a body whose connection
  *   failed (nothing was sent), within the service's retry budget;
  * - a problem document: 504 on a timeout (connect, headers, total), 502 when the target could
@@ -25,11 +27,14 @@ import { requestBody } from "../requestBody.js";
 import type { CompiledService } from "../routeTable.js";
 import { HOP_BY_HOP } from "../upstream/headerNames.js";
 import { upstreamRequestHeaders } from "../upstream/forwardedHeaders.js";
+import { isApiContentType, NOSNIFF, SANDBOX } from "../upstream/contentSandbox.js";
+import { setsOwnCookie } from "../upstream/ownCredentials.js";
 import { rewritePath, type HeaderRewrites } from "../upstream/rewrites.js";
 import type { UpstreamTarget } from "../upstream/target.js";
 import { acceptUpgrade, isWebSocketUpgrade } from "../upstream/webSocketTunnel.js";
 
-export function proxy(logger: Logger, trust?: TrustFunction): Stage {
+/** `adminToken` (SLUICE_ADMIN_TOKEN) is one of the secrets never forwarded (upstream/ownCredentials.ts). */
+export function proxy(logger: Logger, trust?: TrustFunction, adminToken?: string): Stage {
   return function proxy(exchange) {
     const { req, service, route } = exchange;
     const target = service!.balancer.pick(undefined);
@@ -44,7 +49,7 @@ export function proxy(logger: Logger, trust?: TrustFunction): Stage {
     const options: Dispatcher.DispatchOptions = {
       path: rewrites === undefined ? exchange.upstreamPath : rewritePath(rewrites, exchange.upstreamPath),
       method: req.method ?? "GET",
-      headers: upstreamRequestHeaders(exchange, trust, rewrites?.request),
+      headers: upstreamRequestHeaders(exchange, trust, rewrites?.request, adminToken),
       body: hasBody ? requestBody(exchange) : null,
       upgrade: upgrade ? "websocket" : null,
     };
@@ -208,26 +213,45 @@ function answerFailure(exchange: Exchange, service: CompiledService, code: strin
 
 /**
  * The upstream's response headers for the client, as the flat [name, value, …] list that
- * `writeHead` takes: hop-by-hop ones dropped (including those named in `Connection`), the
- * route's rewrites applied, and the gateway's own (request id, rate limits) replacing any the
- * upstream sent.
+ * `writeHead` takes: hop-by-hop ones dropped (including those named in `Connection`) and so is
+ * a Set-Cookie of one of Sluice's cookies, the route's rewrites applied, the gateway's own
+ * (request id, rate limits) replacing any the upstream sent, and `nosniff`, plus a sandbox for
+ * content that is not an API's (upstream/contentSandbox.ts).
  */
 function clientResponseHeaders(raw: Buffer[], exchange: Exchange, rewrites: HeaderRewrites | undefined): string[] {
   const out: string[] = [];
   const limits = exchange.rateLimitHeaders;
   let connection: string | undefined;
+  let contentType: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     // Known names come from undici's table, already lower-case: no string made per header.
     const name = util.headerNameToString(raw[i]!);
     if (name === "connection") connection = raw[i + 1]!.toString("latin1").toLowerCase();
-    if (HOP_BY_HOP.has(name) || name === "x-request-id" || (limits !== undefined && Object.hasOwn(limits, name)) || rewrites?.drop.has(name)) continue;
-    out.push(name, raw[i + 1]!.toString("latin1"));
+    if (HOP_BY_HOP.has(name) || name === "x-request-id" || name === "x-content-type-options" || (limits !== undefined && Object.hasOwn(limits, name)) || rewrites?.drop.has(name)) continue;
+    const value = raw[i + 1]!.toString("latin1");
+    if (name === "set-cookie" && setsOwnCookie(value)) continue;
+    if (name === "content-type") contentType = value;
+    out.push(name, value);
   }
-  if (connection !== undefined && connection !== "keep-alive" && connection !== "close") dropNamed(out, connection);
-  if (rewrites !== undefined) for (const [name, value] of rewrites.set) out.push(name, value);
-  out.push("x-request-id", exchange.requestId);
+  if (connection !== undefined && connection !== "keep-alive" && connection !== "close") {
+    dropNamed(out, connection);
+    contentType = valueOf(out, "content-type"); // `Connection: content-type` must not slip HTML past the sandbox
+  }
+  if (rewrites !== undefined) {
+    for (const [name, value] of rewrites.set) {
+      out.push(name, value);
+      if (name === "content-type") contentType = value;
+    }
+  }
+  out.push("x-request-id", exchange.requestId, "x-content-type-options", NOSNIFF);
+  if (!isApiContentType(contentType)) out.push("content-security-policy", SANDBOX);
   if (limits !== undefined) for (const name in limits) out.push(name, limits[name]!);
   return out;
+}
+
+function valueOf(headers: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1];
+  return undefined;
 }
 
 /** Removes, in place, the headers a `Connection` value names (rare: most name none). */

@@ -3,16 +3,18 @@
  * Routing decides on the normalized path (../requestPath.ts) and exactly that path is forwarded;
  * a path that could mean something else upstream than here (dot segments, encoded slashes or
  * dots, backslashes, control characters) is refused, so the path that was authorized is the path
- * forwarded. The query string passes untouched. A key limited to some services (scopes) gets the
- * invalid-key 401 for any other name, before the name is looked up, so it cannot learn which
- * services exist. A body declared larger than the route accepts (its own maxBodySize, else its
- * service's, else the server's) is refused here, once the route is known and before a byte of the
- * body is read; a chunked body is counted as it streams (../requestBody.ts).
+ * forwarded. Routes are matched without the segments' `;` parameters (`/report;x` is `/report`'s
+ * route, as servers that drop them will read it), which are still forwarded. The query string
+ * passes untouched. A key limited to some services (scopes) gets the invalid-key 401 for any
+ * other name, before the name is looked up, so it cannot learn which services exist. A body
+ * declared larger than the route accepts (its own maxBodySize, else its service's, else the
+ * server's) is refused here, once the route is known and before a byte of the body is read; a
+ * chunked body is counted as it streams (../requestBody.ts).
  */
 import { problems } from "../../problems/catalogue.js";
 import type { Rejection, Stage } from "../exchange.js";
 import { bodyTooLarge } from "../requestBody.js";
-import { normalizePath } from "../requestPath.js";
+import { normalizePath, routingPath } from "../requestPath.js";
 import { matchRoute, type RouteTable } from "../routeTable.js";
 import { invalidKey } from "./authenticate.js";
 
@@ -39,7 +41,7 @@ export function route(table: RouteTable, maxBodySize = Infinity): Stage {
     exchange.service = service; // set before the route is matched, so a 404 or 405 is counted under its service
     const rest = nameEnd === -1 ? "/" : path.slice(nameEnd);
     const method = exchange.req.method ?? "GET";
-    const match = matchRoute(service, rest, method);
+    const match = matchRoute(service, routingPath(rest), method);
     if (match.route === undefined) {
       if (match.allowed.length === 0) return { kind: problems.routeNotFound, detail: `Service "${name}" has no route for ${rest}.` };
       return { kind: problems.methodNotAllowed, detail: `${rest} does not accept ${method}.`, headers: { allow: match.allowed.join(", ") } };

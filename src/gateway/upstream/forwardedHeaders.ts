@@ -1,6 +1,7 @@
 /**
  * The request headers an upstream receives: the client's, minus hop-by-hop ones (including every
- * header named in `Connection`) and the ones the gateway owns, plus who and what the gateway saw.
+ * header named in `Connection`), the ones the gateway owns and Sluice's own cookies and secrets
+ * (ownCredentials.ts), plus who and what the gateway saw.
  *
  * Forwarding headers are believed only from a trusted peer (server.trustedProxies): then the
  * upstream gets the trusted part of the incoming X-Forwarded-For chain with the peer appended,
@@ -16,10 +17,13 @@ import type { TLSSocket } from "node:tls";
 import proxyaddr from "proxy-addr";
 import type { TrustFunction } from "../clientAddress.js";
 import type { Exchange } from "../exchange.js";
+import { API_KEY_HEADER } from "../stages/authenticate.js";
 import { GATEWAY_OWNED, HOP_BY_HOP } from "./headerNames.js";
+import { carriesOwnSecret, withoutOwnCookies } from "./ownCredentials.js";
 import type { HeaderRewrites } from "./rewrites.js";
 
-export function upstreamRequestHeaders(exchange: Exchange, trust: TrustFunction | undefined, rewrites: HeaderRewrites | undefined): Record<string, string | string[]> {
+/** `adminToken`: SLUICE_ADMIN_TOKEN, never forwarded (ownCredentials.ts); none when undefined. */
+export function upstreamRequestHeaders(exchange: Exchange, trust: TrustFunction | undefined, rewrites: HeaderRewrites | undefined, adminToken?: string): Record<string, string | string[]> {
   const { req } = exchange;
   const incoming = req.headers;
   const out: Record<string, string | string[]> = {};
@@ -27,7 +31,10 @@ export function upstreamRequestHeaders(exchange: Exchange, trust: TrustFunction 
   const drop = rewrites?.drop;
   for (const name in incoming) {
     if (HOP_BY_HOP.has(name) || GATEWAY_OWNED.has(name) || named?.has(name) || drop?.has(name)) continue;
-    const value = incoming[name];
+    let value = incoming[name];
+    // Sluice's own cookies and secrets stay here (ownCredentials.ts); node joins repeated Cookie headers into one.
+    if (name === "cookie") value = withoutOwnCookies(value as string);
+    else if (name === "authorization" && carriesOwnSecret(value as string, incoming[API_KEY_HEADER], adminToken)) continue;
     if (value !== undefined) out[name] = value;
   }
   if (rewrites !== undefined) for (const [name, value] of rewrites.set) out[name] = value;

@@ -1,7 +1,8 @@
 // A signed-in person's session cookie stands in for an API key on the gateway, for reading only:
 // a GET or HEAD with the cookie reaches the upstream as that user, on their plan; a POST with it
 // is refused as if no key were sent; a session that ended stops working once the short cache
-// lets go of it. The session cookie never reaches the upstream's idea of who is calling.
+// lets go of it. The session cookie itself never reaches the upstream: it learns who is calling
+// from x-consumer-id.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Accounts } from "../../../src/accounts/accounts.js";
@@ -40,6 +41,15 @@ describe("a session cookie on the gateway", () => {
     assert.equal(upstream.received.at(-1)?.headers["x-consumer-id"], `user:${user.id}`);
     assert.match(response.headers.get("ratelimit-policy") ?? "", /"free-rate"/, "the user's plan applies");
     assert.equal((await withSession(token, "HEAD")).status, 200);
+  });
+
+  it("stays in Sluice: the upstream gets the other cookies, never the session that could be replayed", async () => {
+    const user = await accounts.createUser({ email: "private@example.com", password: "correct horse battery" });
+    const { token } = await accounts.sessions.create(user.id);
+    assert.equal((await withSession(token)).status, 200);
+    const seen = upstream.received.at(-1)!.headers;
+    assert.equal(seen["x-consumer-id"], `user:${user.id}`);
+    assert.equal(seen["cookie"], "theme=dark");
   });
 
   it("does not authorize a change: a POST with only the cookie is a missing key", async () => {
