@@ -40,6 +40,7 @@ import { closeRouteTable, compileRouteTable } from "./gateway/routeTable.js";
 import { API_PREFIX } from "./gateway/stages/route.js";
 import { LiveGateway } from "./lifecycle/liveGateway.js";
 import { LiveRouteTable } from "./lifecycle/liveRouteTable.js";
+import { LoadShedder } from "./lifecycle/loadShedder.js";
 import { Readiness } from "./lifecycle/readiness.js";
 import { reloadableConfig } from "./lifecycle/restartOnlyChanges.js";
 import { createLogger, type Logger } from "./observability/logger.js";
@@ -114,9 +115,17 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
   const demo = demos[0];
   const closeDemos = () => Promise.all(demos.map((d) => d.close()));
   // Read at each scrape: the targets of whichever configuration serves now (`table`, below).
-  const metrics = createMetrics({ limits: Object.keys(config.limits), apiKeyCache: accounts?.keyVerifier.cacheLookups, upstreamHealth: () => upstreamHealth(table) });
+  const metrics = createMetrics({ limits: Object.keys(config.limits), apiKeyCache: accounts?.keyVerifier.cacheLookups, upstreamHealth: () => upstreamHealth(table), pendingDecisions: () => store.pending ?? 0 });
   const store = options.store ?? createLimiterStore({ limiter: config.limiter, redisUrl: options.redisUrl, logger, clock: options.clock, observer: metrics.storeObserver });
   const trust = trustFromConfig(config.server.trustedProxies);
+  // New gateway and rate-limit requests get 503, uncounted, while the process cannot keep up (server.overload; restart-only).
+  const shedder = new LoadShedder({
+    maxEventLoopDelayMs: config.server.overload.maxEventLoopDelay,
+    maxPendingDecisions: config.server.overload.maxPendingDecisions,
+    pending: () => store.pending ?? 0,
+    logger,
+    onShed: (plane) => metrics.shed(plane),
+  });
   // Each caller's requests per minute, counted in memory and written in batches (src/usage/).
   const usage = accounts && usageRecorder(usageRepository(accounts.db), { now: accounts.now, onError: (error) => logger.warn({ err: error }, "could not write usage counts; they are kept for the next flush") });
   const closeUsage = () => usage?.close().catch((error: unknown) => logger.error({ err: error }, "could not write the last usage counts"));
@@ -125,10 +134,13 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
   // shares it. Imported only then: the SDK and its exporter take 0.4 s to load.
   const tracing = config.tracing && (await import("./observability/tracing.js")).gatewayTracing(config.tracing, logger);
   // POST /v1/ratelimit: decisions for any application, on the gateway's own store (src/service/).
-  const ratelimit = await openRatelimitService({ policies: config.policies, store, accounts, adminToken: options.adminToken, logger });
+  const ratelimit = await openRatelimitService({ policies: config.policies, store, accounts, adminToken: options.adminToken, logger, shedder });
   // What outlives the gateway generations, closed once nothing serves requests: the last usage
   // counts are written, the last spans exported.
-  const closeShared = () => Promise.allSettled([store.close(), closeDemos(), plans?.close(), closeUsage(), ratelimit.close(), tracing?.close()]);
+  const closeShared = () => {
+    shedder.stop();
+    return Promise.allSettled([store.close(), closeDemos(), plans?.close(), closeUsage(), ratelimit.close(), tracing?.close()]);
+  };
   /** One generation of the gateway: what a config compiles to. The store, plans and sessions outlive it. */
   const compile = (next: SluiceConfig) => {
     const table = compileRouteTable(next, new Map(Object.entries(next.services).map(([name, s]) => [name, s.upstreams.map((u) => resolveUpstream(u, demos))])), { now: options.clock });
@@ -148,6 +160,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
       exchangeEnded: gatewayObserver({ metrics: metrics.gateway, logger: options.accessLogger ?? logger, accessLog: next.log.access, table }),
       tracing,
       adminToken: options.adminToken,
+      shedder,
     });
     return { config: next, table, handle, close: () => closeRouteTable(table) };
   };
@@ -197,7 +210,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
     await Promise.all([docs.refresh(), store.ready?.()]);
     await app.listen({ host: config.server.host, port: config.server.port });
     if (config.server.grpcPort !== undefined) {
-      grpc = await startRateLimitGrpcServer({ host: config.server.host, port: config.server.grpcPort, policies: () => ratelimit.service.policies, store, logger });
+      grpc = await startRateLimitGrpcServer({ host: config.server.host, port: config.server.grpcPort, policies: () => ratelimit.service.policies, store, logger, shedder });
     }
   } catch (error) {
     await Promise.allSettled([app.close(), grpc?.close(), live.close()]);

@@ -232,6 +232,10 @@ export const configSchema = z
       idleTimeout: duration.prefault("2m").describe("Longest a connection may stay silent both ways, mid-request included (a stalled body): then it is closed. Keep it above every service's timeouts."),
       keepAliveTimeout: duration.prefault("5s").describe("How long an idle keep-alive connection waits for the client's next request."),
       maxConnections: z.number().int().min(1).default(10_000).describe("Most client connections at once; further ones are closed as they arrive."),
+      overload: z.strictObject({
+        maxEventLoopDelay: duration.prefault("1s").describe("New gateway and rate-limit requests get 503 before any counting while the event loop runs later than this."),
+        maxPendingDecisions: z.number().int().min(1).default(10_000).describe("... or while more decisions than this wait for the limiter store (Redis)."),
+      }).prefault({}).describe("When Sluice sheds load: new requests are refused with 503 before they are counted, rather than answered late."),
     }).refine((server) => server.headersTimeout <= server.requestTimeout, { path: ["headersTimeout"], error: "headersTimeout cannot be longer than requestTimeout" }).prefault({}),
     limiter: z.strictObject({
       store: z.enum(["auto", "memory", "redis"]).default("auto").describe("Where limit state lives: redis when REDIS_URL is set (auto), or memory."),

@@ -1,7 +1,7 @@
 /**
  * The gateway's request pipeline, in the order it runs:
  *
- *   identify → authenticate → route → limit → proxy
+ *   identify → shed → authenticate → route → limit → proxy
  *
  * `runPipeline` walks the stages; a stage that answers synchronously costs no promise, a stage
  * that refuses stops the walk and its Rejection becomes a problem document, and a stage that
@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { ApiKeyVerifier } from "../accounts/consumer.js";
 import type { SessionConsumers } from "../accounts/sessionConsumers.js";
+import type { LoadShedder } from "../lifecycle/loadShedder.js";
 import type { LimiterMetrics } from "../observability/metrics.js";
 import type { GatewayTracing } from "../observability/tracing.js";
 import { problems } from "../problems/catalogue.js";
@@ -26,6 +27,7 @@ import { identify } from "./stages/identify.js";
 import { limit } from "./stages/limit.js";
 import { proxy } from "./stages/proxy.js";
 import { route } from "./stages/route.js";
+import { shed } from "./stages/shed.js";
 
 export interface GatewayDeps {
   readonly table: RouteTable;
@@ -52,10 +54,19 @@ export interface GatewayDeps {
   readonly tracing?: GatewayTracing | undefined;
   /** SLUICE_ADMIN_TOKEN: an Authorization header carrying it is not forwarded (upstream/ownCredentials.ts). */
   readonly adminToken?: string | undefined;
+  /** Refuses new requests while the process cannot keep up (config: server.overload); never when undefined. */
+  readonly shedder?: Pick<LoadShedder, "shed"> | undefined;
 }
 
 export function gatewayStages(deps: GatewayDeps): readonly Stage[] {
-  return [identify(deps.trust), authenticate(deps.verifier, deps.sessions), route(deps.table, deps.maxBodySize), limit({ store: deps.store, logger: deps.logger, legacyHeaders: deps.legacyHeaders ?? false, metrics: deps.limiterMetrics, plans: deps.plans, usage: deps.usage }), proxy(deps.logger, deps.trust, deps.adminToken)];
+  return [
+    identify(deps.trust),
+    ...(deps.shedder === undefined ? [] : [shed(deps.shedder)]),
+    authenticate(deps.verifier, deps.sessions),
+    route(deps.table, deps.maxBodySize),
+    limit({ store: deps.store, logger: deps.logger, legacyHeaders: deps.legacyHeaders ?? false, metrics: deps.limiterMetrics, plans: deps.plans, usage: deps.usage }),
+    proxy(deps.logger, deps.trust, deps.adminToken),
+  ];
 }
 
 /** A response's exchange, for the one `close` listener that every response shares. */

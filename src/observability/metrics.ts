@@ -21,6 +21,7 @@ import cluster from "node:cluster";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type Metric } from "prom-client";
 import type { Decision, Verdict } from "../limiter/decision.js";
 import type { StoreObserver } from "../stores/failoverStore.js";
+import { PLANES, type Plane } from "../lifecycle/loadShedder.js";
 import { clusterMetricsRenderer } from "./clusterMetrics.js";
 import { GatewayMetrics, LATENCY_BUCKETS, STATUS_CLASSES, UNMATCHED, type HistogramCounts } from "./gatewayMetrics.js";
 import type { UpstreamHealth } from "./upstreamHealth.js";
@@ -132,6 +133,8 @@ export interface MetricsOptions {
   readonly upstreamHealth?: (() => Iterable<UpstreamHealth>) | undefined;
   /** Also export prom-client's process and Node.js metrics (default true). */
   readonly processMetrics?: boolean;
+  /** Decisions waiting for the shared limiter store, read at scrape; 0 when undefined. */
+  readonly pendingDecisions?: (() => number) | undefined;
 }
 
 export interface SluiceMetrics {
@@ -141,13 +144,15 @@ export interface SluiceMetrics {
   readonly gateway: GatewayMetrics;
   /** Pass to the failover store; a memory store never calls it. */
   readonly storeObserver: StoreObserver;
+  /** Counts a request the load shedder refused, by plane (gateway, service, grpc). */
+  shed(plane: Plane): void;
   /** The Prometheus text format's media type, for the response to a scrape. */
   readonly contentType: string;
   /** Every series in the Prometheus text format (in a cluster worker: every worker's, aggregated). */
   render(): Promise<string>;
 }
 
-export function createMetrics({ limits = [], apiKeyCache, upstreamHealth, processMetrics = true }: MetricsOptions = {}): SluiceMetrics {
+export function createMetrics({ limits = [], apiKeyCache, upstreamHealth, processMetrics = true, pendingDecisions }: MetricsOptions = {}): SluiceMetrics {
   const registry = new Registry();
   if (processMetrics) collectDefaultMetrics({ register: registry });
   const limiter = new LimiterMetrics(limits);
@@ -222,9 +227,25 @@ export function createMetrics({ limits = [], apiKeyCache, upstreamHealth, proces
     labelNames: ["effect"],
     registers: [registry],
   });
+  new Gauge({
+    name: "sluice_limiter_store_pending",
+    help: "Decisions asked of the shared limiter store and not yet answered: the queued work server.overload.maxPendingDecisions bounds.",
+    registers: [registry],
+    aggregator: "sum",
+    collect() {
+      this.set(pendingDecisions?.() ?? 0);
+    },
+  });
+  const shed = new Counter({
+    name: "sluice_overload_shed_total",
+    help: "Requests refused with 503 before any counting because the process could not keep up (server.overload), by plane.",
+    labelNames: ["plane"],
+    registers: [registry],
+  });
   // Every label value from the start, so a rate over them is defined before the first event.
   for (const kind of ["timeout", "error"]) storeErrors.inc({ kind }, 0);
   for (const effect of ["refunded", "kept", "over_admitted", "none"]) lateReplies.inc({ effect }, 0);
+  for (const plane of PLANES) shed.inc({ plane }, 0);
   const storeCalls = new Histogram({
     name: "sluice_limiter_store_duration_seconds",
     help: "Time the shared limiter store took to answer a decision, or to fail it (a timeout at the deadline).",
@@ -246,6 +267,7 @@ export function createMetrics({ limits = [], apiKeyCache, upstreamHealth, proces
         outages.observe(seconds);
       },
     },
+    shed: (plane) => shed.inc({ plane }),
     contentType: registry.contentType,
     // A worker of `sluice start --workers N` answers for all of them (clusterMetrics.ts).
     render: cluster.isWorker ? clusterMetricsRenderer(registry) : () => registry.metrics(),

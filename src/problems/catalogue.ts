@@ -59,6 +59,8 @@ export const problems = {
     "The service behind the gateway could not be reached or broke the connection. Retry later."),
   limiterUnavailable: kind("SLUICE_ERR_LIMITER_UNAVAILABLE", 503, "limiter-unavailable", "Rate limiter unavailable",
     "A limit that must be enforced could not be checked because its store did not answer. Retry after Retry-After."),
+  overloaded: kind("SLUICE_ERR_OVERLOADED", 503, "overloaded", "Overloaded",
+    "Sluice is taking more requests than it can answer in time, and refused this one before counting it against any limit. Retry after Retry-After."),
   busy: kind("SLUICE_ERR_BUSY", 503, "busy", "Busy",
     "Sluice is doing too much of this at once (password hashing). Retry after Retry-After."),
   upstreamTimeout: kind("SLUICE_ERR_UPSTREAM_TIMEOUT", 504, "upstream-timeout", "Upstream timed out",

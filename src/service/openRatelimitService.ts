@@ -12,6 +12,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Accounts } from "../accounts/accounts.js";
 import type { SluiceConfig } from "../config/schema.js";
+import type { LoadShedder } from "../lifecycle/loadShedder.js";
 import type { Logger } from "../observability/logger.js";
 import type { RateLimitStore } from "../stores/store.js";
 import { compilePolicyBook } from "./descriptorPolicies.js";
@@ -28,6 +29,8 @@ export interface RatelimitServiceDeps {
   readonly accounts?: Accounts | undefined;
   readonly adminToken?: string | undefined;
   readonly logger: Logger;
+  /** Refuses calls while the process cannot keep up; never when undefined. */
+  readonly shedder?: Pick<LoadShedder, "shed"> | undefined;
 }
 
 export interface RunningRatelimitService {
@@ -39,7 +42,7 @@ export interface RunningRatelimitService {
   close(): Promise<void>;
 }
 
-export async function openRatelimitService({ policies, store, accounts, adminToken, logger }: RatelimitServiceDeps): Promise<RunningRatelimitService> {
+export async function openRatelimitService({ policies, store, accounts, adminToken, logger, shedder }: RatelimitServiceDeps): Promise<RunningRatelimitService> {
   const log = logger.child({ plane: "ratelimit" });
   const tokens = accounts && await serviceTokenVerifier(serviceTokenRepository(accounts.db, { now: accounts.now }), accounts.db, {
     now: accounts.now,
@@ -52,7 +55,7 @@ export async function openRatelimitService({ policies, store, accounts, adminTok
   });
   return {
     service,
-    handle: createRatelimitHandler({ service, authenticate: serviceAuthenticator({ adminToken, tokens }), logger: log }),
+    handle: createRatelimitHandler({ service, authenticate: serviceAuthenticator({ adminToken, tokens }), logger: log, shedder }),
     usePolicies: (next) => {
       service.policies = compilePolicyBook(next);
     },

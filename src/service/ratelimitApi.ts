@@ -7,7 +7,8 @@
  * limiter, and bench/service.ts measures what the framework would add. So this file does by hand
  * the little Fastify would: method and path, a bounded body read, JSON, problem documents.
  *
- * Order of work: path and method, then the caller (401 before any body is read, so strangers
+ * Order of work: path and method, then overload (503 while the process cannot keep up, before
+ * anything is read or counted), then the caller (401 before any body is read, so strangers
  * cannot make Sluice parse anything; 403 without the right), then the body (413 past
  * RATELIMIT_BODY_LIMIT, 400 for bad JSON or a bad field, naming it), then the decision. A client
  * that sent `Expect: 100-continue` is invited to send its body only once its token has passed.
@@ -23,6 +24,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { invalidParams, type InvalidParam } from "../config/invalidParams.js";
 import { releaseContinue } from "../gateway/edgeServer.js";
+import { SHED_RETRY_AFTER_SECONDS, type LoadShedder } from "../lifecycle/loadShedder.js";
 import type { Logger } from "../observability/logger.js";
 import { problems } from "../problems/catalogue.js";
 import { sendProblem } from "../problems/problemDocument.js";
@@ -41,6 +43,8 @@ export interface RatelimitApiDeps {
   readonly service: RatelimitService;
   readonly authenticate: (authorization: string | undefined) => ServiceCaller | undefined;
   readonly logger: Logger;
+  /** Refuses calls while the process cannot keep up (lifecycle/loadShedder.ts); never when undefined. */
+  readonly shedder?: Pick<LoadShedder, "shed"> | undefined;
 }
 
 interface Endpoint {
@@ -56,7 +60,7 @@ const ENDPOINTS: ReadonlyMap<string, Endpoint> = new Map([
 const JSON_HEADERS = { "content-type": "application/json", "cache-control": "no-store" } as const;
 
 /** The handler the dispatcher calls for every path under RATELIMIT_PREFIX. */
-export function createRatelimitHandler({ service, authenticate, logger }: RatelimitApiDeps): (req: IncomingMessage, res: ServerResponse) => void {
+export function createRatelimitHandler({ service, authenticate, logger, shedder }: RatelimitApiDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const fail = (res: ServerResponse, error: unknown) => {
     logger.error({ err: error, path: RATELIMIT_PREFIX }, "the rate-limit API failed");
     sendProblem(res, problems.internal, "An unexpected error occurred.");
@@ -67,6 +71,11 @@ export function createRatelimitHandler({ service, authenticate, logger }: Rateli
     const endpoint = ENDPOINTS.get(query < 0 ? req.url! : req.url!.slice(0, query));
     if (endpoint === undefined) return discard(req, () => sendProblem(res, problems.notFound, `Nothing at ${req.method} ${req.url!.split("?")[0]}.`));
     if (req.method !== "POST") return discard(req, () => sendProblem(res, problems.methodNotAllowed, "Use POST.", { allow: "POST" }));
+    // Before anything is read or counted: a shed call is never charged.
+    const overloaded = shedder?.shed("service");
+    if (overloaded !== undefined) {
+      return discard(req, () => sendProblem(res, problems.overloaded, `Sluice is overloaded: ${overloaded}. Retry in ${SHED_RETRY_AFTER_SECONDS}s.`, { "retry-after": String(SHED_RETRY_AFTER_SECONDS) }));
+    }
 
     const caller = authenticate(req.headers.authorization);
     if (caller === undefined) {

@@ -16,6 +16,8 @@ export interface RateLimitStore {
   reset(key: string): void | Promise<void>;
   /** Resolves true once the store can decide (a shared store has connected), false if it could not in time. */
   ready?(): Promise<boolean>;
+  /** Decisions asked and not yet answered (a shared store): queued work, for the load shedder. */
+  readonly pending?: number;
   close(): Promise<void>;
 }
 
@@ -33,7 +35,6 @@ export interface SharedStore extends RateLimitStore {
   probe(): Promise<void>;
   /** Gives back what a decision made at `at` (the store's clock) charged to `checks`. */
   refund(checks: readonly LimitCheck[], at: number): Promise<void>;
-  /** Decisions asked and not yet answered: queued work, for the load shedder. */
   readonly pending: number;
 }
 

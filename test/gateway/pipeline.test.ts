@@ -68,4 +68,9 @@ describe("the gateway's stages", () => {
     const stages = gatewayStages({ table: new Map(), verifier: { verify: () => undefined }, store: new MemoryStore({ sweepIntervalMs: 0 }), logger });
     assert.deepEqual(stages.map((stage) => stage.name), ["identify", "authenticate", "route", "limit", "proxy"]);
   });
+
+  it("shed right after identify when a load shedder is given, before anything authenticates or counts", () => {
+    const stages = gatewayStages({ table: new Map(), verifier: { verify: () => undefined }, store: new MemoryStore({ sweepIntervalMs: 0 }), logger, shedder: { shed: () => undefined } });
+    assert.deepEqual(stages.map((stage) => stage.name), ["identify", "shed", "authenticate", "route", "limit", "proxy"]);
+  });
 });

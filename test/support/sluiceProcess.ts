@@ -9,6 +9,7 @@ import { TEST_ENGINES } from "./databases.js";
 
 export const CLI = fileURLToPath(new URL("../../dist/cli/sluice.js", import.meta.url));
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const SOURCE_CLI = fileURLToPath(new URL("../../src/cli/sluice.ts", import.meta.url));
 
 export interface Finished {
   readonly code: number | null;
@@ -35,9 +36,12 @@ export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {
   return result;
 }
 
-/** Starts `sluice start …` on a free port and resolves once it prints that it is ready. */
-export async function startCli(args: readonly string[] = [], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<SluiceProcess> {
-  const child = spawnCli(["start", ...args], { PORT: "0", ...(await databaseEnv(env)), ...env });
+/**
+ * Starts `sluice start …` on a free port and resolves once it prints that it is ready. With
+ * `fromSource`, the command runs from src/ through tsx, for suites that run before dist/ is built.
+ */
+export async function startCli(args: readonly string[] = [], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000, { fromSource = false } = {}): Promise<SluiceProcess> {
+  const child = spawnCli(["start", ...args], { PORT: "0", ...(await databaseEnv(env)), ...env }, fromSource);
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -88,8 +92,8 @@ export async function freshDataDir(): Promise<string> {
   return dataDir!;
 }
 
-function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv) {
-  return spawn(process.execPath, [CLI, ...args], {
+function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv, fromSource = false) {
+  return spawn(process.execPath, [...(fromSource ? ["--import", "tsx", SOURCE_CLI] : [CLI]), ...args], {
     cwd: REPO_ROOT,
     env: { PATH: process.env["PATH"], LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,5 +1,5 @@
 /**
- * Stage 2, authenticate: the `x-api-key` header must name a known consumer. A missing key and a
+ * Stage 3, authenticate: the `x-api-key` header must name a known consumer. A missing key and a
  * wrong key are both 401 with the same problem type; the detail only says which of the two.
  *
  * Without a key, a GET or HEAD may instead carry a signed-in person's session cookie (the

@@ -1,5 +1,5 @@
 /**
- * Stage 4, limit: every limit of the route is checked at once through the store, each taking the
+ * Stage 5, limit: every limit of the route is checked at once through the store, each taking the
  * route's cost; the request goes on only if all enforced limits admit it. Admitted requests carry
  * `RateLimit`/`RateLimit-Policy` to the client; refused ones get 429 (or 503 when a limit that
  * fails closed could not be checked) with `Retry-After`. Concurrency leases are given back when

@@ -1,5 +1,5 @@
 /**
- * Stage 5, proxy: sends the request to one of the service's targets (the balancer skips
+ * Stage 6, proxy: sends the request to one of the service's targets (the balancer skips
  * unhealthy and ejected ones) over its keep-alive pool, and streams the response back with
  * backpressure; nothing is buffered whole, so server-sent events flow as they come.
  *

@@ -1,5 +1,5 @@
 /**
- * Stage 3, route: `/api/{service}/{path}` → the service's upstream, and the route within it.
+ * Stage 4, route: `/api/{service}/{path}` → the service's upstream, and the route within it.
  * Routing decides on the normalized path (../requestPath.ts) and exactly that path is forwarded;
  * a path that could mean something else upstream than here (dot segments, encoded slashes or
  * dots, backslashes, control characters) is refused, so the path that was authorized is the path

@@ -8,7 +8,8 @@
  * book and builds the response; the limiter store decides, with its deadline and failure modes.
  *
  * Errors, as Envoy reads them (it applies its `failure_mode_deny` to any error): a malformed
- * request is INVALID_ARGUMENT, a domain with no policy NOT_FOUND, a store that throws UNAVAILABLE
+ * request is INVALID_ARGUMENT, a domain with no policy NOT_FOUND, a store that throws (or an
+ * overloaded process, lifecycle/loadShedder.ts) UNAVAILABLE
  * (the failover store normally answers by each limit's onStoreFailure instead), anything else a
  * logged INTERNAL that reveals nothing. The listener is plaintext: bind it to loopback or the
  * mesh's internal network (docs/ratelimit-service.md).
@@ -21,6 +22,7 @@ import { fileURLToPath } from "node:url";
 import { Server, ServerCredentials, status, type ServerUnaryCall, type sendUnaryData, type ServiceDefinition } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import type { Logger } from "pino";
+import type { LoadShedder } from "../../lifecycle/loadShedder.js";
 import type { Verdict } from "../../limiter/decision.js";
 import type { RateLimitStore } from "../../stores/store.js";
 import type { PolicyBook } from "../descriptorPolicies.js";
@@ -46,6 +48,8 @@ export interface RateLimitGrpcOptions {
   readonly policies: () => PolicyBook;
   readonly store: RateLimitStore;
   readonly logger: Logger;
+  /** Refuses calls (UNAVAILABLE) while the process cannot keep up; never when undefined. */
+  readonly shedder?: Pick<LoadShedder, "shed"> | undefined;
 }
 
 export interface RunningRateLimitGrpc {
@@ -60,11 +64,17 @@ export function rateLimitServiceDefinition(): ServiceDefinition {
   return definition["envoy.service.ratelimit.v3.RateLimitService"] as ServiceDefinition;
 }
 
-export async function startRateLimitGrpcServer({ host, port, policies, store, logger }: RateLimitGrpcOptions): Promise<RunningRateLimitGrpc> {
+export async function startRateLimitGrpcServer({ host, port, policies, store, logger, shedder }: RateLimitGrpcOptions): Promise<RunningRateLimitGrpc> {
   const log = logger.child({ plane: "envoy-rls" });
   const server = new Server({ "grpc.max_receive_message_length": MAX_MESSAGE_BYTES });
 
   function shouldRateLimit(call: ServerUnaryCall<RateLimitRequestMessage, RateLimitResponseMessage>, callback: sendUnaryData<RateLimitResponseMessage>): void {
+    // Before anything is counted: Envoy applies its failure_mode_deny, and nothing was charged.
+    const overloaded = shedder?.shed("grpc");
+    if (overloaded !== undefined) {
+      callback({ code: status.UNAVAILABLE, details: `Sluice is overloaded: ${overloaded}` });
+      return;
+    }
     let plan;
     try {
       plan = planDecision(policies(), call.request);
