@@ -144,7 +144,7 @@ const limitedResult = z.object({
   allowed: z.boolean().describe("Whether the call is admitted. A denial is an answer, not an error."),
   limit: z.int().describe("Units per window."),
   remaining: z.int().describe("Units left: after this call when admitted, as they stand when denied."),
-  reset: z.int().describe("Unix time in ms at which the limit is whole again if nothing more arrives."),
+  reset: z.int().describe("Unix time in ms at which the limit is whole again if nothing more arrives, rounded up to a whole ms."),
   retryAfter: z.int().optional().describe("When denied: seconds to wait before the same call would be admitted (at least 1)."),
   reason: z.enum(["cost-exceeds-limit"]).optional().describe("When denied because the cost is larger than the limit can ever admit at once."),
 });

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { problems } from "../../src/problems/catalogue.js";
-import { decisionBody } from "../../src/service/decisionRequest.js";
+import { decisionAnswer, decisionBody } from "../../src/service/decisionRequest.js";
 import { testRedisClient } from "../support/redis.js";
 import { ADMIN_TOKEN, startServiceSluice, type Backend, type ServiceSluice } from "./serviceSluice.js";
 
@@ -162,6 +162,20 @@ describe("the rate-limit API's answers on the memory store's clock", () => {
     assert.deepEqual(await sluice.decide(spec), { allowed: false, limit: 2, remaining: 0, reset: start + 10_000, retryAfter: 8 });
     sluice.clock.advance(7_500);
     assert.equal((await sluice.decide(spec))["allowed"], true, "the window is over");
+  });
+
+  it("states reset in whole milliseconds, as the schema says, when the limit's pace is not (7 a minute)", async () => {
+    const start = sluice.clock.now;
+    for (const algorithm of ["gcra", "token-bucket"] as const) {
+      const spec = { identifier: `uneven-${algorithm}`, limit: 7, duration: "1m", algorithm };
+      const answers = [await sluice.decide(spec), await sluice.decide({ checks: [spec, { ...spec, identifier: "other" }] })];
+      for (const answer of answers) {
+        assert.equal(decisionAnswer.safeParse(answer).success, true, `${algorithm}: ${JSON.stringify(answer)}`);
+        for (const result of [answer, ...((answer["checks"] ?? []) as Record<string, unknown>[])]) assert.ok(Number.isInteger(result["reset"]), `${algorithm}: reset ${String(result["reset"])}`);
+      }
+      // Rounded up, never down: the limit is not whole before the time it states.
+      assert.equal(answers[0]!["reset"], start + Math.ceil(60_000 / 7));
+    }
   });
 
   it("refuses a cost the limit can never admit at once, saying so", async () => {

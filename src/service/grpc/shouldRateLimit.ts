@@ -121,7 +121,8 @@ export function envoyLimit(policy: Policy): NonNullable<DescriptorStatusMessage[
 
 function durationUntil(decision: Decision, now: number): { seconds: number; nanos: number } {
   // A denied descriptor is whole again later than it may retry; Envoy reads this as "retry in".
-  const ms = Math.max(0, decision.allowed ? decision.resetAt - now : decision.retryAfterMs ?? decision.resetAt - now);
+  // Whole ms, rounded up: a pace such as 7 a minute resets at a fraction of one, and nanos is an int32.
+  const ms = Math.ceil(Math.max(0, decision.allowed ? decision.resetAt - now : decision.retryAfterMs ?? decision.resetAt - now));
   return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
 }
 
