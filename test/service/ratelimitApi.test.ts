@@ -239,6 +239,17 @@ describe("what a bad request to the rate-limit API gets", () => {
     assert.deepEqual(await invalid("{ not json"), [""]);
   });
 
+  it("refuses text that is not well-formed Unicode (a lone surrogate, which JSON can carry), naming the field", async () => {
+    const lone = "user-\ud800";
+    assert.deepEqual(await invalid(threePerMinute(lone)), ["identifier"]);
+    assert.deepEqual(await invalid({ policy: "emails", identifier: lone }), ["identifier"]);
+    assert.deepEqual(await invalid({ policy: "emails", descriptor: [{ key: "plan", value: "pro" }, { key: "id\udc00", value: lone }] }), ["descriptor.1.key", "descriptor.1.value"]);
+    assert.deepEqual(await invalid({ checks: [threePerMinute("fine"), threePerMinute(lone)] }), ["checks.1.identifier"]);
+    const reset = await sluice.post("/v1/ratelimit/reset", threePerMinute(lone));
+    assert.equal(reset.status, 400);
+    assert.equal((await sluice.post("/v1/ratelimit", threePerMinute("user-\ud83d\ude00"))).status, 200, "a surrogate pair (an emoji) is text");
+  });
+
   it("bounds what a caller may ask for", async () => {
     assert.deepEqual(await invalid({ identifier: "u".repeat(257), limit: 3, duration: "1m" }), ["identifier"]);
     assert.deepEqual(await invalid({ identifier: "u", limit: 1_000_001, duration: "1m" }), ["limit"]);

@@ -24,6 +24,7 @@ import type { Logger } from "pino";
 import type { Verdict } from "../../limiter/decision.js";
 import type { RateLimitStore } from "../../stores/store.js";
 import type { PolicyBook } from "../descriptorPolicies.js";
+import { firstNonUtf8Field, NON_UTF8_FIELD } from "./requestText.js";
 import { InvalidRateLimitRequest, planDecision, responseFor, type PlannedDecision, type RateLimitRequestMessage, type RateLimitResponseMessage } from "./shouldRateLimit.js";
 
 /** proto/ at the package root: three levels up from src/service/grpc/ and from dist/service/grpc/. */
@@ -54,10 +55,25 @@ export interface RunningRateLimitGrpc {
   close(): Promise<void>;
 }
 
-/** The RateLimitService definition, read from our proto files. */
+/**
+ * The RateLimitService definition, read from our proto files, whose request decoder also names
+ * the first string that is not UTF-8 (which protobuf.js would read as U+FFFD): planDecision
+ * refuses such a request.
+ */
 export function rateLimitServiceDefinition(): ServiceDefinition {
-  const definition = loadSync(RLS_PROTO, PROTO_LOADER_OPTIONS);
-  return definition["envoy.service.ratelimit.v3.RateLimitService"] as ServiceDefinition;
+  const definition = loadSync(RLS_PROTO, PROTO_LOADER_OPTIONS)["envoy.service.ratelimit.v3.RateLimitService"] as ServiceDefinition;
+  const method = definition["ShouldRateLimit"]!;
+  const decode = method.requestDeserialize;
+  return {
+    ShouldRateLimit: {
+      ...method,
+      requestDeserialize: (bytes: Buffer): RateLimitRequestMessage => {
+        const request = decode(bytes) as RateLimitRequestMessage;
+        const nonUtf8 = firstNonUtf8Field(bytes);
+        return nonUtf8 === undefined ? request : { ...request, [NON_UTF8_FIELD]: nonUtf8 };
+      },
+    },
+  };
 }
 
 export async function startRateLimitGrpcServer({ host, port, policies, store, logger }: RateLimitGrpcOptions): Promise<RunningRateLimitGrpc> {
