@@ -123,7 +123,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
   // shares it. Imported only then: the SDK and its exporter take 0.4 s to load.
   const tracing = config.tracing && (await import("./observability/tracing.js")).gatewayTracing(config.tracing, logger);
   // POST /v1/ratelimit: decisions for any application, on the gateway's own store (src/service/).
-  const ratelimit = await openRatelimitService({ policies: config.policies, store, accounts, adminToken: options.adminToken, logger });
+  const ratelimit = await openRatelimitService({ config, store, accounts, adminToken: options.adminToken, logger });
   // What outlives the gateway generations, closed once nothing serves requests: the last usage
   // counts are written, the last spans exported.
   const closeShared = () => Promise.allSettled([store.close(), closeDemos(), plans?.close(), closeUsage(), ratelimit.close(), tracing?.close()]);
@@ -187,7 +187,9 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
     await Promise.all([docs.refresh(), store.ready?.()]);
     await app.listen({ host: config.server.host, port: config.server.port });
     if (config.server.grpcPort !== undefined) {
-      grpc = await startRateLimitGrpcServer({ host: config.server.host, port: config.server.grpcPort, policies: () => ratelimit.service.policies, store, logger });
+      grpc = await startRateLimitGrpcServer({
+        host: config.server.host, port: config.server.grpcPort, policies: () => ratelimit.service.policies, authenticate: ratelimit.authenticate, tokens: ratelimit.tokens, store, logger,
+      });
     }
   } catch (error) {
     await Promise.allSettled([app.close(), grpc?.close(), live.close()]);
@@ -211,7 +213,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
     await startDemos(next);
     current = compile(next);
     live.swap(current);
-    ratelimit.usePolicies(next.policies);
+    ratelimit.useConfig(next);
     docs.refresh().catch((error: unknown) => logger.warn({ err: error }, "could not rebuild the API docs after a reload"));
     logger.info({ services: [...current.table.keys()], limits: Object.keys(next.limits) }, "configuration reloaded: new requests use it, requests in flight finish on the previous one");
     if (pending.length > 0) logger.warn({ pending }, `${pending.join(", ")} changed: ${pending.length === 1 ? "it takes" : "they take"} effect after a restart; the running ${pending.length === 1 ? "value stays" : "values stay"}`);

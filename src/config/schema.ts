@@ -257,6 +257,12 @@ export const configSchema = z
     services: z.record(name, service).default({}).describe("Backends reachable at /api/<service>/<path>."),
     consumers: z.record(name, consumer).default({}).describe("Clients and their API keys."),
     policies: z.record(name, namedPolicy).default({}).describe("Named policies of the rate-limit service (POST /v1/ratelimit, Envoy's ShouldRateLimit): one domain each."),
+    serviceTokens: z.strictObject({
+      requireScope: z.boolean().default(false)
+        .describe("Refuse (403) every call of a service token made without a scope; by default such a token may use every namespace and policy, as tokens could before scopes existed."),
+      grpc: z.enum(["optional", "required"]).default("optional")
+        .describe("Whether calls to Envoy's ShouldRateLimit (gRPC) must carry a service token (authorization metadata); optional: a call without one may use every policy, as with Envoy's own service."),
+    }).prefault({}).describe("Who may use the rate-limit service's tokens for what (docs/ratelimit-service.md#tokens)."),
   })
   .superRefine((config, ctx) => {
     const known = Object.keys(config.limits);
@@ -294,6 +300,7 @@ export type ServiceConfig = SluiceConfig["services"][string];
 export type LimitConfig = SluiceConfig["limits"][string];
 export type RouteConfig = NonNullable<ServiceConfig["routes"]>[number];
 export type NamedPolicyConfig = SluiceConfig["policies"][string];
+export type ServiceTokensConfig = SluiceConfig["serviceTokens"];
 
 // Plans in the database (src/accounts/plans.ts) hold limits and names of exactly this shape.
 export { limit as limitSchema, name as nameSchema };

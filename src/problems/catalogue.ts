@@ -37,6 +37,8 @@ export const problems = {
     "The email and password do not match an active account. Check them and try again."),
   forbidden: kind("SLUICE_ERR_FORBIDDEN", 403, "forbidden", "Forbidden",
     "You are signed in, but this needs another role."),
+  outOfScope: kind("SLUICE_ERR_OUT_OF_SCOPE", 403, "out-of-scope", "Outside the token's scope",
+    "The service token may use only the namespaces and named policies its scope lists; the detail names the field outside it. Use the token made for that namespace or policy, or ask an admin for one."),
   crossSite: kind("SLUICE_ERR_CROSS_SITE", 403, "cross-site", "Cross-site request refused",
     "A change made with your session cookie must come from Sluice's own pages."),
   conflict: kind("SLUICE_ERR_CONFLICT", 409, "conflict", "Conflict",

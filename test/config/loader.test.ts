@@ -71,6 +71,7 @@ describe("the example config", () => {
       },
       consumers: { demo: { keys: ["secret-key"] } },
       policies: {},
+      serviceTokens: { requireScope: false, grpc: "optional" },
     });
   });
 });
@@ -121,6 +122,7 @@ describe("an empty file", () => {
       services: {},
       consumers: {},
       policies: {},
+      serviceTokens: { requireScope: false, grpc: "optional" },
     });
   });
 });

@@ -7,23 +7,33 @@
  * The server only translates: shouldRateLimit.ts resolves the descriptors through the policy
  * book and builds the response; the limiter store decides, with its deadline and failure modes.
  *
- * Errors, as Envoy reads them (it applies its `failure_mode_deny` to any error): a malformed
- * request is INVALID_ARGUMENT, a domain with no policy NOT_FOUND, a store that throws UNAVAILABLE
- * (the failover store normally answers by each limit's onStoreFailure instead), anything else a
- * logged INTERNAL that reveals nothing. The listener is plaintext: bind it to loopback or the
- * mesh's internal network (docs/ratelimit-service.md).
+ * Callers. A call may carry a service token as `authorization: Bearer <token>` metadata (Envoy's
+ * `grpc_service.initial_metadata`); its rights and scope then apply as over HTTP, the domain being
+ * the policy (tokenScope.ts). A call without one is taken, as Envoy's own service takes it, unless
+ * `serviceTokens.grpc` is `required`.
+ *
+ * Errors, as Envoy reads them (it applies its `failure_mode_deny` to any error): no token where
+ * one is required, or one Sluice does not know, is UNAUTHENTICATED; a token without the `decide`
+ * right or outside its scope PERMISSION_DENIED; a malformed request INVALID_ARGUMENT, a domain
+ * with no policy NOT_FOUND, a store that throws UNAVAILABLE (the failover store normally answers
+ * by each limit's onStoreFailure instead), anything else a logged INTERNAL that reveals nothing.
+ * The listener is plaintext: bind it to loopback or the mesh's internal network
+ * (docs/ratelimit-service.md).
  *
  * @example
- * const rls = await startRateLimitGrpcServer({ host: "127.0.0.1", port: 8081, policies: () => book, store, logger });
+ * const rls = await startRateLimitGrpcServer({ host: "127.0.0.1", port: 8081, policies: () => book, authenticate, tokens: () => config.serviceTokens, store, logger });
  * await rls.close();
  */
 import { fileURLToPath } from "node:url";
-import { Server, ServerCredentials, status, type ServerUnaryCall, type sendUnaryData, type ServiceDefinition } from "@grpc/grpc-js";
+import { Server, ServerCredentials, status, type Metadata, type ServerUnaryCall, type sendUnaryData, type ServiceDefinition, type StatusObject } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import type { Logger } from "pino";
+import type { ServiceTokensConfig } from "../../config/schema.js";
 import type { Verdict } from "../../limiter/decision.js";
 import type { RateLimitStore } from "../../stores/store.js";
 import type { PolicyBook } from "../descriptorPolicies.js";
+import type { ServiceCaller } from "../serviceAuth.js";
+import { domainOutOfScope } from "../tokenScope.js";
 import { firstNonUtf8Field, NON_UTF8_FIELD } from "./requestText.js";
 import { InvalidRateLimitRequest, planDecision, responseFor, type PlannedDecision, type RateLimitRequestMessage, type RateLimitResponseMessage } from "./shouldRateLimit.js";
 
@@ -45,6 +55,10 @@ export interface RateLimitGrpcOptions {
   readonly port: number;
   /** The policies of the current config (a function, so a reloaded config applies to the next call). */
   readonly policies: () => PolicyBook;
+  /** Who a call's `authorization` metadata names (the HTTP API's authenticator). */
+  readonly authenticate: (authorization: string | undefined) => ServiceCaller | undefined;
+  /** The `serviceTokens` settings in force (read per call, so a reload applies). */
+  readonly tokens: () => ServiceTokensConfig;
   readonly store: RateLimitStore;
   readonly logger: Logger;
 }
@@ -76,11 +90,31 @@ export function rateLimitServiceDefinition(): ServiceDefinition {
   };
 }
 
-export async function startRateLimitGrpcServer({ host, port, policies, store, logger }: RateLimitGrpcOptions): Promise<RunningRateLimitGrpc> {
+export async function startRateLimitGrpcServer({ host, port, policies, authenticate, tokens, store, logger }: RateLimitGrpcOptions): Promise<RunningRateLimitGrpc> {
   const log = logger.child({ plane: "envoy-rls" });
   const server = new Server({ "grpc.max_receive_message_length": MAX_MESSAGE_BYTES });
 
+  /** The refusal of a caller who may not ask about `domain`; undefined when it may. */
+  function refusal(metadata: Metadata, domain: string): Partial<StatusObject> | undefined {
+    const settings = tokens();
+    const [authorization] = metadata.get("authorization");
+    if (authorization === undefined) {
+      return settings.grpc === "required" ? { code: status.UNAUTHENTICATED, details: "send a service token as authorization: Bearer <token> metadata (serviceTokens.grpc is required)" } : undefined;
+    }
+    const caller = typeof authorization === "string" ? authenticate(authorization) : undefined;
+    if (caller === undefined) return { code: status.UNAUTHENTICATED, details: "the authorization metadata holds no token Sluice knows (made up, revoked or expired)" };
+    if (!caller.rights.includes("decide")) return { code: status.PERMISSION_DENIED, details: 'this needs a token with the "decide" right' };
+    const outOfScope = domainOutOfScope(caller, domain, settings.requireScope);
+    return outOfScope === undefined ? undefined : { code: status.PERMISSION_DENIED, details: outOfScope };
+  }
+
   function shouldRateLimit(call: ServerUnaryCall<RateLimitRequestMessage, RateLimitResponseMessage>, callback: sendUnaryData<RateLimitResponseMessage>): void {
+    // Before the request is read: a stranger learns nothing of which domains exist.
+    const refused = refusal(call.metadata, call.request.domain ?? "");
+    if (refused !== undefined) {
+      callback(refused);
+      return;
+    }
     let plan;
     try {
       plan = planDecision(policies(), call.request);
