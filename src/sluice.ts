@@ -31,6 +31,7 @@ import { startDemoServices, type DemoServiceName, type RunningDemo } from "./dem
 import { trustFromConfig } from "./gateway/clientAddress.js";
 import { answerClientError } from "./gateway/clientErrors.js";
 import { createEdgeServer } from "./gateway/edgeServer.js";
+import { invalidKeyThrottle } from "./gateway/invalidKeyThrottle.js";
 import { responseForUpgrade, UpgradedSockets } from "./gateway/upstream/webSocketTunnel.js";
 import { createGatewayHandler } from "./gateway/pipeline.js";
 import { planLimits } from "./gateway/planLimits.js";
@@ -141,6 +142,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
       limiterMetrics: metrics.limiter,
       plans,
       sessions,
+      invalidKeys: next.server.invalidKeys === false ? undefined : invalidKeyThrottle(store, next.server.invalidKeys, { ipv6Prefix: next.server.ipv6Prefix, now: options.clock }),
       usage,
       maxBodySize: next.server.maxBodySize,
       exchangeEnded: gatewayObserver({ metrics: metrics.gateway, logger: options.accessLogger ?? logger, accessLog: next.log.access, table }),

@@ -215,6 +215,11 @@ export const configSchema = z
       ], { error: 'trustedProxies is a number of proxy hops (e.g. 1) or a list of addresses and CIDR ranges (e.g. ["10.0.0.0/8", "loopback"])' }).optional()
         .describe("Proxies in front of Sluice whose X-Forwarded-For is believed; none when omitted (the socket address counts)."),
       ipv6Prefix: z.number().int().min(1).max(128).default(64).describe("IPv6 clients are counted by this prefix length, so one client cannot rotate addresses around a limit."),
+      invalidKeys: z.union([z.literal(false), z.strictObject({
+        limit: z.number().int().positive().describe("Invalid API keys (or session cookies) one client address may send per window."),
+        window: duration.describe('The window, e.g. "1m"; it starts at the address\'s first invalid key.'),
+      })], { error: 'invalidKeys is { limit, window }, e.g. { limit: 30, window: "1m" }, or false' }).prefault({ limit: 30, window: "1m" })
+        .describe("Throttles key guessing: past `limit` invalid keys in `window`, an address gets 429 without its keys being looked up until the window ends (keys this instance has just verified still pass); false turns it off."),
       drainDelay: duration.optional()
         .describe("On SIGTERM, how long /readyz answers 503 before the listener closes, so a load balancer stops sending first; none when omitted."),
       shutdownTimeout: duration.prefault("30s").describe("On SIGTERM, longest wait for requests in flight once the listener has closed; then their connections are cut."),

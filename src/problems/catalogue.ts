@@ -53,6 +53,8 @@ export const problems = {
     "The route exists but not for this method; the Allow header lists the methods it accepts."),
   rateLimited: kind("SLUICE_ERR_RATE_LIMITED", 429, "rate-limited", "Too many requests",
     "A rate limit is exhausted. Wait the number of seconds in Retry-After; the RateLimit header says which limit."),
+  tooManyInvalidKeys: kind("SLUICE_ERR_TOO_MANY_INVALID_KEYS", 429, "too-many-invalid-keys", "Too many invalid API keys",
+    "Your address sent more invalid API keys than server.invalidKeys allows; until Retry-After, keys from it are not checked. Fix the key, then wait the number of seconds in Retry-After."),
   internal: kind("SLUICE_ERR_INTERNAL", 500, "internal", "Internal error",
     "Sluice failed to handle the request. It has been logged with the request id; retry later."),
   upstreamUnavailable: kind("SLUICE_ERR_UPSTREAM_UNAVAILABLE", 502, "upstream-unavailable", "Upstream unavailable",

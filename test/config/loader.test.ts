@@ -10,7 +10,7 @@ import { sha256Hex } from "../../src/accounts/apiKeyDigest.js";
 import { ConfigError, DEMO_CONFIG_PATH, loadConfig, parseConfig } from "../../src/config/loader.js";
 
 /** The server's limits against hostile clients, at their defaults (docs/config.md). */
-const EDGE_LIMITS = { maxBodySize: 10_485_760, maxHeaderSize: 16_384, headersTimeout: 10_000, requestTimeout: 60_000, idleTimeout: 120_000, keepAliveTimeout: 5_000, maxConnections: 10_000 };
+const EDGE_LIMITS = { maxBodySize: 10_485_760, maxHeaderSize: 16_384, headersTimeout: 10_000, requestTimeout: 60_000, idleTimeout: 120_000, keepAliveTimeout: 5_000, maxConnections: 10_000, invalidKeys: { limit: 30, window: 60_000 } };
 /** What every service gets unless it says otherwise: balancing, ejection, retries, timeouts, no WebSocket (docs/proxy.md). */
 const PROXY_DEFAULTS = { balance: "round-robin", circuitBreaker: { failures: 5, backoff: 10_000, maxBackoff: 300_000 }, retries: { attempts: 1, budget: 0.2, minPerSecond: 5 }, connectTimeout: 5_000, bodyTimeout: 60_000, websocket: false };
 

@@ -65,7 +65,7 @@ describe("runPipeline", () => {
 
 describe("the gateway's stages", () => {
   it("run in the order identify → authenticate → route → limit → proxy", () => {
-    const stages = gatewayStages({ table: new Map(), verifier: { verify: () => undefined }, store: new MemoryStore({ sweepIntervalMs: 0 }), logger });
+    const stages = gatewayStages({ table: new Map(), verifier: { verify: () => undefined, known: () => undefined }, store: new MemoryStore({ sweepIntervalMs: 0 }), logger });
     assert.deepEqual(stages.map((stage) => stage.name), ["identify", "authenticate", "route", "limit", "proxy"]);
   });
 });
