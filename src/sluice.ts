@@ -8,9 +8,11 @@
  * (docs/architecture.md and bench/README.md explain the measurements behind it).
  *
  * The gateway serves one compiled generation of the config at a time (lifecycle/liveGateway.ts):
- * `reload` compiles a new one and swaps it in for new requests; `close` drains: /readyz turns
- * 503, the listener closes after `server.drainDelay`, requests in flight get up to
- * `server.shutdownTimeout` to finish, then pools, store and demo services close.
+ * `reload` compiles a new one and swaps it in for new requests; `close` drains as Envoy does
+ * (lifecycle/connectionDrain.ts): /readyz turns 503 and every response says `Connection: close`
+ * (gRPC: GOAWAY), the listeners close after `server.drainDelay`, kept-alive connections retire
+ * within `server.keepAliveTimeout`, requests in flight get up to `server.shutdownTimeout` to
+ * finish, then pools, store and demo services close.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
@@ -37,6 +39,7 @@ import { createGatewayHandler } from "./gateway/pipeline.js";
 import { planLimits } from "./gateway/planLimits.js";
 import { closeRouteTable, compileRouteTable } from "./gateway/routeTable.js";
 import { API_PREFIX } from "./gateway/stages/route.js";
+import { connectionDrain } from "./lifecycle/connectionDrain.js";
 import { LiveGateway } from "./lifecycle/liveGateway.js";
 import { LiveRouteTable } from "./lifecycle/liveRouteTable.js";
 import { Readiness } from "./lifecycle/readiness.js";
@@ -182,6 +185,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
         else socket.destroy();
       }),
   });
+  const drain = connectionDrain(app.server);
   // Envoy's ShouldRateLimit over gRPC, when configured: the same store and named policies as /v1/ratelimit.
   let grpc: RunningRateLimitGrpc | undefined;
   try {
@@ -233,10 +237,11 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
       return next;
     },
     close: async () => {
-      const { drainDelay, shutdownTimeout } = current.config.server;
-      logger.info({ inFlight: live.inFlight, drainDelay, shutdownTimeout }, "shutting down: /readyz answers 503, then the listener closes and requests in flight finish");
+      const { drainDelay, shutdownTimeout, keepAliveTimeout } = current.config.server;
+      logger.info({ inFlight: live.inFlight, drainDelay, shutdownTimeout }, "shutting down: /readyz answers 503 and responses close their connections, then the listener closes and requests in flight finish");
       readiness.shutDown();
-      live.drain();
+      drain.start();
+      grpc?.drain();
       // Readiness answers 503 while the listener still accepts: a load balancer stops sending first.
       if (drainDelay !== undefined) await delay(drainDelay);
       const deadline = setTimeout(() => {
@@ -246,6 +251,8 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
       }, shutdownTimeout);
       // gRPC calls in flight finish (or are cut off) alongside HTTP's, before the store closes.
       const grpcClosed = grpc?.close();
+      // No new connections; a kept-alive one closes after its next response, or idle within keepAliveTimeout.
+      await drain.close(keepAliveTimeout);
       await app.close();
       await grpcClosed;
       // Still under the deadline: WebSocket tunnels (which app.close does not wait for) count as in flight.

@@ -66,6 +66,13 @@ export interface RateLimitGrpcOptions {
 export interface RunningRateLimitGrpc {
   /** The port it listens on. */
   readonly port: number;
+  /**
+   * Starts the shutdown's drain: every connection is sent GOAWAY, so calls in flight finish and
+   * each client opens a new connection for its next call (elsewhere, or here until `close`), as
+   * HTTP clients are told `Connection: close`.
+   */
+  drain(): void;
+  /** Stops listening and waits for the calls in flight (up to SHUTDOWN_GRACE_MS, then cuts them off). */
   close(): Promise<void>;
 }
 
@@ -159,7 +166,8 @@ export async function startRateLimitGrpcServer({ host, port, policies, authentic
   }
 
   server.addService(rateLimitServiceDefinition(), { ShouldRateLimit: shouldRateLimit });
-  const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  const hostPart = host.includes(":") ? `[${host}]` : host;
+  const address = `${hostPart}:${port}`;
   const boundPort = await new Promise<number>((resolve, reject) => {
     server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
   });
@@ -167,6 +175,7 @@ export async function startRateLimitGrpcServer({ host, port, policies, authentic
 
   return {
     port: boundPort,
+    drain: () => server.drain(`${hostPart}:${boundPort}`, SHUTDOWN_GRACE_MS),
     close: () => new Promise<void>((resolve) => {
       const force = setTimeout(() => server.forceShutdown(), SHUTDOWN_GRACE_MS);
       server.tryShutdown(() => {
