@@ -213,7 +213,7 @@ function benchService() {
 /** `serve-raw`: node:http and the service's own handler, as Sluice's dispatcher runs it. */
 function serveRaw(): void {
   const { service, authenticate } = benchService();
-  const handle = createRatelimitHandler({ service, authenticate, logger: createLogger("warn") });
+  const handle = createRatelimitHandler({ service, authenticate, requireScope: () => false, logger: createLogger("warn") });
   const server = createServer((req, res) => handle(req, res));
   server.listen(0, "127.0.0.1", () => {
     const address = server.address();

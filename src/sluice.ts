@@ -9,9 +9,11 @@
  * server.publicHosts does not accept goes nowhere: 421 (gateway/publicHosts.ts).
  *
  * The gateway serves one compiled generation of the config at a time (lifecycle/liveGateway.ts):
- * `reload` compiles a new one and swaps it in for new requests; `close` drains: /readyz turns
- * 503, the listener closes after `server.drainDelay`, requests in flight get up to
- * `server.shutdownTimeout` to finish, then pools, store and demo services close.
+ * `reload` compiles a new one and swaps it in for new requests; `close` drains as Envoy does
+ * (lifecycle/connectionDrain.ts): /readyz turns 503 and every response says `Connection: close`
+ * (gRPC: GOAWAY), the listeners close after `server.drainDelay`, kept-alive connections retire
+ * within `server.keepAliveTimeout`, requests in flight get up to `server.shutdownTimeout` to
+ * finish, then pools, store and demo services close.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
@@ -32,12 +34,14 @@ import { startDemoServices, type DemoServiceName, type RunningDemo } from "./dem
 import { trustFromConfig } from "./gateway/clientAddress.js";
 import { answerClientError } from "./gateway/clientErrors.js";
 import { createEdgeServer } from "./gateway/edgeServer.js";
+import { invalidKeyThrottle } from "./gateway/invalidKeyThrottle.js";
 import { responseForUpgrade, UpgradedSockets } from "./gateway/upstream/webSocketTunnel.js";
 import { createGatewayHandler } from "./gateway/pipeline.js";
 import { isLoopback, publicHostCheck, refusedHost } from "./gateway/publicHosts.js";
 import { planLimits } from "./gateway/planLimits.js";
 import { closeRouteTable, compileRouteTable } from "./gateway/routeTable.js";
 import { API_PREFIX } from "./gateway/stages/route.js";
+import { connectionDrain } from "./lifecycle/connectionDrain.js";
 import { LiveGateway } from "./lifecycle/liveGateway.js";
 import { LiveRouteTable } from "./lifecycle/liveRouteTable.js";
 import { LoadShedder } from "./lifecycle/loadShedder.js";
@@ -134,7 +138,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
   // shares it. Imported only then: the SDK and its exporter take 0.4 s to load.
   const tracing = config.tracing && (await import("./observability/tracing.js")).gatewayTracing(config.tracing, logger);
   // POST /v1/ratelimit: decisions for any application, on the gateway's own store (src/service/).
-  const ratelimit = await openRatelimitService({ policies: config.policies, store, accounts, adminToken: options.adminToken, logger, shedder });
+  const ratelimit = await openRatelimitService({ config, store, accounts, adminToken: options.adminToken, logger, shedder });
   // What outlives the gateway generations, closed once nothing serves requests: the last usage
   // counts are written, the last spans exported.
   const closeShared = () => {
@@ -155,6 +159,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
       limiterMetrics: metrics.limiter,
       plans,
       sessions,
+      invalidKeys: next.server.invalidKeys === false ? undefined : invalidKeyThrottle(store, next.server.invalidKeys, { ipv6Prefix: next.server.ipv6Prefix, now: options.clock }),
       usage,
       maxBodySize: next.server.maxBodySize,
       exchangeEnded: gatewayObserver({ metrics: metrics.gateway, logger: options.accessLogger ?? logger, accessLog: next.log.access, table }),
@@ -203,6 +208,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
         if (!refusedHost(acceptsHost, req, res)) live.handle(req, res);
       }),
   });
+  const drain = connectionDrain(app.server);
   // Envoy's ShouldRateLimit over gRPC, when configured: the same store and named policies as /v1/ratelimit.
   let grpc: RunningRateLimitGrpc | undefined;
   try {
@@ -210,7 +216,9 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
     await Promise.all([docs.refresh(), store.ready?.()]);
     await app.listen({ host: config.server.host, port: config.server.port });
     if (config.server.grpcPort !== undefined) {
-      grpc = await startRateLimitGrpcServer({ host: config.server.host, port: config.server.grpcPort, policies: () => ratelimit.service.policies, store, logger, shedder });
+      grpc = await startRateLimitGrpcServer({
+        host: config.server.host, port: config.server.grpcPort, policies: () => ratelimit.service.policies, authenticate: ratelimit.authenticate, tokens: ratelimit.tokens, store, logger, shedder,
+      });
     }
   } catch (error) {
     await Promise.allSettled([app.close(), grpc?.close(), live.close()]);
@@ -234,7 +242,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
     await startDemos(next);
     current = compile(next);
     live.swap(current);
-    ratelimit.usePolicies(next.policies);
+    ratelimit.useConfig(next);
     docs.refresh().catch((error: unknown) => logger.warn({ err: error }, "could not rebuild the API docs after a reload"));
     logger.info({ services: [...current.table.keys()], limits: Object.keys(next.limits) }, "configuration reloaded: new requests use it, requests in flight finish on the previous one");
     if (pending.length > 0) logger.warn({ pending }, `${pending.join(", ")} changed: ${pending.length === 1 ? "it takes" : "they take"} effect after a restart; the running ${pending.length === 1 ? "value stays" : "values stay"}`);
@@ -252,10 +260,11 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
       return next;
     },
     close: async () => {
-      const { drainDelay, shutdownTimeout } = current.config.server;
-      logger.info({ inFlight: live.inFlight, drainDelay, shutdownTimeout }, "shutting down: /readyz answers 503, then the listener closes and requests in flight finish");
+      const { drainDelay, shutdownTimeout, keepAliveTimeout } = current.config.server;
+      logger.info({ inFlight: live.inFlight, drainDelay, shutdownTimeout }, "shutting down: /readyz answers 503 and responses close their connections, then the listener closes and requests in flight finish");
       readiness.shutDown();
-      live.drain();
+      drain.start();
+      grpc?.drain();
       // Readiness answers 503 while the listener still accepts: a load balancer stops sending first.
       if (drainDelay !== undefined) await delay(drainDelay);
       const deadline = setTimeout(() => {
@@ -265,6 +274,8 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
       }, shutdownTimeout);
       // gRPC calls in flight finish (or are cut off) alongside HTTP's, before the store closes.
       const grpcClosed = grpc?.close();
+      // No new connections; a kept-alive one closes after its next response, or idle within keepAliveTimeout.
+      await drain.close(keepAliveTimeout);
       await app.close();
       await grpcClosed;
       // Still under the deadline: WebSocket tunnels (which app.close does not wait for) count as in flight.

@@ -16,6 +16,12 @@ export interface Consumer {
  */
 export interface ApiKeyVerifier {
   verify(presentedKey: string): Consumer | undefined | Promise<Consumer | undefined>;
+  /**
+   * The consumer of a key that memory alone vouches for (a config key, a key verified moments
+   * ago), without I/O; undefined for every other key, valid or not. A throttled address
+   * (gateway/invalidKeyThrottle.ts) is served only such keys.
+   */
+  known(presentedKey: string): Consumer | undefined;
 }
 
 /**
@@ -29,5 +35,6 @@ export function verifierChain(first: ApiKeyVerifier, second: ApiKeyVerifier): Ap
       if (found instanceof Promise) return found.then((consumer) => consumer ?? second.verify(presentedKey));
       return found ?? second.verify(presentedKey);
     },
+    known: (presentedKey) => first.known(presentedKey) ?? second.known(presentedKey),
   };
 }

@@ -7,7 +7,10 @@
  * (unknown, revoked, expired, owner disabled — all the same `undefined`, the same 401) are cached
  * for `negativeTtlMs` (5 s), in a separate LRU so a flood of bad keys costs the database one lookup
  * per key per 5 s and cannot push the good keys out. Both are bounded and evict the least recently
- * used entry. Hits and misses are counted (`cacheLookups`) for /metrics.
+ * used entry. Hits and misses are counted (`cacheLookups`) for /metrics. `known` answers from the
+ * verified keys alone and never asks: what a throttled address is served (gateway/invalidKeyThrottle.ts).
+ * Random keys are each new to the cache, so that throttle, not the cache, bounds their lookups. A
+ * key made later has a new random hash, which no instance can have cached as refused.
  *
  * Staying correct while caching. A key's expiry is checked against the clock on every hit, so a
  * cached key stops verifying the moment it expires. Revocation and every other change travel on the
@@ -208,6 +211,14 @@ export async function databaseApiKeys(
       }
       cacheLookups.misses++;
       return (inFlight.get(hash) ?? lookUp(hash)).then((found) => answer(found, now()));
+    },
+    known(presentedKey) {
+      if (!API_KEY_PATTERN.test(presentedKey)) return undefined;
+      const entry = verified.get(sha256Hex(presentedKey));
+      const at = now();
+      if (entry === undefined || entry.staleAt <= at) return undefined;
+      cacheLookups.hits++;
+      return answer(entry, at);
     },
     cacheLookups,
     flush,

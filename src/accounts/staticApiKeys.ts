@@ -20,9 +20,8 @@ export function staticApiKeys(consumers: SluiceConfig["consumers"]): ApiKeyVerif
     });
     for (const key of consumer.keys) byHash.set(apiKeyDigest(key), identity);
   }
-  return {
-    verify: (presentedKey) => byHash.get(sha256Hex(presentedKey)),
-  };
+  const verify = (presentedKey: string) => byHash.get(sha256Hex(presentedKey));
+  return { verify, known: verify };
 }
 
 /** True when any consumer's key is written in plaintext (fine for a demo, not for production). */

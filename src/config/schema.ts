@@ -222,6 +222,11 @@ export const configSchema = z
       })).min(1).optional()
         .describe("Host header values Sluice answers (421 for others), against DNS rebinding. Omitted: any, except on a loopback host with no trustedProxies, where only localhost, *.localhost, 127.0.0.1 and [::1] (any port) are."),
       ipv6Prefix: z.number().int().min(1).max(128).default(64).describe("IPv6 clients are counted by this prefix length, so one client cannot rotate addresses around a limit."),
+      invalidKeys: z.union([z.literal(false), z.strictObject({
+        limit: z.number().int().positive().describe("Invalid API keys (or session cookies) one client address may send per window."),
+        window: duration.describe('The window, e.g. "1m"; it starts at the address\'s first invalid key.'),
+      })], { error: 'invalidKeys is { limit, window }, e.g. { limit: 30, window: "1m" }, or false' }).prefault({ limit: 30, window: "1m" })
+        .describe("Throttles key guessing: past `limit` invalid keys in `window`, an address gets 429 without its keys being looked up until the window ends (keys this instance has just verified still pass); false turns it off."),
       drainDelay: duration.optional()
         .describe("On SIGTERM, how long /readyz answers 503 before the listener closes, so a load balancer stops sending first; none when omitted."),
       shutdownTimeout: duration.prefault("30s").describe("On SIGTERM, longest wait for requests in flight once the listener has closed; then their connections are cut."),
@@ -268,6 +273,12 @@ export const configSchema = z
     services: z.record(name, service).default({}).describe("Backends reachable at /api/<service>/<path>."),
     consumers: z.record(name, consumer).default({}).describe("Clients and their API keys."),
     policies: z.record(name, namedPolicy).default({}).describe("Named policies of the rate-limit service (POST /v1/ratelimit, Envoy's ShouldRateLimit): one domain each."),
+    serviceTokens: z.strictObject({
+      requireScope: z.boolean().default(false)
+        .describe("Refuse (403) every call of a service token made without a scope; by default such a token may use every namespace and policy, as tokens could before scopes existed."),
+      grpc: z.enum(["optional", "required"]).default("optional")
+        .describe("Whether calls to Envoy's ShouldRateLimit (gRPC) must carry a service token (authorization metadata); optional: a call without one may use every policy, as with Envoy's own service."),
+    }).prefault({}).describe("Who may use the rate-limit service's tokens for what (docs/ratelimit-service.md#tokens)."),
   })
   .superRefine((config, ctx) => {
     const known = Object.keys(config.limits);
@@ -305,6 +316,7 @@ export type ServiceConfig = SluiceConfig["services"][string];
 export type LimitConfig = SluiceConfig["limits"][string];
 export type RouteConfig = NonNullable<ServiceConfig["routes"]>[number];
 export type NamedPolicyConfig = SluiceConfig["policies"][string];
+export type ServiceTokensConfig = SluiceConfig["serviceTokens"];
 
 // Plans in the database (src/accounts/plans.ts) hold limits and names of exactly this shape.
 export { limit as limitSchema, name as nameSchema };

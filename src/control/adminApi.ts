@@ -145,9 +145,16 @@ const serviceTokenListQuery = z.strictObject({
   includeRevoked: flag.optional().describe("Revoked tokens are left out unless true."),
 });
 
+const tokenScope = z.strictObject({
+  namespaces: z.array(nameSchema).max(100).default([]).describe("Ad-hoc namespaces the token may use (an ad-hoc check without one uses \"default\"); none when omitted."),
+  policies: z.array(nameSchema).max(100).default([]).describe("Named policies (over gRPC: Envoy domains) the token may use; none when omitted."),
+});
+
 const newServiceTokenBody = z.strictObject({
   name: z.string().trim().min(1).max(100).describe("Who uses it, e.g. the calling application."),
   rights: z.array(z.enum(SERVICE_TOKEN_RIGHTS)).min(1).optional().describe('"decide": decisions and reads of state (default); "reset": forget a limit\'s counters.'),
+  scope: tokenScope.nullable().optional()
+    .describe("What the token may use, for decisions, reads and resets alike; null or absent: every namespace and policy (unless serviceTokens.requireScope)."),
   expiresAt: isoTime.nullable().optional(),
 });
 
@@ -156,6 +163,7 @@ const serviceTokenView = z.object({
   start: z.string().describe("The token's first characters, to recognise it."),
   name: z.string(),
   rights: z.array(z.enum(SERVICE_TOKEN_RIGHTS)),
+  scope: z.object({ namespaces: z.array(z.string()), policies: z.array(z.string()) }).nullable().describe("null: every namespace and policy."),
   createdAt: isoTime,
   expiresAt: isoTime.nullable(),
   revokedAt: isoTime.nullable(),
@@ -182,7 +190,11 @@ function viewKey(key: ApiKeyRecord): KeyView {
 }
 
 function viewServiceToken(token: ServiceTokenRecord): z.infer<typeof serviceTokenView> {
-  return { id: token.id, start: token.start, name: token.name, rights: [...token.rights], createdAt: token.createdAt.toISOString(), expiresAt: iso(token.expiresAt), revokedAt: iso(token.revokedAt) };
+  return {
+    id: token.id, start: token.start, name: token.name, rights: [...token.rights],
+    scope: token.scope && { namespaces: [...token.scope.namespaces], policies: [...token.scope.policies] },
+    createdAt: token.createdAt.toISOString(), expiresAt: iso(token.expiresAt), revokedAt: iso(token.revokedAt),
+  };
 }
 
 function viewPlan(plan: Plan): PlanView {
@@ -466,7 +478,7 @@ const ADMIN_ROUTES: readonly AdminRoute[] = [
     problems: [],
     handle: async (accounts, { body }) => {
       const { token, record } = await serviceTokenRepository(accounts.db, { now: accounts.now }).create({
-        name: body.name, rights: body.rights ?? ["decide"], expiresAt: body.expiresAt == null ? null : new Date(body.expiresAt),
+        name: body.name, rights: body.rights ?? ["decide"], scope: body.scope ?? null, expiresAt: body.expiresAt == null ? null : new Date(body.expiresAt),
       });
       return created({ token, record: viewServiceToken(record) });
     },

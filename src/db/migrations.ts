@@ -131,6 +131,18 @@ export const MIGRATIONS: readonly Migration[] = [
       create index usage_minutes_minute on usage_minutes (minute);
     `,
   },
+  {
+    id: 5,
+    name: "service token scopes",
+    // The namespaces and named policies a service token may use (src/service/tokenScope.ts).
+    // Both null: every one, as tokens made before scopes could; both set, or neither.
+    sql: `
+      alter table service_tokens
+        add column namespaces text[],
+        add column policies text[],
+        add constraint service_tokens_scope check ((namespaces is null) = (policies is null));
+    `,
+  },
 ];
 
 /** Applies the pending migrations; returns the ids it applied (none when up to date). */

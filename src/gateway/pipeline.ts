@@ -19,6 +19,7 @@ import type { RateLimitStore } from "../stores/store.js";
 import type { UsageRecorder } from "../usage/usageRecorder.js";
 import type { TrustFunction } from "./clientAddress.js";
 import { Exchange, type Rejection, type Stage } from "./exchange.js";
+import type { InvalidKeyThrottle } from "./invalidKeyThrottle.js";
 import { declaresBody } from "./requestFraming.js";
 import type { PlanLimits } from "./planLimits.js";
 import type { RouteTable } from "./routeTable.js";
@@ -44,6 +45,8 @@ export interface GatewayDeps {
   readonly plans?: PlanLimits | undefined;
   /** Signed-in people's sessions, accepted for GET/HEAD without a key; none when undefined. */
   readonly sessions?: SessionConsumers | undefined;
+  /** Counts refused keys per client address and turns away an address that sent too many (config: server.invalidKeys); off when undefined. */
+  readonly invalidKeys?: InvalidKeyThrottle | undefined;
   /** Counts each caller's allowed and limited requests (src/usage/); none when undefined. */
   readonly usage?: Pick<UsageRecorder, "record"> | undefined;
   /** Largest request body of a service that sets none (config: server.maxBodySize); none when undefined. */
@@ -62,7 +65,7 @@ export function gatewayStages(deps: GatewayDeps): readonly Stage[] {
   return [
     identify(deps.trust),
     ...(deps.shedder === undefined ? [] : [shed(deps.shedder)]),
-    authenticate(deps.verifier, deps.sessions),
+    authenticate(deps.verifier, deps.sessions, deps.invalidKeys),
     route(deps.table, deps.maxBodySize),
     limit({ store: deps.store, logger: deps.logger, legacyHeaders: deps.legacyHeaders ?? false, metrics: deps.limiterMetrics, plans: deps.plans, usage: deps.usage }),
     proxy(deps.logger, deps.trust, deps.adminToken),

@@ -7,8 +7,7 @@
  * last request has ended (undici's close would wait for requests it had dispatched, but not for a
  * request still deciding its limits between the route and the proxy stages).
  *
- * Draining (shutdown) adds `Connection: close` to every response, so keep-alive clients move to
- * another instance instead of sending their next request to a listener that is closing.
+ * Draining at shutdown is the server's, for every response alike (connectionDrain.ts).
  *
  * @example
  * const live = new LiveGateway(first, logger);
@@ -48,7 +47,6 @@ class Tracked {
 
 export class LiveGateway {
   #current: Tracked;
-  #draining = false;
   /** Generations no longer taking requests, until closed. */
   readonly #retired = new Set<Tracked>();
   readonly #retiring = new Set<Promise<void>>();
@@ -63,7 +61,6 @@ export class LiveGateway {
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const tracked = this.#current;
     tracked.inFlight++;
-    if (this.#draining) res.setHeader("connection", "close");
     tracked.generation.handle(req, res, tracked.ended);
   };
 
@@ -79,11 +76,6 @@ export class LiveGateway {
     const previous = this.#current;
     this.#current = new Tracked(next);
     this.#retire(previous);
-  }
-
-  /** From now on every response asks its client to close the connection. */
-  drain(): void {
-    this.#draining = true;
   }
 
   /**

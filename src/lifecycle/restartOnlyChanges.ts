@@ -3,8 +3,9 @@
  * start-up holds them: the listening sockets and the HTTP server's limits (server.*), the limiter
  * store and its connection (limiter.*), the logger (log.*) and the trace exporter (tracing, a
  * whole section, present or not). Exceptions, read when they are
- * used: server.drainDelay and server.shutdownTimeout (at shutdown), server.maxBodySize (compiled
- * into each gateway generation) and limiter.legacyHeaders (by the gateway's limit stage).
+ * used: server.drainDelay and server.shutdownTimeout (at shutdown), server.maxBodySize and
+ * server.invalidKeys (compiled into each gateway generation) and limiter.legacyHeaders (by the
+ * gateway's limit stage).
  * The database and Redis come from the environment (DATABASE_URL, REDIS_URL), which a reload
  * does not read again.
  *
@@ -21,7 +22,7 @@ import type { SluiceConfig } from "../config/schema.js";
 
 /** Sections whose fields need a restart, but for the listed ones, which a reload applies. */
 const RESTART_ONLY_SECTIONS = {
-  server: new Set(["drainDelay", "shutdownTimeout", "maxBodySize"]),
+  server: new Set(["drainDelay", "shutdownTimeout", "maxBodySize", "invalidKeys"]),
   limiter: new Set(["legacyHeaders"]),
   log: new Set<string>(),
 } as const;

@@ -18,6 +18,7 @@ import { DURATION_PATTERN, parseDuration } from "../config/duration.js";
 import { nameSchema } from "../config/schema.js";
 import { AD_HOC_ALGORITHMS, AD_HOC_BOUNDS, DEFAULT_NAMESPACE, type AdHocLimit } from "./adHocLimits.js";
 import type { DescriptorEntry } from "./descriptorPolicies.js";
+import { isWellFormed, NOT_WELL_FORMED } from "./wellFormedText.js";
 
 /** Most checks in one call. */
 export const MAX_CHECKS = 20;
@@ -54,8 +55,11 @@ const duration = z.union([
 ], { error: DURATION_ERROR }).pipe(z.number().max(AD_HOC_BOUNDS.maxWindowMs, { error: "at most a year (366d)" }))
   .describe('The window: a duration with a unit ("60s", "1h", "1d") or milliseconds.');
 
+/** Text that becomes part of a counter key: `min` to `max` characters of well-formed Unicode. */
+const keyText = (max: number) => z.string().min(1).max(max).refine(isWellFormed, { error: NOT_WELL_FORMED });
+
 const checkFields = {
-  identifier: z.string().min(1).max(AD_HOC_BOUNDS.maxIdentifierLength).optional()
+  identifier: keyText(AD_HOC_BOUNDS.maxIdentifierLength).optional()
     .describe(`Who or what is counted, e.g. a user id; 1–${AD_HOC_BOUNDS.maxIdentifierLength} characters. For a policy: the value of its "${IDENTIFIER_KEY}" entry.`),
   limit: z.number().int().min(1).max(AD_HOC_BOUNDS.maxLimit).optional()
     .describe(`Ad-hoc: units per duration, 1–${AD_HOC_BOUNDS.maxLimit} (sliding-window-log: up to ${AD_HOC_BOUNDS.maxLogLimit}).`),
@@ -67,7 +71,7 @@ const checkFields = {
     .describe(`Ad-hoc, token-bucket only: tokens the bucket holds, 1–${AD_HOC_BOUNDS.maxLimit}; default limit; limit tokens refill per duration.`),
   namespace: nameSchema.optional().describe(`Ad-hoc: separates applications that share identifiers; default "${DEFAULT_NAMESPACE}".`),
   policy: nameSchema.optional().describe("A named policy from the config, instead of limit, duration and algorithm."),
-  descriptor: z.array(z.strictObject({ key: z.string().min(1).max(128), value: z.string().min(1).max(256) })).min(1).max(MAX_DESCRIPTOR_ENTRIES).optional()
+  descriptor: z.array(z.strictObject({ key: keyText(128), value: keyText(256) })).min(1).max(MAX_DESCRIPTOR_ENTRIES).optional()
     .describe("A policy's descriptor entries, matched in order against its rules (Envoy's shape); `identifier` adds one last entry."),
   cost: z.number().int().min(0).max(AD_HOC_BOUNDS.maxLimit).optional().describe("Units to take; default 1. 0 reads the state without consuming."),
 };
@@ -144,7 +148,7 @@ const limitedResult = z.object({
   allowed: z.boolean().describe("Whether the call is admitted. A denial is an answer, not an error."),
   limit: z.int().describe("Units per window."),
   remaining: z.int().describe("Units left: after this call when admitted, as they stand when denied."),
-  reset: z.int().describe("Unix time in ms at which the limit is whole again if nothing more arrives."),
+  reset: z.int().describe("Unix time in ms at which the limit is whole again if nothing more arrives, rounded up to a whole ms."),
   retryAfter: z.int().optional().describe("When denied: seconds to wait before the same call would be admitted (at least 1)."),
   reason: z.enum(["cost-exceeds-limit"]).optional().describe("When denied because the cost is larger than the limit can ever admit at once."),
 });

@@ -10,7 +10,8 @@
  * Order of work: path and method, then overload (503 while the process cannot keep up, before
  * anything is read or counted), then the caller (401 before any body is read, so strangers
  * cannot make Sluice parse anything; 403 without the right), then the body (413 past
- * RATELIMIT_BODY_LIMIT, 400 for bad JSON or a bad field, naming it), then the decision. A client
+ * RATELIMIT_BODY_LIMIT, 400 for bad JSON or a bad field, naming it), then the token's scope (403
+ * `out-of-scope` naming the first namespace or policy outside it; tokenScope.ts), then the decision. A client
  * that sent `Expect: 100-continue` is invited to send its body only once its token has passed.
  * Answers are JSON with `cache-control: no-store`; every refusal is an RFC 9457 problem. A store
  * that cannot be reached answers 503 (ratelimitService.ts); anything unexpected is logged and
@@ -32,6 +33,7 @@ import { decisionBody, type DecisionRequest } from "./decisionRequest.js";
 import type { RatelimitService, ServiceAnswer } from "./ratelimitService.js";
 import type { ServiceCaller } from "./serviceAuth.js";
 import type { ServiceTokenRight } from "./serviceTokens.js";
+import { requestOutOfScope } from "./tokenScope.js";
 
 /** Every path of the service begins with this; the dispatcher sends them all here. */
 export const RATELIMIT_PREFIX = "/v1/ratelimit";
@@ -42,6 +44,8 @@ export const RATELIMIT_BODY_LIMIT = 64 * 1024;
 export interface RatelimitApiDeps {
   readonly service: RatelimitService;
   readonly authenticate: (authorization: string | undefined) => ServiceCaller | undefined;
+  /** serviceTokens.requireScope of the config in force. */
+  readonly requireScope: () => boolean;
   readonly logger: Logger;
   /** Refuses calls while the process cannot keep up (lifecycle/loadShedder.ts); never when undefined. */
   readonly shedder?: Pick<LoadShedder, "shed"> | undefined;
@@ -60,7 +64,7 @@ const ENDPOINTS: ReadonlyMap<string, Endpoint> = new Map([
 const JSON_HEADERS = { "content-type": "application/json", "cache-control": "no-store" } as const;
 
 /** The handler the dispatcher calls for every path under RATELIMIT_PREFIX. */
-export function createRatelimitHandler({ service, authenticate, logger, shedder }: RatelimitApiDeps): (req: IncomingMessage, res: ServerResponse) => void {
+export function createRatelimitHandler({ service, authenticate, requireScope, logger, shedder }: RatelimitApiDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const fail = (res: ServerResponse, error: unknown) => {
     logger.error({ err: error, path: RATELIMIT_PREFIX }, "the rate-limit API failed");
     sendProblem(res, problems.internal, "An unexpected error occurred.");
@@ -97,6 +101,8 @@ export function createRatelimitHandler({ service, authenticate, logger, shedder 
       }
       const parsed = decisionBody.safeParse(json);
       if (!parsed.success) return sendInvalid(res, invalidParams(parsed.error));
+      const outOfScope = requestOutOfScope(caller, parsed.data, requireScope());
+      if (outOfScope !== undefined) return sendProblem(res, problems.outOfScope, `${outOfScope}.`);
       try {
         const answer = endpoint.run(service, parsed.data);
         if (answer instanceof Promise) answer.then((a) => send(res, a), (e: unknown) => fail(res, e));

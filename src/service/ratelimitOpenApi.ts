@@ -47,7 +47,7 @@ export const RATELIMIT_OPENAPI: OpenApiSection = {
         responses: {
           "200": jsonResponse("The decision.", decisionAnswer),
           ...refusals,
-          "403": problemResponse("The token lacks the `decide` right."),
+          "403": problemResponse("The token lacks the `decide` right (`forbidden`), or a check names a namespace or policy outside its scope (`out-of-scope`)."),
         },
       },
     },
@@ -61,7 +61,7 @@ export const RATELIMIT_OPENAPI: OpenApiSection = {
         responses: {
           "204": { description: "Forgotten: the next call starts afresh." },
           ...refusals,
-          "403": problemResponse("The token lacks the `reset` right."),
+          "403": problemResponse("The token lacks the `reset` right (`forbidden`), or a check names a namespace or policy outside its scope (`out-of-scope`)."),
         },
       },
     },

@@ -172,7 +172,8 @@ function limitedResult(decision: Decision): LimitedResult {
     allowed: decision.allowed,
     limit: decision.limit,
     remaining: decision.remaining,
-    reset: decision.resetAt,
+    // A GCRA or token bucket whose pace is not whole ms (7 a minute) is whole again at a fraction of a ms: rounded up, as the schema's integer.
+    reset: Math.ceil(decision.resetAt),
     ...(!decision.allowed && { retryAfter: retryAfterSeconds(decision.retryAfterMs ?? 0) }),
     ...(decision.reason === "cost-exceeds-limit" && { reason: decision.reason }),
   };

@@ -14,19 +14,21 @@
  *
  * @example
  * const tokens = await serviceTokenVerifier(serviceTokenRepository(db), db);
- * tokens.verify("st_…"); // → { id, rights: ["decide"] } or undefined
+ * tokens.verify("st_…"); // → { id, rights: ["decide"], scope: null } or undefined
  */
 import { sha256Hex } from "../accounts/apiKeyDigest.js";
 import type { Database } from "../db/database.js";
-import { SERVICE_TOKEN_PATTERN, SERVICE_TOKENS_CHANNEL, type ServiceTokenRepository, type ServiceTokenRight } from "./serviceTokens.js";
+import { SERVICE_TOKEN_PATTERN, SERVICE_TOKENS_CHANNEL, type ServiceTokenRepository, type ServiceTokenRight, type TokenScope } from "./serviceTokens.js";
 
 export interface VerifiedServiceToken {
   readonly id: string;
   readonly rights: readonly ServiceTokenRight[];
+  /** null: every namespace and policy. */
+  readonly scope: TokenScope | null;
 }
 
 export interface ServiceTokenVerifier {
-  /** The token's id and rights when it is live; undefined for anything else, alike. */
+  /** The token's id, rights and scope when it is live; undefined for anything else, alike. */
   verify(token: string): VerifiedServiceToken | undefined;
   /** Resolves once the set reflects every change announced so far. */
   reload(): Promise<void>;
@@ -56,7 +58,7 @@ export async function serviceTokenVerifier(
 
   const loadOnce = async () => {
     const tokens = await repo.active(new Date(now()));
-    byHash = new Map(tokens.map((t) => [t.hash, { id: t.id, rights: Object.freeze([...t.rights]), expiresAt: t.expiresAt?.getTime() ?? Infinity }]));
+    byHash = new Map(tokens.map((t) => [t.hash, { id: t.id, rights: Object.freeze([...t.rights]), scope: t.scope, expiresAt: t.expiresAt?.getTime() ?? Infinity }]));
   };
   const reload = (): Promise<void> => {
     if (loading !== undefined) {

@@ -6,14 +6,15 @@
  * are), shown once. The `service_tokens` table (migration 3) keeps only its SHA-256 (hex) and its
  * `start` (`st_` + 6 characters, to recognise it in lists). A token carries rights: `decide`
  * (decisions and reads of state) and `reset` (forget a limit's counters; an admin's power, so
- * never granted by default).
+ * never granted by default); and a scope (migration 5): the ad-hoc namespaces and named policies
+ * it may use, or none, for every one (tokenScope.ts says why that is the default).
  *
  * Every change (a new token, a revocation) is announced on the `sluice_service_tokens` channel from
  * inside its transaction; each instance's verifier (serviceTokenVerifier.ts) reloads when it hears.
  *
  * @example
  * const tokens = serviceTokenRepository(db);
- * const { token, record } = await tokens.create({ name: "billing", rights: ["decide"] }); // show `token` once
+ * const { token, record } = await tokens.create({ name: "billing", rights: ["decide"], scope: { namespaces: ["billing"], policies: [] } }); // show `token` once
  * await tokens.revoke(record.id);
  */
 import { randomUUID } from "node:crypto";
@@ -30,6 +31,12 @@ export const SERVICE_TOKENS_CHANNEL = "sluice_service_tokens";
 export const SERVICE_TOKEN_RIGHTS = ["decide", "reset"] as const;
 export type ServiceTokenRight = (typeof SERVICE_TOKEN_RIGHTS)[number];
 
+/** What a scoped token may use: these ad-hoc namespaces and these named policies (Envoy domains), no others. */
+export interface TokenScope {
+  readonly namespaces: readonly string[];
+  readonly policies: readonly string[];
+}
+
 /** Characters of the random part kept, after the prefix, as the token's display start. */
 const START_LENGTH = 6;
 
@@ -44,6 +51,8 @@ export interface ServiceTokenRecord {
   readonly start: string;
   readonly name: string;
   readonly rights: readonly ServiceTokenRight[];
+  /** null: every namespace and policy. */
+  readonly scope: TokenScope | null;
   readonly createdAt: Date;
   readonly expiresAt: Date | null;
   readonly revokedAt: Date | null;
@@ -54,12 +63,15 @@ export interface ActiveServiceToken {
   readonly id: string;
   readonly hash: string;
   readonly rights: readonly ServiceTokenRight[];
+  readonly scope: TokenScope | null;
   readonly expiresAt: Date | null;
 }
 
 export interface NewServiceToken {
   readonly name: string;
   readonly rights: readonly ServiceTokenRight[];
+  /** Absent or null: every namespace and policy. */
+  readonly scope?: TokenScope | null | undefined;
   readonly expiresAt?: Date | null | undefined;
 }
 
@@ -80,13 +92,15 @@ interface TokenRow {
   start: string;
   name: string;
   rights: string[];
+  namespaces: string[] | null;
+  policies: string[] | null;
   created_at: Date;
   expires_at: Date | null;
   revoked_at: Date | null;
 }
 
 /** Every column but the hash. */
-const COLUMNS = "id, start, name, rights, created_at, expires_at, revoked_at";
+const COLUMNS = "id, start, name, rights, namespaces, policies, created_at, expires_at, revoked_at";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const toRecord = (row: TokenRow): ServiceTokenRecord => ({
@@ -94,10 +108,15 @@ const toRecord = (row: TokenRow): ServiceTokenRecord => ({
   start: row.start,
   name: row.name,
   rights: row.rights.filter(isRight),
+  scope: scopeOf(row),
   createdAt: row.created_at,
   expiresAt: row.expires_at,
   revokedAt: row.revoked_at,
 });
+
+function scopeOf(row: Pick<TokenRow, "namespaces" | "policies">): TokenScope | null {
+  return row.namespaces === null || row.policies === null ? null : { namespaces: row.namespaces, policies: row.policies };
+}
 
 function isRight(value: string): value is ServiceTokenRight {
   return (SERVICE_TOKEN_RIGHTS as readonly string[]).includes(value);
@@ -109,12 +128,15 @@ const announce = (q: Queryable, id: string) => q.query("select pg_notify($1, $2)
 export function serviceTokenRepository(db: Database, options: { readonly now?: () => number } = {}): ServiceTokenRepository {
   const now = options.now ?? Date.now;
   return {
-    create: ({ name, rights, expiresAt }) => db.transaction(async (tx) => {
+    create: ({ name, rights, scope, expiresAt }) => db.transaction(async (tx) => {
       const token = generateServiceToken();
       const [row] = await tx.query<TokenRow>(
-        `insert into service_tokens (id, token_hash, start, name, rights, created_at, expires_at)
-         values ($1, $2, $3, $4, $5, $6, $7) returning ${COLUMNS}`,
-        [randomUUID(), sha256Hex(token), token.slice(0, SERVICE_TOKEN_PREFIX.length + START_LENGTH), name, [...new Set(rights)], new Date(now()), expiresAt ?? null],
+        `insert into service_tokens (id, token_hash, start, name, rights, namespaces, policies, created_at, expires_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning ${COLUMNS}`,
+        [
+          randomUUID(), sha256Hex(token), token.slice(0, SERVICE_TOKEN_PREFIX.length + START_LENGTH), name, [...new Set(rights)],
+          scope ? [...new Set(scope.namespaces)] : null, scope ? [...new Set(scope.policies)] : null, new Date(now()), expiresAt ?? null,
+        ],
       );
       await announce(tx, row!.id);
       return { token, record: toRecord(row!) };
@@ -141,11 +163,11 @@ export function serviceTokenRepository(db: Database, options: { readonly now?: (
     },
 
     async active(at) {
-      const rows = await db.query<{ id: string; token_hash: string; rights: string[]; expires_at: Date | null }>(
-        "select id, token_hash, rights, expires_at from service_tokens where revoked_at is null and (expires_at is null or expires_at > $1)",
+      const rows = await db.query<Pick<TokenRow, "id" | "rights" | "namespaces" | "policies" | "expires_at"> & { token_hash: string }>(
+        "select id, token_hash, rights, namespaces, policies, expires_at from service_tokens where revoked_at is null and (expires_at is null or expires_at > $1)",
         [at],
       );
-      return rows.map((row) => ({ id: row.id, hash: row.token_hash, rights: row.rights.filter(isRight), expiresAt: row.expires_at }));
+      return rows.map((row) => ({ id: row.id, hash: row.token_hash, rights: row.rights.filter(isRight), scope: scopeOf(row), expiresAt: row.expires_at }));
     },
   };
 }

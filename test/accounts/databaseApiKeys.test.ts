@@ -192,6 +192,19 @@ for (const engine of TEST_ENGINES) {
       assert.equal(statements.length, before);
     });
 
+    it("knows, without ever asking, only the keys it verified in the last 30 seconds", async () => {
+      const verify = await verifier();
+      const owner = await insertTestUser(db);
+      const { key } = await keys.create(owner.id, { name: "known" });
+      assert.equal(verify.known(key), undefined, "valid, but not verified here yet");
+      const consumer = await verify.verify(key);
+      assert.equal(verify.known(key), consumer);
+      clock.advance(30_000);
+      assert.equal(verify.known(key), undefined, "stale: only a lookup could tell");
+      assert.equal(verify.known(generateApiKey()), undefined);
+      assert.equal(selects(statements), 1, "known() never queried");
+    });
+
     it("costs the database one lookup per bad key per 5 seconds, however often it is tried", async () => {
       const verify = await verifier();
       const bad = generateApiKey();

@@ -38,6 +38,12 @@ describe("staticApiKeys", () => {
     assert.deepEqual(verifier.verify("alice-key-0002"), { id: "alice" });
   });
 
+  it("knows its keys from memory alone, as it verifies them (they pass even from a throttled address)", () => {
+    assert.deepEqual(verifier.known("alice-key-0001"), { id: "alice" });
+    assert.deepEqual(verifier.known("bob-secret-key"), { id: "bob", plan: "gold" });
+    assert.equal(verifier.known("mallory-guess"), undefined);
+  });
+
   it("answers the consumer, with its plan, for a key configured as a digest", () => {
     assert.deepEqual(verifier.verify("bob-secret-key"), { id: "bob", plan: "gold" });
   });

@@ -98,5 +98,34 @@ for (const store of TEST_STORES) {
         await stranger.close();
       }
     });
+
+    it("throws RateLimitRequestError for an identifier that is not well-formed Unicode, and never fails open on it", async () => {
+      // A lone surrogate once made the service answer 500, which the client took for an outage:
+      // with failurePolicy "open" every call at limit 1 was admitted.
+      const failures: unknown[] = [];
+      const open = new RateLimitClient({ url: sluice.url, token: sluice.token, timeoutMs: 2_000, failurePolicy: "open", onFailure: (failure) => failures.push(failure) });
+      const lone = `${id("user")}\ud800`;
+      const calls = [
+        () => open.limit({ identifier: lone, limit: 1, duration: "1m" }),
+        () => open.limit({ policy: "emails", identifier: lone }),
+        () => open.peek({ identifier: lone, limit: 1, duration: "1m" }),
+        () => open.limitAll([{ identifier: id("fine"), limit: 1, duration: "1m" }, { identifier: lone, limit: 1, duration: "1m" }]),
+      ];
+      try {
+        for (const call of calls) {
+          for (let i = 0; i < 4; i++) {
+            await assert.rejects(call(), (error: unknown) => {
+              assert.ok(error instanceof RateLimitRequestError, String(error));
+              assert.equal(error.serviceStatus, 400);
+              assert.match((error.problem?.["invalidParams"] as { name: string }[])[0]!.name, /identifier$/);
+              return true;
+            });
+          }
+        }
+        assert.deepEqual(failures, [], "a refused request is no outage: the failure policy was never asked");
+      } finally {
+        await open.close();
+      }
+    });
   });
 }

@@ -19,6 +19,6 @@ describe("schema/sluice.config.schema.json", () => {
     assert.equal(schema["title"], "Sluice configuration");
     assert.equal(schema["type"], "object");
     assert.equal(schema["additionalProperties"], false);
-    assert.deepEqual(Object.keys(schema["properties"] as object), ["server", "limiter", "log", "tracing", "defaults", "limits", "services", "consumers", "policies"]);
+    assert.deepEqual(Object.keys(schema["properties"] as object), ["server", "limiter", "log", "tracing", "defaults", "limits", "services", "consumers", "policies", "serviceTokens"]);
   });
 });

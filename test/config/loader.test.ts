@@ -10,7 +10,7 @@ import { sha256Hex } from "../../src/accounts/apiKeyDigest.js";
 import { ConfigError, DEMO_CONFIG_PATH, loadConfig, parseConfig } from "../../src/config/loader.js";
 
 /** The server's limits against hostile clients and overload, at their defaults (docs/config.md). */
-const EDGE_LIMITS = { maxBodySize: 10_485_760, maxHeaderSize: 16_384, headersTimeout: 10_000, requestTimeout: 60_000, idleTimeout: 120_000, keepAliveTimeout: 5_000, maxConnections: 10_000, overload: { maxEventLoopDelay: 1_000, maxPendingDecisions: 10_000 } };
+const EDGE_LIMITS = { maxBodySize: 10_485_760, maxHeaderSize: 16_384, headersTimeout: 10_000, requestTimeout: 60_000, idleTimeout: 120_000, keepAliveTimeout: 5_000, maxConnections: 10_000, invalidKeys: { limit: 30, window: 60_000 }, overload: { maxEventLoopDelay: 1_000, maxPendingDecisions: 10_000 } };
 /** What every service gets unless it says otherwise: balancing, ejection, retries, timeouts, no WebSocket (docs/proxy.md). */
 const PROXY_DEFAULTS = { balance: "round-robin", circuitBreaker: { failures: 5, backoff: 10_000, maxBackoff: 300_000 }, retries: { attempts: 1, budget: 0.2, minPerSecond: 5 }, connectTimeout: 5_000, bodyTimeout: 60_000, websocket: false };
 
@@ -71,6 +71,7 @@ describe("the example config", () => {
       },
       consumers: { demo: { keys: ["secret-key"] } },
       policies: {},
+      serviceTokens: { requireScope: false, grpc: "optional" },
     });
   });
 });
@@ -121,6 +122,7 @@ describe("an empty file", () => {
       services: {},
       consumers: {},
       policies: {},
+      serviceTokens: { requireScope: false, grpc: "optional" },
     });
   });
 });

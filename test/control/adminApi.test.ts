@@ -410,9 +410,20 @@ services:
         assert.ok((await api<{ items: TokenJson[] }>("GET", "/service-tokens?includeRevoked=true")).body.items.some((t) => t.id === made.body.record.id));
       });
 
+      it("keeps a token's scope, each list empty unless given, and null (every namespace and policy) when none is given", async () => {
+        const scoped = await api<{ record: TokenJson & { scope: unknown } }>("POST", "/service-tokens", { body: { name: "billing", scope: { namespaces: ["billing", "billing"] } } });
+        assert.equal(scoped.status, 201);
+        assert.deepEqual(scoped.body.record.scope, { namespaces: ["billing"], policies: [] });
+        assert.deepEqual((await api<TokenJson & { scope: unknown }>("GET", `/service-tokens/${scoped.body.record.id}`)).body.scope, { namespaces: ["billing"], policies: [] });
+        const unscoped = await api<{ record: TokenJson & { scope: unknown } }>("POST", "/service-tokens", { body: { name: "legacy" } });
+        assert.equal(unscoped.body.record.scope, null);
+      });
+
       it("refuses a token without a name or with an unknown right, and answers 404 for one that does not exist", async () => {
         assert.deepEqual(fieldsNamed((await api("POST", "/service-tokens", { body: { name: "" } })).body), ["name"]);
         assert.deepEqual(fieldsNamed((await api("POST", "/service-tokens", { body: { name: "x", rights: ["admin"] } })).body), ["rights.0"]);
+        assert.deepEqual(fieldsNamed((await api("POST", "/service-tokens", { body: { name: "x", scope: { namespaces: ["Not A Name"] } } })).body), ["scope.namespaces.0"]);
+        assert.deepEqual(fieldsNamed((await api("POST", "/service-tokens", { body: { name: "x", scope: { tenants: [] } } })).body), ["scope.tenants"]);
         assert.equal((await api("GET", "/service-tokens/00000000-0000-4000-8000-000000000000")).status, 404);
         assert.equal((await api("POST", "/service-tokens/not-a-uuid/revoke")).status, 404);
         assert.equal((await api("GET", "/service-tokens", { headers: bySession(userSession) })).status, 403, "admins only");

@@ -65,12 +65,12 @@ describe("runPipeline", () => {
 
 describe("the gateway's stages", () => {
   it("run in the order identify → authenticate → route → limit → proxy", () => {
-    const stages = gatewayStages({ table: new Map(), verifier: { verify: () => undefined }, store: new MemoryStore({ sweepIntervalMs: 0 }), logger });
+    const stages = gatewayStages({ table: new Map(), verifier: { verify: () => undefined, known: () => undefined }, store: new MemoryStore({ sweepIntervalMs: 0 }), logger });
     assert.deepEqual(stages.map((stage) => stage.name), ["identify", "authenticate", "route", "limit", "proxy"]);
   });
 
   it("shed right after identify when a load shedder is given, before anything authenticates or counts", () => {
-    const stages = gatewayStages({ table: new Map(), verifier: { verify: () => undefined }, store: new MemoryStore({ sweepIntervalMs: 0 }), logger, shedder: { shed: () => undefined } });
+    const stages = gatewayStages({ table: new Map(), verifier: { verify: () => undefined, known: () => undefined }, store: new MemoryStore({ sweepIntervalMs: 0 }), logger, shedder: { shed: () => undefined } });
     assert.deepEqual(stages.map((stage) => stage.name), ["identify", "shed", "authenticate", "route", "limit", "proxy"]);
   });
 });

@@ -59,6 +59,8 @@ export function runMiddlewareCases(framework: string, startApp: StartLimitedApp)
           costly: { client, identifier: byUser, limit: 10, duration: "1m", cost: (request) => Number(request.headers["x-cost"] ?? 1) },
           policy: { client, identifier: byUser, policy: "emails" },
           unknown: { client, identifier: byUser, policy: "no-such-policy" },
+          // An identifier the application built from its own client's text, with a lone surrogate in it.
+          malformed: { client, identifier: (request) => `${byUser(request)}\ud800`, limit: 1, duration: "1m" },
           open: { client: open, identifier: byUser, limit: 2, duration: "1m" },
           closed: { client: closed, identifier: byUser, limit: 2, duration: "1m" },
         });
@@ -141,6 +143,13 @@ export function runMiddlewareCases(framework: string, startApp: StartLimitedApp)
       it("hands a refused request to the framework's error handling (an unknown policy is a bug, not a denial)", async () => {
         const response = await get("/unknown", user());
         assert.equal(response.status, 500);
+      });
+
+      it("never runs the route for an identifier the service refuses as malformed (a lone surrogate), nor fails open on it", async () => {
+        const who = user();
+        const statuses = [];
+        for (let i = 0; i < 3; i++) statuses.push((await get("/malformed", who)).status);
+        assert.deepEqual(statuses, [500, 500, 500], "the framework's error handling, each time; at limit 1 an open fallback would have run it");
       });
     });
   }

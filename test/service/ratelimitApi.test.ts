@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { problems } from "../../src/problems/catalogue.js";
-import { decisionBody } from "../../src/service/decisionRequest.js";
+import { decisionAnswer, decisionBody } from "../../src/service/decisionRequest.js";
 import { testRedisClient } from "../support/redis.js";
 import { ADMIN_TOKEN, startServiceSluice, type Backend, type ServiceSluice } from "./serviceSluice.js";
 
@@ -164,6 +164,20 @@ describe("the rate-limit API's answers on the memory store's clock", () => {
     assert.equal((await sluice.decide(spec))["allowed"], true, "the window is over");
   });
 
+  it("states reset in whole milliseconds, as the schema says, when the limit's pace is not (7 a minute)", async () => {
+    const start = sluice.clock.now;
+    for (const algorithm of ["gcra", "token-bucket"] as const) {
+      const spec = { identifier: `uneven-${algorithm}`, limit: 7, duration: "1m", algorithm };
+      const answers = [await sluice.decide(spec), await sluice.decide({ checks: [spec, { ...spec, identifier: "other" }] })];
+      for (const answer of answers) {
+        assert.equal(decisionAnswer.safeParse(answer).success, true, `${algorithm}: ${JSON.stringify(answer)}`);
+        for (const result of [answer, ...((answer["checks"] ?? []) as Record<string, unknown>[])]) assert.ok(Number.isInteger(result["reset"]), `${algorithm}: reset ${String(result["reset"])}`);
+      }
+      // Rounded up, never down: the limit is not whole before the time it states.
+      assert.equal(answers[0]!["reset"], start + Math.ceil(60_000 / 7));
+    }
+  });
+
   it("refuses a cost the limit can never admit at once, saying so", async () => {
     const answer = await sluice.decide({ identifier: "too-much", limit: 2, duration: "10s", cost: 3 });
     assert.deepEqual([answer["allowed"], answer["reason"]], [false, "cost-exceeds-limit"]);
@@ -223,6 +237,17 @@ describe("what a bad request to the rate-limit API gets", () => {
     assert.deepEqual(await invalid({ identifier: "u", limit: 3, duration: "1m", algorithm: "concurrency" }), ["algorithm"]);
     assert.deepEqual(await invalid([]), [""]);
     assert.deepEqual(await invalid("{ not json"), [""]);
+  });
+
+  it("refuses text that is not well-formed Unicode (a lone surrogate, which JSON can carry), naming the field", async () => {
+    const lone = "user-\ud800";
+    assert.deepEqual(await invalid(threePerMinute(lone)), ["identifier"]);
+    assert.deepEqual(await invalid({ policy: "emails", identifier: lone }), ["identifier"]);
+    assert.deepEqual(await invalid({ policy: "emails", descriptor: [{ key: "plan", value: "pro" }, { key: "id\udc00", value: lone }] }), ["descriptor.1.key", "descriptor.1.value"]);
+    assert.deepEqual(await invalid({ checks: [threePerMinute("fine"), threePerMinute(lone)] }), ["checks.1.identifier"]);
+    const reset = await sluice.post("/v1/ratelimit/reset", threePerMinute(lone));
+    assert.equal(reset.status, 400);
+    assert.equal((await sluice.post("/v1/ratelimit", threePerMinute("user-\ud83d\ude00"))).status, 200, "a surrogate pair (an emoji) is text");
   });
 
   it("bounds what a caller may ask for", async () => {

@@ -24,6 +24,8 @@ export interface ServiceSluice extends RunningSluice {
 }
 
 export interface ServiceSluiceOptions extends Pick<SluiceOptions, "accounts"> {
+  /** Turn on the Envoy gRPC service on a free port. */
+  readonly grpc?: boolean;
   readonly backend?: Backend;
   /** Share counters with another instance: the same prefix. */
   readonly prefix?: string;
@@ -39,7 +41,7 @@ export async function startServiceSluice(yaml: string, options: ServiceSluiceOpt
   const sluice = await startSluice({
     config: {
       ...config,
-      server: { ...config.server, host: "127.0.0.1", port: 0 },
+      server: { ...config.server, host: "127.0.0.1", port: 0, ...(options.grpc === true && { grpcPort: 0 }) },
       limiter: { ...config.limiter, store: backend, keyPrefix: prefix },
     },
     clock: clock.read,

@@ -75,6 +75,24 @@ for (const engine of TEST_ENGINES) {
       }
     });
 
+    it("keeps a token's scope (each name once), null for a token made without one, and hands it to the verifier", async () => {
+      const db = await openTestDatabase(await engine.fresh());
+      const tokens = serviceTokenRepository(db);
+      const verifier = await serviceTokenVerifier(tokens, db);
+      try {
+        const scoped = await tokens.create({ name: "billing", rights: ["decide"], scope: { namespaces: ["billing", "billing", "invoices"], policies: [] } });
+        const unscoped = await tokens.create({ name: "legacy", rights: ["decide"] });
+        assert.deepEqual(scoped.record.scope, { namespaces: ["billing", "invoices"], policies: [] });
+        assert.equal(unscoped.record.scope, null);
+        assert.deepEqual((await tokens.get(scoped.record.id))?.scope, scoped.record.scope);
+        const verified = await pollUntil(afterIo(() => [verifier.verify(scoped.token), verifier.verify(unscoped.token)]), (v) => v.every((t) => t !== undefined));
+        assert.deepEqual(verified.map((t) => t?.scope), [{ namespaces: ["billing", "invoices"], policies: [] }, null]);
+        await assert.rejects(db.query("update service_tokens set policies = null where id = $1", [scoped.record.id]), "a scope is both lists or neither");
+      } finally {
+        await verifier.close();
+      }
+    });
+
     if (engine.name === "postgres") {
       it("forgets a token on every instance sharing the database when one revokes it", async () => {
         const location = await engine.fresh();

@@ -7,25 +7,35 @@
  * The server only translates: shouldRateLimit.ts resolves the descriptors through the policy
  * book and builds the response; the limiter store decides, with its deadline and failure modes.
  *
- * Errors, as Envoy reads them (it applies its `failure_mode_deny` to any error): a malformed
- * request is INVALID_ARGUMENT, a domain with no policy NOT_FOUND, a store that throws (or an
- * overloaded process, lifecycle/loadShedder.ts) UNAVAILABLE
- * (the failover store normally answers by each limit's onStoreFailure instead), anything else a
- * logged INTERNAL that reveals nothing. The listener is plaintext: bind it to loopback or the
- * mesh's internal network (docs/ratelimit-service.md).
+ * Callers. A call may carry a service token as `authorization: Bearer <token>` metadata (Envoy's
+ * `grpc_service.initial_metadata`); its rights and scope then apply as over HTTP, the domain being
+ * the policy (tokenScope.ts). A call without one is taken, as Envoy's own service takes it, unless
+ * `serviceTokens.grpc` is `required`.
+ *
+ * Errors, as Envoy reads them (it applies its `failure_mode_deny` to any error): no token where
+ * one is required, or one Sluice does not know, is UNAUTHENTICATED; a token without the `decide`
+ * right or outside its scope PERMISSION_DENIED; a malformed request INVALID_ARGUMENT, a domain
+ * with no policy NOT_FOUND, a store that throws or an overloaded process (lifecycle/loadShedder.ts)
+ * UNAVAILABLE (the failover store normally answers by each limit's onStoreFailure instead),
+ * anything else a logged INTERNAL that reveals nothing. The listener is plaintext: bind it to
+ * loopback or the mesh's internal network (docs/ratelimit-service.md).
  *
  * @example
- * const rls = await startRateLimitGrpcServer({ host: "127.0.0.1", port: 8081, policies: () => book, store, logger });
+ * const rls = await startRateLimitGrpcServer({ host: "127.0.0.1", port: 8081, policies: () => book, authenticate, tokens: () => config.serviceTokens, store, logger });
  * await rls.close();
  */
 import { fileURLToPath } from "node:url";
-import { Server, ServerCredentials, status, type ServerUnaryCall, type sendUnaryData, type ServiceDefinition } from "@grpc/grpc-js";
+import { Server, ServerCredentials, status, type Metadata, type ServerUnaryCall, type sendUnaryData, type ServiceDefinition, type StatusObject } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import type { Logger } from "pino";
+import type { ServiceTokensConfig } from "../../config/schema.js";
 import type { LoadShedder } from "../../lifecycle/loadShedder.js";
 import type { Verdict } from "../../limiter/decision.js";
 import type { RateLimitStore } from "../../stores/store.js";
 import type { PolicyBook } from "../descriptorPolicies.js";
+import type { ServiceCaller } from "../serviceAuth.js";
+import { domainOutOfScope } from "../tokenScope.js";
+import { firstNonUtf8Field, NON_UTF8_FIELD } from "./requestText.js";
 import { InvalidRateLimitRequest, planDecision, responseFor, type PlannedDecision, type RateLimitRequestMessage, type RateLimitResponseMessage } from "./shouldRateLimit.js";
 
 /** proto/ at the package root: three levels up from src/service/grpc/ and from dist/service/grpc/. */
@@ -46,6 +56,10 @@ export interface RateLimitGrpcOptions {
   readonly port: number;
   /** The policies of the current config (a function, so a reloaded config applies to the next call). */
   readonly policies: () => PolicyBook;
+  /** Who a call's `authorization` metadata names (the HTTP API's authenticator). */
+  readonly authenticate: (authorization: string | undefined) => ServiceCaller | undefined;
+  /** The `serviceTokens` settings in force (read per call, so a reload applies). */
+  readonly tokens: () => ServiceTokensConfig;
   readonly store: RateLimitStore;
   readonly logger: Logger;
   /** Refuses calls (UNAVAILABLE) while the process cannot keep up; never when undefined. */
@@ -55,24 +69,66 @@ export interface RateLimitGrpcOptions {
 export interface RunningRateLimitGrpc {
   /** The port it listens on. */
   readonly port: number;
+  /**
+   * Starts the shutdown's drain: every connection is sent GOAWAY, so calls in flight finish and
+   * each client opens a new connection for its next call (elsewhere, or here until `close`), as
+   * HTTP clients are told `Connection: close`.
+   */
+  drain(): void;
+  /** Stops listening and waits for the calls in flight (up to SHUTDOWN_GRACE_MS, then cuts them off). */
   close(): Promise<void>;
 }
 
-/** The RateLimitService definition, read from our proto files. */
+/**
+ * The RateLimitService definition, read from our proto files, whose request decoder also names
+ * the first string that is not UTF-8 (which protobuf.js would read as U+FFFD): planDecision
+ * refuses such a request.
+ */
 export function rateLimitServiceDefinition(): ServiceDefinition {
-  const definition = loadSync(RLS_PROTO, PROTO_LOADER_OPTIONS);
-  return definition["envoy.service.ratelimit.v3.RateLimitService"] as ServiceDefinition;
+  const definition = loadSync(RLS_PROTO, PROTO_LOADER_OPTIONS)["envoy.service.ratelimit.v3.RateLimitService"] as ServiceDefinition;
+  const method = definition["ShouldRateLimit"]!;
+  const decode = method.requestDeserialize;
+  return {
+    ShouldRateLimit: {
+      ...method,
+      requestDeserialize: (bytes: Buffer): RateLimitRequestMessage => {
+        const request = decode(bytes) as RateLimitRequestMessage;
+        const nonUtf8 = firstNonUtf8Field(bytes);
+        return nonUtf8 === undefined ? request : { ...request, [NON_UTF8_FIELD]: nonUtf8 };
+      },
+    },
+  };
 }
 
-export async function startRateLimitGrpcServer({ host, port, policies, store, logger, shedder }: RateLimitGrpcOptions): Promise<RunningRateLimitGrpc> {
+export async function startRateLimitGrpcServer({ host, port, policies, authenticate, tokens, store, logger, shedder }: RateLimitGrpcOptions): Promise<RunningRateLimitGrpc> {
   const log = logger.child({ plane: "envoy-rls" });
   const server = new Server({ "grpc.max_receive_message_length": MAX_MESSAGE_BYTES });
+
+  /** The refusal of a caller who may not ask about `domain`; undefined when it may. */
+  function refusal(metadata: Metadata, domain: string): Partial<StatusObject> | undefined {
+    const settings = tokens();
+    const [authorization] = metadata.get("authorization");
+    if (authorization === undefined) {
+      return settings.grpc === "required" ? { code: status.UNAUTHENTICATED, details: "send a service token as authorization: Bearer <token> metadata (serviceTokens.grpc is required)" } : undefined;
+    }
+    const caller = typeof authorization === "string" ? authenticate(authorization) : undefined;
+    if (caller === undefined) return { code: status.UNAUTHENTICATED, details: "the authorization metadata holds no token Sluice knows (made up, revoked or expired)" };
+    if (!caller.rights.includes("decide")) return { code: status.PERMISSION_DENIED, details: 'this needs a token with the "decide" right' };
+    const outOfScope = domainOutOfScope(caller, domain, settings.requireScope);
+    return outOfScope === undefined ? undefined : { code: status.PERMISSION_DENIED, details: outOfScope };
+  }
 
   function shouldRateLimit(call: ServerUnaryCall<RateLimitRequestMessage, RateLimitResponseMessage>, callback: sendUnaryData<RateLimitResponseMessage>): void {
     // Before anything is counted: Envoy applies its failure_mode_deny, and nothing was charged.
     const overloaded = shedder?.shed("grpc");
     if (overloaded !== undefined) {
       callback({ code: status.UNAVAILABLE, details: `Sluice is overloaded: ${overloaded}` });
+      return;
+    }
+    // Before the request is read: a stranger learns nothing of which domains exist.
+    const refused = refusal(call.metadata, call.request.domain ?? "");
+    if (refused !== undefined) {
+      callback(refused);
       return;
     }
     let plan;
@@ -119,7 +175,8 @@ export async function startRateLimitGrpcServer({ host, port, policies, store, lo
   }
 
   server.addService(rateLimitServiceDefinition(), { ShouldRateLimit: shouldRateLimit });
-  const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  const hostPart = host.includes(":") ? `[${host}]` : host;
+  const address = `${hostPart}:${port}`;
   const boundPort = await new Promise<number>((resolve, reject) => {
     server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
   });
@@ -127,6 +184,7 @@ export async function startRateLimitGrpcServer({ host, port, policies, store, lo
 
   return {
     port: boundPort,
+    drain: () => server.drain(`${hostPart}:${boundPort}`, SHUTDOWN_GRACE_MS),
     close: () => new Promise<void>((resolve) => {
       const force = setTimeout(() => server.forceShutdown(), SHUTDOWN_GRACE_MS);
       server.tryShutdown(() => {

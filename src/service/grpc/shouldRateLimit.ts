@@ -21,6 +21,7 @@
 import type { Decision, Verdict } from "../../limiter/decision.js";
 import type { LimitCheck, Policy } from "../../limiter/policy.js";
 import { descriptorCheck, type DescriptorEntry, type PolicyBook } from "../descriptorPolicies.js";
+import { NON_UTF8_FIELD, NOT_UTF8 } from "./requestText.js";
 
 /** A RateLimitRequest as proto-loader decodes it (keepCase, longs as numbers, enums as strings). */
 export interface RateLimitRequestMessage {
@@ -30,6 +31,8 @@ export interface RateLimitRequestMessage {
     readonly hits_addend?: { readonly value?: number | string | null } | null;
   }[] | null;
   readonly hits_addend?: number | null;
+  /** Set by the server's decoder: the first string whose bytes were not UTF-8 (requestText.ts). */
+  readonly [NON_UTF8_FIELD]?: string;
 }
 
 export type Code = "OK" | "OVER_LIMIT";
@@ -67,6 +70,8 @@ export interface PlannedDecision {
 
 /** Resolves every descriptor; throws InvalidRateLimitRequest for an unknown domain or a malformed request. */
 export function planDecision(book: PolicyBook, request: RateLimitRequestMessage): PlannedDecision {
+  const nonUtf8 = request[NON_UTF8_FIELD];
+  if (nonUtf8 !== undefined) throw new InvalidRateLimitRequest(`${nonUtf8}: ${NOT_UTF8}`);
   const domain = request.domain ?? "";
   if (domain === "") throw new InvalidRateLimitRequest("domain is required");
   if (!book.has(domain)) throw new InvalidRateLimitRequest(`no policy named "${domain}"; configured policies: ${book.domains.join(", ") || "none"}`, true);
@@ -121,7 +126,8 @@ export function envoyLimit(policy: Policy): NonNullable<DescriptorStatusMessage[
 
 function durationUntil(decision: Decision, now: number): { seconds: number; nanos: number } {
   // A denied descriptor is whole again later than it may retry; Envoy reads this as "retry in".
-  const ms = Math.max(0, decision.allowed ? decision.resetAt - now : decision.retryAfterMs ?? decision.resetAt - now);
+  // Whole ms, rounded up: a pace such as 7 a minute resets at a fraction of one, and nanos is an int32.
+  const ms = Math.ceil(Math.max(0, decision.allowed ? decision.resetAt - now : decision.retryAfterMs ?? decision.resetAt - now));
   return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
 }
 

@@ -3,9 +3,16 @@
 // is refused as if no key were sent; a session that ended stops working once the short cache
 // lets go of it. The session cookie itself never reaches the upstream: it learns who is calling
 // from x-consumer-id.
+//
+// Then guessing: random well-formed sk_ keys each cost a database lookup, so an address that
+// sends too many invalid keys (server.invalidKeys) is answered 429 without any more lookups until
+// its window ends, while a key verified moments ago still passes from it and other addresses
+// are not affected.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Accounts } from "../../../src/accounts/accounts.js";
+import { generateApiKey } from "../../../src/accounts/apiKeys.js";
+import { problems } from "../../../src/problems/catalogue.js";
 import { startAccountsSluice, type AccountsSluice } from "../../support/accountsSluice.js";
 import { ManualClock } from "../../support/manualClock.js";
 import type { RecordingUpstream } from "../../support/recordingUpstream.js";
@@ -68,5 +75,58 @@ describe("a session cookie on the gateway", () => {
     clock.advance(2_001);
     assert.equal((await withSession(token)).status, 401);
     assert.equal((await withSession("not-a-session")).status, 401);
+  });
+});
+
+describe("guessing keys from one address", () => {
+  let guarded: AccountsSluice;
+  before(async () => {
+    // Loopback is a trusted proxy here, so each test names its client in X-Forwarded-For.
+    guarded = await startAccountsSluice((url) => `
+server: { trustedProxies: [loopback], invalidKeys: { limit: 3, window: 1m } }
+services:
+  echo: { upstream: "${url}", openapi: false }
+`, { clock: new ManualClock(Date.now()) });
+  });
+  after(() => guarded.close());
+
+  /** A GET from `address` with `key` (none: with `cookie`), and the database lookups it cost. */
+  const from = async (address: string, key: string | undefined, cookie?: string) => {
+    const misses = guarded.accounts.keyVerifier.cacheLookups.misses;
+    const response = await guarded.sluice.call("/api/echo/x", { key, headers: { "x-forwarded-for": address, ...(cookie !== undefined && { cookie }) } });
+    const body = (await response.json()) as { code?: string };
+    return { status: response.status, code: body.code, retryAfter: response.headers.get("retry-after"), lookups: guarded.accounts.keyVerifier.cacheLookups.misses - misses };
+  };
+  const spend = async (address: string) => {
+    for (let i = 0; i < 3; i++) assert.equal((await from(address, generateApiKey())).status, 401);
+  };
+
+  it("answers the first invalid keys with 401, then 429 without a lookup until the window ends", async () => {
+    const guesses = [];
+    for (let i = 0; i < 3; i++) guesses.push(await from("203.0.113.1", generateApiKey()));
+    assert.deepEqual(guesses.map((g) => [g.status, g.lookups]), [[401, 1], [401, 1], [401, 1]], "each random key costs one lookup");
+    const throttled = await from("203.0.113.1", generateApiKey());
+    assert.deepEqual(throttled, { status: 429, code: problems.tooManyInvalidKeys.code, retryAfter: "60", lookups: 0 });
+    assert.equal((await from("203.0.113.1", "not-even-a-key")).status, 429);
+    assert.equal((await from("203.0.113.1", undefined, "sluice_session=made-up")).status, 429, "a guessed session cookie too");
+    assert.equal((await from("203.0.113.1", undefined)).status, 401, "no credential at all costs nothing: a plain 401");
+    guarded.clock.advance(60_000);
+    assert.deepEqual((await from("203.0.113.1", generateApiKey())).status, 401, "a new window: keys are looked up again");
+  });
+
+  it("counts guessed session cookies like keys", async () => {
+    for (let i = 0; i < 3; i++) assert.equal((await from("203.0.113.2", undefined, `sluice_session=guess-${i}`)).status, 401);
+    assert.equal((await from("203.0.113.2", generateApiKey())).status, 429);
+  });
+
+  it("still serves a key verified moments ago from a blocked address, and leaves other addresses alone", async () => {
+    const user = await guarded.accounts.createUser({ email: "neighbour@example.com", password: "correct horse battery" });
+    const { key: warm } = await guarded.accounts.apiKeys.create(user.id, { name: "warm" });
+    const { key: cold } = await guarded.accounts.apiKeys.create(user.id, { name: "cold" });
+    assert.equal((await from("198.51.100.7", warm)).status, 200);
+    await spend("198.51.100.7");
+    assert.deepEqual(await from("198.51.100.7", warm), { status: 200, code: undefined, retryAfter: null, lookups: 0 });
+    assert.equal((await from("198.51.100.7", cold)).status, 429, "a key not yet verified here waits like any other");
+    assert.equal((await from("198.51.100.8", cold)).status, 200, "another address is not affected");
   });
 });

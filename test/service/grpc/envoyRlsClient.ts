@@ -1,8 +1,9 @@
 /**
  * A gRPC client of Envoy's rate-limit service, as Envoy calls it: built with @grpc/grpc-js from
- * our proto files, sending `domain`, `descriptors` of key/value entries and `hits_addend`.
+ * our proto files, sending `domain`, `descriptors` of key/value entries and `hits_addend`, and
+ * metadata when given (Envoy's `initial_metadata`, e.g. a service token as `authorization`).
  */
-import { credentials, loadPackageDefinition, type Client, type ServiceError } from "@grpc/grpc-js";
+import { credentials, loadPackageDefinition, Metadata, type Client, type ServiceError } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { PROTO_LOADER_OPTIONS, RLS_PROTO } from "../../../src/service/grpc/rateLimitGrpcServer.js";
 import type { RateLimitResponseMessage } from "../../../src/service/grpc/shouldRateLimit.js";
@@ -30,11 +31,11 @@ export interface RlsResponse {
 }
 
 export interface EnvoyRlsClient {
-  shouldRateLimit(request: RlsRequest): Promise<RlsResponse>;
+  shouldRateLimit(request: RlsRequest, metadata?: Readonly<Record<string, string>>): Promise<RlsResponse>;
   close(): void;
 }
 
-type UnaryMethod = (request: RlsRequest, callback: (error: ServiceError | null, response: RlsResponse) => void) => void;
+type UnaryMethod = (request: RlsRequest, metadata: Metadata, callback: (error: ServiceError | null, response: RlsResponse) => void) => void;
 
 export function envoyRlsClient(address: string): EnvoyRlsClient {
   const loaded = loadPackageDefinition(loadSync(RLS_PROTO, PROTO_LOADER_OPTIONS)) as unknown as {
@@ -42,8 +43,10 @@ export function envoyRlsClient(address: string): EnvoyRlsClient {
   };
   const client = new loaded.envoy.service.ratelimit.v3.RateLimitService(address, credentials.createInsecure());
   return {
-    shouldRateLimit: (request) => new Promise((resolve, reject) => {
-      client.ShouldRateLimit(request, (error, response) => (error ? reject(error) : resolve(response)));
+    shouldRateLimit: (request, metadata = {}) => new Promise((resolve, reject) => {
+      const sent = new Metadata();
+      for (const [key, value] of Object.entries(metadata)) sent.set(key, value);
+      client.ShouldRateLimit(request, sent, (error, response) => (error ? reject(error) : resolve(response)));
     }),
     close: () => client.close(),
   };

@@ -127,6 +127,25 @@ for (const store of TEST_STORES) {
       });
       await assert.rejects(rls.shouldRateLimit({ domain: "edge", descriptors: [{ entries: [{ key: "", value: "x" }] }] }), { code: status.INVALID_ARGUMENT });
     });
+
+    it("refuses a string that is not UTF-8 (a lone surrogate) with INVALID_ARGUMENT naming it, instead of counting it as U+FFFD", async () => {
+      // protobuf.js writes a lone surrogate as the bytes ED A0 80, which are not UTF-8; read back,
+      // "a\ud800" and "a\udbff" would both be "a\ufffd\ufffd\ufffd", one counter for two callers.
+      const refusals = [
+        [{ domain: "edge", descriptors: [{ entries: [{ key: "remote_address", value: "a\ud800" }] }] }, "descriptors[0].entries[0].value"],
+        [{ domain: "edge", descriptors: [{ entries: [{ key: "burst", value: "ok" }] }, { entries: [{ key: "generic_key", value: "api" }, { key: "us\udc00er", value: "u" }] }] }, "descriptors[1].entries[1].key"],
+        [{ domain: "ed\ud800ge", descriptors: [{ entries: [{ key: "remote_address", value: "a" }] }] }, "domain"],
+      ] as const;
+      for (const [request, field] of refusals) {
+        await assert.rejects(rls.shouldRateLimit(request), (error: { code: number; details: string }) => {
+          assert.equal(error.code, status.INVALID_ARGUMENT, field);
+          assert.equal(error.details.split(":")[0], field);
+          return true;
+        });
+      }
+      const pair = await rls.shouldRateLimit({ domain: "edge", descriptors: [{ entries: [{ key: "remote_address", value: "\ud83d\ude00 \ufffd" }] }] });
+      assert.equal(pair.overall_code, "OK", "a surrogate pair (an emoji) and a real U+FFFD are text");
+    });
   });
 }
 

@@ -99,6 +99,12 @@ describe("responseFor", () => {
     assert.deepEqual(response.statuses[1]?.duration_until_reset, { seconds: 30, nanos: 0 });
   });
 
+  it("states the time until reset in whole milliseconds, rounded up, when the limit's pace is not", () => {
+    const verdict: Verdict = { allowed: true, now, decisions: [{ policy: user, allowed: true, limit: 7, remaining: 6, resetAt: now + 60_000 / 7 }] };
+    const response = responseFor(planDecision(book, { domain: "edge", descriptors: [{ entries: [{ key: "user", value: "a" }] }] }), verdict);
+    assert.deepEqual(response.statuses[0]?.duration_until_reset, { seconds: 8, nanos: 572_000_000 });
+  });
+
   it("reads the statuses of a cached denial from the state read, over where fewer units remain than it costs", () => {
     const cached: Verdict = { allowed: false, now, via: "over-limit-cache", decisions: [{ policy: user, allowed: false, limit: 10, remaining: 0, resetAt: now + 1_500, retryAfterMs: 1_500 }] };
     const read: Verdict = {
