@@ -55,6 +55,8 @@ const settings = {
 /** The contender every in-process and Redis ratio is taken against. */
 const BASELINE = "rate-limiter-flexible";
 const CEILING = "redis-benchmark EVALSHA (ceiling)";
+/** The Redis store as Sluice runs it (sluiceRedis's name with batching on). */
+const BATCHED = "sluice RedisStore, batch on";
 
 interface InProcessSummary {
   readonly scenario: string;
@@ -99,9 +101,11 @@ async function main(): Promise<void> {
   const date = new Date().toISOString();
   const inProcessTable = inProcessRows(inProcess.summaries);
   const redisTable = redis === undefined ? undefined : redisRows(redis.summaries);
+  const goalTable = redis === undefined ? undefined : redisGoalRows(redis.summaries);
   const footprintTable = footprintRows(footprints);
   say(`\nIn-process decisions, medians of ${settings.rounds} round(s):\n\n${textTable(...inProcessTable)}\n\n`);
   if (redisTable !== undefined) say(`Redis decisions, ${settings.callers} concurrent callers, medians of ${settings.rounds} round(s):\n\n${textTable(...redisTable)}\n\n`);
+  if (goalTable !== undefined) say(`Issue 15's goals for batching:\n\n${textTable(...goalTable)}\n\n`);
   say(`Memory store footprint:\n\n${textTable(...footprintTable)}\n\n`);
 
   mkdirSync(dirname(RESULTS), { recursive: true });
@@ -116,7 +120,8 @@ async function main(): Promise<void> {
   say(`Results written to ${RESULTS}\n\nMarkdown for bench/README.md:\n\n`);
   say(`${date.slice(0, 10)}, ${machine.cores} cores (${machine.model}), Node ${machine.node}${redis === undefined ? "" : `, Redis ${redis.version}`}; ` +
     `${settings.keys} keys, medians of ${settings.rounds} × ${settings.durationS} s after ${settings.warmupS} s warm-up.\n\n` +
-    `${markdownTableOf(...inProcessTable)}\n\n${redisTable === undefined ? "" : `${markdownTableOf(...redisTable)}\n\n`}${markdownTableOf(...footprintTable)}\n`);
+    `${markdownTableOf(...inProcessTable)}\n\n${redisTable === undefined ? "" : `${markdownTableOf(...redisTable)}\n\n`}` +
+    `${goalTable === undefined ? "" : `${markdownTableOf(...goalTable)}\n\n`}${markdownTableOf(...footprintTable)}\n`);
 }
 
 async function inProcessBench(keys: readonly string[]): Promise<{ summaries: InProcessSummary[]; runs: Record<string, InProcessRun[]> }> {
@@ -249,6 +254,17 @@ function redisRows(summaries: readonly RedisSummary[]): Table {
       s.clientCpuUs === undefined ? "—" : s.clientCpuUs.toFixed(1), s.redisCpuUs.toFixed(1),
     ]),
   ];
+}
+
+/** Issue 15: the batched Redis store from one process, against rate-limiter-flexible in the same run. */
+function redisGoalRows(summaries: readonly RedisSummary[]): Table {
+  const batched = summaries.find((s) => s.contender === BATCHED)!;
+  const rows: [string, string, string, boolean][] = [
+    ["decisions/s from one process", fmt(batched.perSecond), "≥ 200,000", batched.perSecond >= 200_000],
+    [`decisions/s ÷ ${BASELINE}'s Redis limiter`, batched.vsBaseline.toFixed(2), "≥ 3", batched.vsBaseline >= 3],
+    [`p99 of one decision, ${settings.callers} callers`, `${fmt(batched.p99Us)} µs`, "≤ 2,000 µs", batched.p99Us <= 2_000],
+  ];
+  return [[`${BATCHED} (issue 15)`, "measured", "goal", "met"], rows.map(([what, measured, goal, met]) => [what, measured, goal, met ? "yes" : "no"])];
 }
 
 function footprintRows(footprints: readonly Footprint[]): Table {

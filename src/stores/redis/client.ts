@@ -2,9 +2,9 @@
  * The Redis connection the limiter uses, set up for a rate limiter rather than a cache:
  * - no offline queue and no resend after a reconnect: a decision that cannot be made now is
  *   answered by the limit's failure mode, never replayed later (a replay would count twice);
- * - auto-pipelining for the small commands (lease releases, resets): those of concurrent requests
- *   share one write to the socket. Not for scripts: the store batches decisions itself and times
- *   each call from its write, which auto-pipelining would put off by one turn of the event loop;
+ * - commands written in the order they are made, at once: no auto-pipelining, which would put a
+ *   command off by one turn of the event loop. The store batches decisions itself and times each
+ *   call from its write, and a lease it gives back must reach Redis before a later decision does;
  * - reconnection in the background with a short, capped back-off.
  * createRedisClient connects to one Redis; createRedisCluster to a Redis Cluster, from its seeds;
  * createRedisSentinelClient to the primary of a master group that Redis Sentinel watches, and to
@@ -26,8 +26,6 @@ export function lateReplyWindow(timeoutMs: number): number {
   return Math.max(2_000, 20 * timeoutMs);
 }
 
-/** Scripts are batched and timed by the store itself (see the header). */
-const NOT_AUTO_PIPELINED = ["evalsha", "eval"];
 
 const CONNECT_TIMEOUT_MS = 2_000;
 const CONNECTION_NAME = "sluice-limiter";
@@ -44,15 +42,14 @@ export function createRedisClient(url: string, options: RedisClientOptions): Red
 /**
  * How a connection to one Redis behaves, standalone or behind Sentinel: no offline queue and
  * nothing resent after a reconnect (a resent script could count a request twice), no retries of a
- * command, auto-pipelining, and the decision deadline as the command timeout.
+ * command, commands written in order as they are made, and the late-reply window as the command timeout.
  */
 function connectionOptions(options: RedisClientOptions) {
   return {
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 0,
-    enableAutoPipelining: true,
-    autoPipeliningIgnoredCommands: NOT_AUTO_PIPELINED,
+    enableAutoPipelining: false,
     commandTimeout: options.commandTimeoutMs,
     connectTimeout: CONNECT_TIMEOUT_MS,
     retryStrategy: reconnectDelay,
@@ -70,8 +67,7 @@ export function createRedisCluster(seeds: string, options: RedisClientOptions): 
   const { nodes, username, password, tls } = parseClusterSeeds(seeds);
   return new Cluster(nodes, {
     enableOfflineQueue: false,
-    enableAutoPipelining: true,
-    autoPipeliningIgnoredCommands: NOT_AUTO_PIPELINED,
+    enableAutoPipelining: false,
     // Writes and scripts go to masters anyway; reading a replica would decide on stale counts.
     scaleReads: "master",
     clusterRetryStrategy: reconnectDelay,
