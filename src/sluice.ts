@@ -164,6 +164,9 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
   const controlLogger: FastifyBaseLogger = logger.child({ plane: "control" });
   const app = Fastify({
     loggerInstance: controlLogger,
+    // The same proxies the gateway believes: behind them, X-Forwarded-Proto says whether the
+    // browser used HTTPS (the session cookie is then Secure), and request.ip is the client.
+    trustProxy: trust ?? false,
     // The control plane logs its errors, not a line per docs asset fetched.
     logController: new LogController({ disableRequestLogging: true }),
     // Bytes node's parser refuses (smuggling shapes, oversized headers, slow clients) get a problem document, then the connection closes.

@@ -213,7 +213,7 @@ export const configSchema = z
         z.number().int().min(1).max(32),
         z.array(z.string().refine(isTrustEntry, { error: 'not an IP address, a CIDR range (e.g. "10.0.0.0/8") or one of "loopback", "linklocal", "uniquelocal"' })).min(1),
       ], { error: 'trustedProxies is a number of proxy hops (e.g. 1) or a list of addresses and CIDR ranges (e.g. ["10.0.0.0/8", "loopback"])' }).optional()
-        .describe("Proxies in front of Sluice whose X-Forwarded-For is believed; none when omitted (the socket address counts)."),
+        .describe("Proxies in front of Sluice whose X-Forwarded-For (the client address) and X-Forwarded-Proto (HTTPS: a Secure session cookie) are believed; none when omitted (the socket address counts)."),
       ipv6Prefix: z.number().int().min(1).max(128).default(64).describe("IPv6 clients are counted by this prefix length, so one client cannot rotate addresses around a limit."),
       drainDelay: duration.optional()
         .describe("On SIGTERM, how long /readyz answers 503 before the listener closes, so a load balancer stops sending first; none when omitted."),

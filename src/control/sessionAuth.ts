@@ -2,9 +2,9 @@
  * Who is calling the control plane: a signed-in user (a session cookie), an admin, or an
  * operator with the admin token. Shared by the account routes, the admin API and the dashboard.
  *
- * - Session cookie: `HttpOnly`, `SameSite=Lax`, path `/`; over HTTPS also `Secure` and named
- *   with the `__Host-` prefix (no Domain, so no other host can set or read it). The token is
- *   random; the database keeps only its SHA-256 (sessions.ts).
+ * - Session cookie: `HttpOnly`, `SameSite=Lax`, path `/`; over HTTPS (also behind a trusted
+ *   TLS proxy) also `Secure` and named with the `__Host-` prefix (no Domain, so no other host can
+ *   set or read it). The token is random; the database keeps only its SHA-256 (sessions.ts).
  * - Cross-site requests: a state-changing request authenticated by the cookie must come from
  *   this origin: `Origin` (or, without it, `Sec-Fetch-Site`) is checked, so another site's page
  *   cannot make a signed-in browser act (CSRF). JSON bodies add a second guard, since a
@@ -23,7 +23,11 @@ import { replyProblem } from "../problems/fastifyProblems.js";
 
 const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
-/** Whether the client reached Sluice over HTTPS (directly; a TLS-terminating proxy is `trustedProxies`' job). */
+/**
+ * Whether the browser reached Sluice over HTTPS: directly, or through a TLS-terminating proxy in
+ * `server.trustedProxies` that says so in X-Forwarded-Proto (the control plane's Fastify trusts
+ * the same proxies as the gateway). From anyone else the header is ignored.
+ */
 export function isHttps(request: FastifyRequest): boolean {
   return request.protocol === "https";
 }
