@@ -36,6 +36,7 @@
  * await (user ? throttle.succeeded(email, ip) : throttle.failed(email, ip));
  */
 import { createHash } from "node:crypto";
+import type { Decision } from "../limiter/decision.js";
 import type { FixedWindowPolicy, LimitCheck } from "../limiter/policy.js";
 import type { RateLimitStore } from "../stores/store.js";
 
@@ -113,9 +114,7 @@ export function loginThrottle(store: RateLimitStore, options: LoginThrottleOptio
       const verdict = await store.consume(checks(email, clientIp, 0));
       // A peek is always admitted; a limit is spent when it has nothing left.
       const spent = verdict.decisions.filter((d) => d.remaining <= 0 || !d.allowed);
-      if (spent.length === 0) return { allowed: true };
-      const waitMs = Math.max(...spent.map((d) => d.retryAfterMs ?? d.resetAt - verdict.now));
-      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)), limits: spent.map((d) => d.policy.name) };
+      return spent.length === 0 ? { allowed: true } : refusal(spent, verdict.now);
     },
 
     async failed(email, clientIp) {
@@ -127,4 +126,10 @@ export function loginThrottle(store: RateLimitStore, options: LoginThrottleOptio
       await store.reset(loginThrottleKeys(email, clientIp, options).accountIp);
     },
   };
+}
+
+/** A refusal naming the spent limits, until the last of them has room again. */
+export function refusal(spent: readonly Decision[], now: number): LoginAllowance {
+  const waitMs = Math.max(...spent.map((d) => d.retryAfterMs ?? d.resetAt - now));
+  return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)), limits: spent.map((d) => d.policy.name) };
 }

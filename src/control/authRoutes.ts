@@ -8,6 +8,9 @@
  * - Sign-in is throttled (loginThrottle.ts) before any password is checked, by account and client
  *   address and by address alone; unknown emails, wrong passwords and disabled accounts give
  *   byte-identical 401 answers and count alike.
+ * - Sign-up is throttled per client address (signupThrottle.ts) before any work; an address that
+ *   has an account gets 409 without its password being hashed, and new passwords are hashed
+ *   behind a gate of their own (passwords.ts), so sign-ups cannot starve sign-ins.
  * - Every sign-in rotates the session (the token the browser carried is revoked: no fixation);
  *   a password change revokes every session of the user and starts a fresh one.
  * - POSTs are refused from other origins (403 cross-site), sign-up and sign-in included, so no
@@ -22,6 +25,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { DEFAULT_PLAN, type Accounts } from "../accounts/accounts.js";
 import { loginThrottle, type LoginThrottle, type LoginThrottleOptions } from "../accounts/loginThrottle.js";
+import { SIGNUPS_PER_IP, signupThrottle } from "../accounts/signupThrottle.js";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, PasswordHashingBusy, PasswordRejected, passwordProblem } from "../accounts/passwords.js";
 import { SESSION_COOKIE, SessionStore } from "../accounts/sessions.js";
 import { EmailTaken, InvalidEmail, normalizeEmail, ROLES, UserRepository, type User } from "../accounts/users.js";
@@ -101,6 +105,7 @@ const BAD_CREDENTIALS_DETAIL = "The email address and password do not match an a
 export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Promise<void> {
   const { accounts } = deps;
   const throttle = loginThrottle(deps.limiterStore, deps.throttle);
+  const signups = signupThrottle(deps.limiterStore);
   const ipv6Prefix = deps.ipv6Prefix ?? 64;
   const clientIp = (request: FastifyRequest) => addressKey(clientAddress(request.raw, deps.trust), ipv6Prefix);
   const options = { bodyLimit: SMALL_BODY_LIMIT };
@@ -115,6 +120,8 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
     if (!sameOrigin(request, reply)) return reply;
     const body = await parseBody(signupBody, request, reply);
     if (body === undefined) return reply;
+    const allowance = await signups.reserve(clientIp(request));
+    if (!allowance.allowed) return replyTooMany(reply, allowance.retryAfterSeconds, "sign-ups from your address");
     let user: User;
     try {
       user = await accounts.createUser({ email: body.email, password: body.password, role: "user", plan: DEFAULT_PLAN });
@@ -205,8 +212,7 @@ async function verifyThrottled(
 ): Promise<User | false | undefined> {
   const allowance = await throttle.check(email, ip);
   if (!allowance.allowed) {
-    const seconds = allowance.retryAfterSeconds;
-    await replyProblem(reply.header("retry-after", String(seconds)), problems.rateLimited, `Too many failed sign-ins; try again in ${seconds} s.`);
+    await replyTooMany(reply, allowance.retryAfterSeconds, "failed sign-ins");
     return undefined;
   }
   let user: User | undefined;
@@ -227,6 +233,11 @@ async function verifyThrottled(
     reply.log.warn({ err: error }, "the login throttle could not reset a counter");
   }
   return user;
+}
+
+/** 429 with Retry-After, for `what` (e.g. "failed sign-ins"). */
+function replyTooMany(reply: FastifyReply, seconds: number, what: string): FastifyReply {
+  return replyProblem(reply.header("retry-after", String(seconds)), problems.rateLimited, `Too many ${what}; try again in ${seconds} s.`);
 }
 
 /** Answers an Accounts error a client can act on; anything else is rethrown (a 500). */
@@ -268,6 +279,7 @@ export const AUTH_OPENAPI_PATHS = {
     post: {
       tags: ["auth"],
       summary: "Create an account (role user, plan free) and sign in",
+      description: `Throttled per client address: ${SIGNUPS_PER_IP.limit} sign-ups per hour, whatever their outcome.`,
       security: [],
       requestBody: json(signupBody),
       responses: {
@@ -276,6 +288,7 @@ export const AUTH_OPENAPI_PATHS = {
         "403": crossSite,
         "409": problemResponse("An account with this email address exists."),
         "413": tooLarge,
+        "429": problemResponse("Too many sign-ups from this address.", RETRY_AFTER_HEADER),
         "503": busy,
       },
     },
