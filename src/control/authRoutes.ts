@@ -6,8 +6,9 @@
  * - Each body is read by one zod schema (parseBody.ts): a 400 names every bad field; bodies
  *   are at most SMALL_BODY_LIMIT bytes (413 past it).
  * - Sign-in is throttled (loginThrottle.ts) before any password is checked, by account and client
- *   address and by address alone; unknown emails, wrong passwords and disabled accounts give
- *   byte-identical 401 answers and count alike.
+ *   address and by address alone: each attempt is reserved first, so attempts sent at once cannot
+ *   pass it together; unknown emails, wrong passwords and disabled accounts give byte-identical
+ *   401 answers and count alike.
  * - Sign-up is throttled per client address (signupThrottle.ts) before any work; an address that
  *   has an account gets 409 without its password being hashed, and new passwords are hashed
  *   behind a gate of their own (passwords.ts), so sign-ups cannot starve sign-ins.
@@ -210,7 +211,7 @@ async function verifyThrottled(
   reply: FastifyReply,
   verify: () => Promise<User | undefined>,
 ): Promise<User | false | undefined> {
-  const allowance = await throttle.check(email, ip);
+  const allowance = await throttle.reserve(email, ip);
   if (!allowance.allowed) {
     await replyTooMany(reply, allowance.retryAfterSeconds, "failed sign-ins");
     return undefined;

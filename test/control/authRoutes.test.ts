@@ -343,6 +343,37 @@ function heldPasswords(holds: (password: string) => boolean = () => true) {
   };
 }
 
+for (const engine of TEST_ENGINES) {
+  describe(`20 wrong passwords sent at once, on the ${engine.name} engine`, () => {
+    const hasher = heldPasswords();
+    const env = withSluice(engine, { passwords: () => hasher.passwords() });
+
+    it("get 5 passwords checked and 15 refusals with 429, before any hashing", async () => {
+      const email = "burst-target@example.com";
+      assert.equal((await new TestBrowser(env.sluice.url).post("/auth/signup", { email, password: PASSWORD })).status, 201);
+      hasher.gate.holding = true;
+      hasher.gate.derived = 0;
+
+      let refused = 0;
+      const answers = Array.from({ length: 20 }, (_, i) => new TestBrowser(env.sluice.url).post("/auth/login", { email, password: `wrong guess ${i}` }).then((response) => {
+        if (response.status === 429) refused++;
+        return response;
+      }));
+      // Every attempt has reached the hasher or been refused; only then may a password's check end.
+      await until(() => {
+        const { inFlight, waiting } = env.accounts.passwords.checking;
+        return inFlight + waiting + refused === 20;
+      });
+      hasher.release();
+
+      const statuses = (await Promise.all(answers)).map((r) => r.status).sort();
+      assert.deepEqual(statuses, [...Array<number>(5).fill(401), ...Array<number>(15).fill(429)]);
+      assert.equal(hasher.gate.derived, 5, "passwords checked");
+      assertProblem(await new TestBrowser(env.sluice.url).post("/auth/login", { email, password: PASSWORD }), problems.rateLimited);
+    });
+  });
+}
+
 describe("sign-ups from one address", () => {
   const hasher = heldPasswords();
   const env = withSluice(embedded, { passwords: () => hasher.passwords(), server: 'trustedProxies: ["loopback"]' });
