@@ -34,11 +34,15 @@ export interface SignupThrottle {
   reserve(clientIp: string): Promise<LoginAllowance>;
 }
 
-/** `clientIp` is an address as the gateway counts it (`addressKey`), never raw request text. */
+/** The counter key of an address's sign-ups: `signup.ip|ip=<ip>`. `clientIp` is an address as the gateway counts it (`addressKey`), never raw request text. */
+export function signupThrottleKey(clientIp: string, policy: FixedWindowPolicy = SIGNUPS_PER_IP): string {
+  return `${policy.name}|ip=${clientIp}`;
+}
+
 export function signupThrottle(store: RateLimitStore, policy: FixedWindowPolicy = SIGNUPS_PER_IP): SignupThrottle {
   return {
     async reserve(clientIp) {
-      const verdict = await store.consume([{ key: `${policy.name}|ip=${clientIp}`, policy, cost: 1 }]);
+      const verdict = await store.consume([{ key: signupThrottleKey(clientIp, policy), policy, cost: 1 }]);
       return verdict.allowed ? { allowed: true } : refusal(verdict.decisions, verdict.now);
     },
   };

@@ -44,7 +44,7 @@ export interface AdminLiveRoutesDeps {
 const subjectFields = {
   keyId: z.uuid().optional().meta({ description: "An API key's id: its consumer's counters." }),
   userId: z.uuid().optional().meta({ description: "A user's id: the counters of their signed-in calls." }),
-  ip: z.string().max(64).refine((ip) => isIP(ip) !== 0, "must be an IPv4 or IPv6 address").optional().meta({ description: "A client address: its per-address counters and sign-in throttle." }),
+  ip: z.string().max(64).refine((ip) => isIP(ip) !== 0, "must be an IPv4 or IPv6 address").optional().meta({ description: "A client address: its per-address counters and sign-in and sign-up throttles." }),
 };
 const exactlyOne = (value: { keyId?: string | undefined; userId?: string | undefined; ip?: string | undefined }) =>
   [value.keyId, value.userId, value.ip].filter((v) => v !== undefined).length === 1;
