@@ -35,7 +35,8 @@ import { problems } from "../problems/catalogue.js";
 import { replyProblem } from "../problems/fastifyProblems.js";
 import type { RateLimitStore } from "../stores/store.js";
 import { jsonRequestBody, jsonResponse, parseBody, problemResponse, replyInvalid, RETRY_AFTER_HEADER, SMALL_BODY_LIMIT } from "./parseBody.js";
-import { clearSessionCookie, isSameOrigin, requireUser, sessionToken, setSessionCookie } from "./sessionAuth.js";
+import { takesBody } from "./requestBodies.js";
+import { clearSessionCookie, isSameOrigin, signedInUser, sessionToken, setSessionCookie, userRequired } from "./sessionAuth.js";
 import type { OpenApiSection } from "./openapi.js";
 
 export interface AuthRoutesDeps {
@@ -109,7 +110,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
   const signups = signupThrottle(deps.limiterStore);
   const ipv6Prefix = deps.ipv6Prefix ?? 64;
   const clientIp = (request: FastifyRequest) => addressKey(clientAddress(request.raw, deps.trust), ipv6Prefix);
-  const options = { bodyLimit: SMALL_BODY_LIMIT };
+  const form = takesBody(SMALL_BODY_LIMIT);
 
   /** Ends the session the browser carried, if any, and signs it in as `user`. */
   const startSession = async (request: FastifyRequest, reply: FastifyReply, user: User) => {
@@ -117,7 +118,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
     setSessionCookie(request, reply, session.token, session.expiresAt);
   };
 
-  app.post("/auth/signup", options, async function signUp(request, reply) {
+  app.post("/auth/signup", form, async function signUp(request, reply) {
     if (!sameOrigin(request, reply)) return reply;
     const body = await parseBody(signupBody, request, reply);
     if (body === undefined) return reply;
@@ -133,7 +134,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
     return reply.code(201).header("cache-control", "no-store").send({ user: toUserView(user) });
   });
 
-  app.post("/auth/login", options, async function logIn(request, reply) {
+  app.post("/auth/login", form, async function logIn(request, reply) {
     if (!sameOrigin(request, reply)) return reply;
     const body = await parseBody(loginBody, request, reply);
     if (body === undefined) return reply;
@@ -145,7 +146,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
     return reply.header("cache-control", "no-store").send({ user: toUserView(verdict) });
   });
 
-  app.post("/auth/logout", options, async function logOut(request, reply) {
+  app.post("/auth/logout", async function logOut(request, reply) {
     if (!sameOrigin(request, reply)) return reply;
     const token = sessionToken(request);
     if (token !== undefined) await accounts.sessions.revoke(token);
@@ -153,15 +154,15 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
     return reply.code(204).send();
   });
 
-  app.get("/auth/me", async function me(request, reply) {
-    const user = await requireUser(request, reply, accounts);
-    if (user === undefined) return reply;
-    return reply.header("cache-control", "no-store").send({ user: toUserView(user) });
+  // The session is checked first, before any body is read (requestBodies.ts).
+  const signedIn = { onRequest: userRequired(accounts) };
+
+  app.get("/auth/me", signedIn, function me(request, reply) {
+    return reply.header("cache-control", "no-store").send({ user: toUserView(signedInUser(request)) });
   });
 
-  app.post("/auth/password", options, async function changePassword(request, reply) {
-    const user = await requireUser(request, reply, accounts);
-    if (user === undefined) return reply;
+  app.post("/auth/password", { ...signedIn, ...form }, async function changePassword(request, reply) {
+    const user = signedInUser(request);
     const body = await parseBody(passwordChangeBody, request, reply);
     if (body === undefined) return reply;
     // Throttled like a sign-in: a borrowed session must not become a way to guess the password.

@@ -28,6 +28,7 @@ import { registerAccountRoutes } from "./accountRoutes.js";
 import { registerAdminApi } from "./adminApi.js";
 import type { ApiDocs } from "./apiDocs.js";
 import { registerAuthRoutes } from "./authRoutes.js";
+import { refuseUnreadBodies } from "./requestBodies.js";
 
 export interface ControlPlaneDeps {
   /** The live route table (lifecycle/liveRouteTable.ts): read at each request, so it follows reloads. */
@@ -55,6 +56,8 @@ export interface ControlPlaneDeps {
 
 export async function registerControlPlane(app: FastifyInstance, deps: ControlPlaneDeps): Promise<void> {
   useProblemResponses(app);
+  // Before every route: a body is read only by a route that takes one (requestBodies.ts).
+  refuseUnreadBodies(app);
 
   app.get("/healthz", () => ({ status: "ok" }));
 

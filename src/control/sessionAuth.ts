@@ -13,7 +13,7 @@
  */
 // The cookie plugin (registered by the control plane) adds request.cookies and reply.setCookie.
 import type {} from "@fastify/cookie";
-import type { FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from "fastify";
 import type { Accounts } from "../accounts/accounts.js";
 import { bearerToken, sameSecret } from "../accounts/bearerToken.js";
 import { SECURE_SESSION_COOKIE, SESSION_COOKIE } from "../accounts/sessions.js";
@@ -100,6 +100,29 @@ export async function requireUser(request: FastifyRequest, reply: FastifyReply, 
     await replyProblem(reply, problems.crossSite, "This change must come from Sluice's own pages.");
     return undefined;
   }
+  return user;
+}
+
+/** Users found by `userRequired`, for their requests' handlers. */
+const signedInUsers = new WeakMap<FastifyRequest, User>();
+
+/**
+ * The onRequest hook of a route that needs a signed-in user: answers as requireUser does (401,
+ * 403 cross-site) before the request's body is read; the handler reads the user with `signedInUser`.
+ */
+export function userRequired(accounts: Accounts): onRequestAsyncHookHandler {
+  return async function requireSignedInUser(request, reply) {
+    const user = await requireUser(request, reply, accounts);
+    if (user === undefined) return reply;
+    signedInUsers.set(request, user);
+    return undefined;
+  };
+}
+
+/** The user `userRequired` found for this request; throws on a route without that hook (a bug). */
+export function signedInUser(request: FastifyRequest): User {
+  const user = signedInUsers.get(request);
+  if (user === undefined) throw new Error(`${request.method} ${request.routeOptions.url ?? request.url} reads the signed-in user without the userRequired hook`);
   return user;
 }
 

@@ -21,6 +21,7 @@ import type { Accounts } from "../accounts/accounts.js";
 import type { Consumer } from "../accounts/consumer.js";
 import { invalidParams, type InvalidParam } from "../config/invalidParams.js";
 import { jsonRequestBody, jsonResponse, problemResponse, replyInvalid, SMALL_BODY_LIMIT } from "../control/parseBody.js";
+import { takesBody } from "../control/requestBodies.js";
 import { requireAdmin } from "../control/sessionAuth.js";
 import type { OpenApiSection } from "../control/openapi.js";
 import type { RouteTable } from "../gateway/routeTable.js";
@@ -117,7 +118,7 @@ export async function registerAdminLiveRoutes(app: FastifyInstance, deps: AdminL
 
     admin.get("/limits", (request, reply) => send(reply, () => inspect(parsed(limitsQuery, request.query))));
 
-    admin.post("/limits/reset", { bodyLimit: SMALL_BODY_LIMIT }, (request, reply) => send(reply, async () => {
+    admin.post("/limits/reset", takesBody(SMALL_BODY_LIMIT), (request, reply) => send(reply, async () => {
       const { counter, ...subject } = parsed(resetBody, request.body);
       const before = await inspect(subject);
       if (!before.limits.some((l) => l.counter === counter)) {

@@ -264,7 +264,7 @@ async function submitAuth(event) {
 const sentence = (text) => String(text).charAt(0).toUpperCase() + String(text).slice(1) + (/[.!?]$/.test(text) ? "" : ".");
 
 async function logOut() {
-  await call("POST", "/auth/logout", {});
+  await call("POST", "/auth/logout");
   setUser(null);
   notice("You have logged out.");
   navigate("login");
