@@ -29,6 +29,7 @@ import { registerAdminApi } from "./adminApi.js";
 import type { ApiDocs } from "./apiDocs.js";
 import { registerAuthRoutes } from "./authRoutes.js";
 import { refuseUnreadBodies } from "./requestBodies.js";
+import { refuseUnstorableText } from "./storableText.js";
 
 export interface ControlPlaneDeps {
   /** The live route table (lifecycle/liveRouteTable.ts): read at each request, so it follows reloads. */
@@ -56,8 +57,10 @@ export interface ControlPlaneDeps {
 
 export async function registerControlPlane(app: FastifyInstance, deps: ControlPlaneDeps): Promise<void> {
   useProblemResponses(app);
-  // Before every route: a body is read only by a route that takes one (requestBodies.ts).
+  // Before every route: a body is read only by a route that takes one (requestBodies.ts), and no
+  // text reaches a handler that the database cannot keep (storableText.ts).
   refuseUnreadBodies(app);
+  refuseUnstorableText(app);
 
   app.get("/healthz", () => ({ status: "ok" }));
 
