@@ -154,6 +154,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
   const readiness = new Readiness({
     store,
     database: accounts?.db,
+    services: () => table.values(),
     failsClosed: () => Object.entries(current.config.limits).filter(([, l]) => l.onStoreFailure === "closed" && !l.shadow).map(([name]) => name),
   });
   const docs = new ApiDocs(table, [...(accounts ? [AUTH_OPENAPI, ACCOUNT_OPENAPI, USAGE_OPENAPI, ADMIN_OPENAPI, ADMIN_LIVE_OPENAPI] : []), RATELIMIT_OPENAPI]);

@@ -51,8 +51,8 @@ export interface ControlPlaneDeps {
   readonly usage?: UsageRecorder | undefined;
   /** The plans' compiled limits, for the live state of a consumer's limits. */
   readonly plans?: PlanLimits | undefined;
-  /** Shutdown, the limiter store and the database, beside the upstreams /readyz probes itself. */
-  readonly readiness?: Readiness | undefined;
+  /** What /readyz reports: shutdown, the services' health, the limiter store, the database. */
+  readonly readiness: Readiness;
 }
 
 export async function registerControlPlane(app: FastifyInstance, deps: ControlPlaneDeps): Promise<void> {
@@ -65,18 +65,14 @@ export async function registerControlPlane(app: FastifyInstance, deps: ControlPl
   app.get("/healthz", () => ({ status: "ok" }));
 
   app.get("/readyz", async (_request, reply) => {
-    // Draining: answer at once, without waiting on probes, so a load balancer learns it quickly.
-    if (deps.readiness?.shuttingDown === true) return reply.code(503).send({ status: "shutting down", reasons: ["the instance is shutting down"], config: "loaded" });
-    const [services, instance] = await Promise.all([probeUpstreams(deps.table), deps.readiness?.check()]);
-    const reasons = [...(instance?.reasons ?? []), ...Object.entries(services).filter(([, s]) => s !== "reachable").map(([name]) => `service "${name}" is unreachable`)];
-    const ready = reasons.length === 0;
-    return reply.code(ready ? 200 : 503).send({
-      status: ready ? "ready" : "not ready",
-      ...(!ready && { reasons }),
+    const report = await deps.readiness.check();
+    return reply.code(report.ready ? 200 : 503).send({
+      status: report.status,
+      ...(!report.ready && { reasons: report.reasons }),
       config: "loaded",
-      services,
-      ...(instance !== undefined && { limiterStore: instance.limiterStore }),
-      ...(instance?.database !== undefined && { database: instance.database }),
+      ...(report.services !== undefined && { services: report.services }),
+      ...(report.limiterStore !== undefined && { limiterStore: report.limiterStore }),
+      ...(report.database !== undefined && { database: report.database }),
     });
   });
 
@@ -119,8 +115,9 @@ export async function registerControlPlane(app: FastifyInstance, deps: ControlPl
 }
 
 /**
- * A service is reachable when one of its targets answers HTTP at all within a second, whatever
- * the status: the balancer can route around the others.
+ * For the admin's services view, asked now: a service is reachable when one of its targets
+ * answers HTTP at all within a second, whatever the status (the balancer can route around the
+ * others). Readiness does not ask (lifecycle/readiness.ts): it reads the health checks' state.
  */
 async function probeUpstreams(table: RouteTable): Promise<Record<string, "reachable" | "unreachable">> {
   const entries = await Promise.all([...table.values()].map(async (service) => {

@@ -9,7 +9,7 @@
  *   (`RateLimitStore.reset`); only a counter the subject's inspection lists, so the endpoint
  *   cannot be pointed at arbitrary store keys.
  * - `GET /admin/api/services`: each service, its routes and limits, and whether its upstream
- *   answers now (the readiness probe's check).
+ *   answers HTTP now (asked for an admin only; readiness reads the health checks' state instead).
  *
  * @example
  * curl -H "Authorization: Bearer $SLUICE_ADMIN_TOKEN" 'http://127.0.0.1:8080/admin/api/limits?ip=203.0.113.9'
@@ -38,7 +38,7 @@ export interface AdminLiveRoutesDeps {
   readonly store: RateLimitStore;
   readonly limits: LimitStateReader;
   readonly table: RouteTable;
-  /** Each service's upstream, reachable or not now (controlPlane.ts's readiness probe). */
+  /** Each service's upstream, reachable or not now (controlPlane.ts asks each target). */
   readonly probeUpstreams: () => Promise<Record<string, "reachable" | "unreachable">>;
 }
 
