@@ -209,6 +209,9 @@ export const configSchema = z
       port: z.number().int().min(0).max(65535).default(8080).describe("Port to listen on (0: any free port); PORT overrides it."),
       grpcPort: z.number().int().min(0).max(65535).optional()
         .describe("Port of the Envoy rate-limit service (gRPC ShouldRateLimit, plaintext) on server.host (0: any free port); off when omitted."),
+      statusPort: z.number().int().min(0).max(65535).optional()
+        .describe("Port of the status listener, on server.statusHost, for operators: /metrics, /readyz with its details, /healthz (0: any free port). When set, the public port no longer serves /metrics. Off when omitted."),
+      statusHost: z.string().min(1).default("127.0.0.1").describe("Address of the status listener (server.statusPort); loopback unless your scraper needs another."),
       trustedProxies: z.union([
         z.number().int().min(1).max(32),
         z.array(z.string().refine(isTrustEntry, { error: 'not an IP address, a CIDR range (e.g. "10.0.0.0/8") or one of "loopback", "linklocal", "uniquelocal"' })).min(1),

@@ -1,7 +1,7 @@
 /**
  * The control plane: everything on the gateway's port that is not /api/* — health, readiness,
- * Prometheus metrics, the OpenAPI document and its interactive docs, and the pages behind
- * problem `type` URIs.
+ * Prometheus metrics (statusRoutes.ts), the OpenAPI document and its interactive docs, and the
+ * pages behind problem `type` URIs.
  * It runs on Fastify, off the proxy's hot path (the gateway handler never enters Fastify).
  */
 import cookie from "@fastify/cookie";
@@ -28,6 +28,8 @@ import { registerAccountRoutes } from "./accountRoutes.js";
 import { registerAdminApi } from "./adminApi.js";
 import type { ApiDocs } from "./apiDocs.js";
 import { registerAuthRoutes } from "./authRoutes.js";
+import { currentUser, isAdminToken } from "./sessionAuth.js";
+import { registerStatusRoutes } from "./statusRoutes.js";
 import { refuseUnreadBodies } from "./requestBodies.js";
 import { refuseUnstorableText } from "./storableText.js";
 
@@ -35,7 +37,7 @@ export interface ControlPlaneDeps {
   /** The live route table (lifecycle/liveRouteTable.ts): read at each request, so it follows reloads. */
   readonly table: RouteTable;
   readonly docs: ApiDocs;
-  /** Served at /metrics; no such route when undefined. */
+  /** Served at /metrics on this port; no such route when undefined (the status listener serves them). */
   readonly metrics?: SluiceMetrics | undefined;
   /** Users, keys and plans: the account routes and the admin API exist only with them. */
   readonly accounts?: Accounts | undefined;
@@ -62,24 +64,8 @@ export async function registerControlPlane(app: FastifyInstance, deps: ControlPl
   refuseUnreadBodies(app);
   refuseUnstorableText(app);
 
-  app.get("/healthz", () => ({ status: "ok" }));
-
-  app.get("/readyz", async (_request, reply) => {
-    const report = await deps.readiness.check();
-    return reply.code(report.ready ? 200 : 503).send({
-      status: report.status,
-      ...(!report.ready && { reasons: report.reasons }),
-      config: "loaded",
-      ...(report.services !== undefined && { services: report.services }),
-      ...(report.limiterStore !== undefined && { limiterStore: report.limiterStore }),
-      ...(report.database !== undefined && { database: report.database }),
-    });
-  });
-
-  const { metrics } = deps;
-  if (metrics !== undefined) {
-    app.get("/metrics", async (_request, reply) => reply.type(metrics.contentType).send(await metrics.render()));
-  }
+  // Readiness details name services and reasons: for the admin token only, on this port.
+  registerStatusRoutes(app, { readiness: deps.readiness, metrics: deps.metrics, details: (request) => isAdminToken(request, deps.adminToken) });
 
   const { accounts, limiterStore } = deps;
   if (accounts !== undefined && limiterStore !== undefined) {
@@ -102,7 +88,11 @@ export async function registerControlPlane(app: FastifyInstance, deps: ControlPl
     transformSpecification: () => deps.docs.current,
   });
 
-  await registerDashboard(app, { serviceNames: () => deps.table.keys(), withAccounts: accounts !== undefined && limiterStore !== undefined });
+  await registerDashboard(app, {
+    serviceNames: () => deps.table.keys(),
+    withAccounts: accounts !== undefined && limiterStore !== undefined,
+    signedIn: async (request) => accounts !== undefined && (await currentUser(request, accounts)) !== undefined,
+  });
 
   app.get<{ Params: { slug: string } }>("/problems/:slug", (request, reply) => {
     const kind = problemsBySlug.get(request.params.slug);

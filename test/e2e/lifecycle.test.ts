@@ -136,11 +136,10 @@ consumers:
     sluice.child.kill("SIGTERM");
     const readiness = await pollUntil(async () => {
       const response = await fetch(`${sluice.url}/readyz`).catch(() => undefined);
-      return response && { status: response.status, body: (await response.json()) as { status: string; reasons?: string[] } };
+      return response && { status: response.status, body: (await response.json()) as { status: string } };
     }, (r) => r?.status === 503, 2_000);
     assert.equal(readiness?.status, 503);
     assert.equal(readiness?.body.status, "shutting down");
-    assert.ok(readiness?.body.reasons?.includes("the instance is shutting down"));
 
     await Promise.all(clients);
     const { child } = sluice;

@@ -26,8 +26,11 @@ interface ReadyBody {
   readonly limiterStore?: string;
 }
 
+const ADMIN_TOKEN = "readiness-admin-token";
+
+/** /readyz with its details (the admin token's). */
 async function readyz(sluice: RunningSluice): Promise<{ status: number; body: ReadyBody }> {
-  const response = await fetch(`${sluice.url}/readyz`);
+  const response = await fetch(`${sluice.url}/readyz`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
   return { status: response.status, body: (await response.json()) as ReadyBody };
 }
 
@@ -48,7 +51,7 @@ describe("readiness while Redis comes and goes", () => {
   let sluice: RunningSluice;
   before(async () => {
     redis = await startRedisServer();
-    sluice = await startSluice({ config: parseConfig(yaml("local")), redisUrl: redis.url, logger: createLogger("silent") });
+    sluice = await startSluice({ config: parseConfig(yaml("local")), redisUrl: redis.url, logger: createLogger("silent"), adminToken: ADMIN_TOKEN });
   });
   after(async () => {
     await sluice?.close();

@@ -158,6 +158,9 @@ function setUser(user) {
     stopCountdown();
     hideNewKey();
     $("key-list").replaceChildren();
+    state.services = [];
+    renderScopes();
+    fitPlayground();
   }
 }
 
@@ -241,6 +244,7 @@ async function submitAuth(event) {
   if (result.ok) {
     $("password").value = "";
     setUser(result.data.user);
+    await loadServiceNames();
     navigate("playground");
     return;
   }
@@ -495,6 +499,14 @@ async function copyKey() {
     window.getSelection()?.selectAllChildren($("new-key-value"));
     $("copy-status").textContent = "Selected: press Ctrl+C (⌘C on a Mac) to copy.";
   }
+}
+
+/** The gateway's services, for key scopes and the playground: for signed-in users only. */
+async function loadServiceNames() {
+  const result = await call("GET", "/dashboard/services.json");
+  state.services = result.ok ? result.data.services : [];
+  renderScopes();
+  fitPlayground();
 }
 
 function renderScopes() {
@@ -1004,11 +1016,9 @@ async function start() {
   $("inspect-form").addEventListener("submit", (event) => void inspect(event));
   window.addEventListener("hashchange", () => showView({ focus: true }));
 
-  const [me, services] = await Promise.all([call("GET", "/auth/me"), call("GET", "/dashboard/services.json")]);
-  state.services = services.data?.services ?? [];
-  renderScopes();
-  fitPlayground();
+  const me = await call("GET", "/auth/me");
   setUser(me.status === 200 ? me.data.user : null);
+  if (state.user !== null) await loadServiceNames();
   $("loading").hidden = true;
   showView({ focus: false });
   document.body.dataset.ready = "true";
