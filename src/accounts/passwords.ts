@@ -226,9 +226,9 @@ export class PasswordHasher {
   needsRehash(stored: string): boolean {
     return needsRehash(stored, this.params);
   }
-
 }
 
+/** `work` under `gate`'s permit; PasswordHashingBusy at once when its queue is full. */
 async function run<T>(gate: Semaphore, work: () => Promise<T>): Promise<T> {
   const permit = gate.acquire();
   if (permit === undefined) throw new PasswordHashingBusy();
