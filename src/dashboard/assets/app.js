@@ -259,6 +259,7 @@ async function submitAuth(event) {
   if (result.status === 409) return showFieldErrors(form, { email: "An account with this email exists already. Log in instead." });
   $("auth-error").textContent =
     result.status === 401 ? "The email and password do not match an account. Check them and try again."
+    : result.status === 429 && signup ? `Too many sign-ups from your address. Try again in ${retryAfterSeconds(result.headers)} s.`
     : result.status === 429 ? `Too many failed attempts. Try again in ${retryAfterSeconds(result.headers)} s.`
     : result.status === 503 ? "Sluice is busy. Try again in a moment."
     : result.status === 403 ? "Open this page from Sluice's own address to sign in."
