@@ -27,7 +27,8 @@ COPY --from=build /app/dist/ dist/
 COPY examples/ examples/
 COPY proto/ proto/
 # The image's own user (uid 10001), not root; it owns only the embedded database's directory.
-RUN useradd --system --uid 10001 --home-dir /var/lib/sluice --create-home --shell /usr/sbin/nologin sluice
+RUN useradd --system --uid 10001 --home-dir /var/lib/sluice --create-home --shell /usr/sbin/nologin sluice \
+ && chmod 0700 /var/lib/sluice
 USER sluice
 VOLUME /var/lib/sluice
 EXPOSE 8080

@@ -30,6 +30,7 @@ import { ADMIN_OPENAPI } from "./control/adminApi.js";
 import { ApiDocs } from "./control/apiDocs.js";
 import { AUTH_OPENAPI } from "./control/authRoutes.js";
 import { registerControlPlane } from "./control/controlPlane.js";
+import { startStatusListener, type StatusListener } from "./control/statusRoutes.js";
 import { startDemoServices, type DemoServiceName, type RunningDemo } from "./demo/demoServices.js";
 import { trustFromConfig } from "./gateway/clientAddress.js";
 import { answerClientError } from "./gateway/clientErrors.js";
@@ -91,6 +92,8 @@ export interface RunningSluice {
   readonly metrics: SluiceMetrics;
   /** Port of the Envoy rate-limit service (gRPC), when `server.grpcPort` turns it on. */
   readonly grpcPort: number | undefined;
+  /** Base URL of the status listener (/metrics, /readyz with details), when `server.statusPort` turns it on. */
+  readonly statusUrl: string | undefined;
   /**
    * Serves `config` to new requests from now on; requests in flight finish on the previous one.
    * Settings that need a restart keep their running values and are listed in `pending`. Throws,
@@ -175,6 +178,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
   const readiness = new Readiness({
     store,
     database: accounts?.db,
+    services: () => table.values(),
     failsClosed: () => Object.entries(current.config.limits).filter(([, l]) => l.onStoreFailure === "closed" && !l.shadow).map(([name]) => name),
   });
   const docs = new ApiDocs(table, [...(accounts ? [AUTH_OPENAPI, ACCOUNT_OPENAPI, USAGE_OPENAPI, ADMIN_OPENAPI, ADMIN_LIVE_OPENAPI] : []), RATELIMIT_OPENAPI]);
@@ -187,6 +191,9 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
   const controlLogger: FastifyBaseLogger = logger.child({ plane: "control" });
   const app = Fastify({
     loggerInstance: controlLogger,
+    // The same proxies the gateway believes: behind them, X-Forwarded-Proto says whether the
+    // browser used HTTPS (the session cookie is then Secure), and request.ip is the client.
+    trustProxy: trust ?? false,
     // The control plane logs its errors, not a line per docs asset fetched.
     logController: new LogController({ disableRequestLogging: true }),
     // Bytes node's parser refuses (smuggling shapes, oversized headers, slow clients) get a problem document, then the connection closes.
@@ -211,17 +218,21 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
   const drain = connectionDrain(app.server);
   // Envoy's ShouldRateLimit over gRPC, when configured: the same store and named policies as /v1/ratelimit.
   let grpc: RunningRateLimitGrpc | undefined;
+  // The operators' listener, when configured: metrics and readiness details off the public port.
+  const { statusPort } = config.server;
+  let status: StatusListener | undefined;
   try {
-    await registerControlPlane(app, { table, docs, metrics, accounts, limiterStore: store, adminToken: options.adminToken, trust, ipv6Prefix: config.server.ipv6Prefix, usage, plans, readiness });
+    await registerControlPlane(app, { table, docs, metrics: statusPort === undefined ? metrics : undefined, accounts, limiterStore: store, adminToken: options.adminToken, trust, ipv6Prefix: config.server.ipv6Prefix, usage, plans, readiness });
     await Promise.all([docs.refresh(), store.ready?.()]);
     await app.listen({ host: config.server.host, port: config.server.port });
+    if (statusPort !== undefined) status = await startStatusListener({ ...config.server, statusPort }, { readiness, metrics }, controlLogger);
     if (config.server.grpcPort !== undefined) {
       grpc = await startRateLimitGrpcServer({
         host: config.server.host, port: config.server.grpcPort, policies: () => ratelimit.service.policies, authenticate: ratelimit.authenticate, tokens: ratelimit.tokens, store, logger, shedder,
       });
     }
   } catch (error) {
-    await Promise.allSettled([app.close(), grpc?.close(), live.close()]);
+    await Promise.allSettled([app.close(), status?.close(), grpc?.close(), live.close()]);
     await closeShared();
     throw error;
   }
@@ -233,7 +244,10 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
   if (hasPlaintextKeys(config.consumers) && !isLoopback(config.server.host)) {
     logger.warn({ host: config.server.host }, 'the config holds plaintext API keys and Sluice listens beyond loopback: store keys as "sha256:<hex>" (docs/security.md)');
   }
-  logger.info({ url, services: [...table.keys()], demo: demo ? Object.fromEntries(demo.urls) : undefined }, "sluice is listening");
+  if (status === undefined && !isLoopback(config.server.host)) {
+    logger.warn({ host: config.server.host }, "/metrics, which names every service and upstream address, is served on the public port beyond loopback: set server.statusPort to serve it on a listener of its own (docs/security.md)");
+  }
+  logger.info({ url, status: status?.url, services: [...table.keys()], demo: demo ? Object.fromEntries(demo.urls) : undefined }, "sluice is listening");
 
   // One reload at a time, in the order asked: a file saved twice applies its last version last.
   let reloads: Promise<unknown> = Promise.resolve();
@@ -254,6 +268,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
     demo,
     metrics,
     grpcPort: grpc?.port,
+    statusUrl: status?.url,
     reload: (edited) => {
       const next = reloads.then(() => reload(edited));
       reloads = next.catch(() => undefined);
@@ -272,12 +287,13 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
         app.server.closeAllConnections();
         upgraded.destroyAll(); // WebSocket tunnels: node:http no longer tracks their sockets
       }, shutdownTimeout);
-      // gRPC calls in flight finish (or are cut off) alongside HTTP's, before the store closes.
+      // gRPC calls in flight finish (or are cut off) alongside HTTP's, before the store closes; the
+      // status listener says "shutting down" until the public port has closed.
       const grpcClosed = grpc?.close();
       // No new connections; a kept-alive one closes after its next response, or idle within keepAliveTimeout.
       await drain.close(keepAliveTimeout);
       await app.close();
-      await grpcClosed;
+      await Promise.all([grpcClosed, status?.close()]);
       // Still under the deadline: WebSocket tunnels (which app.close does not wait for) count as in flight.
       await live.close();
       clearTimeout(deadline);

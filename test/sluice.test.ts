@@ -39,7 +39,8 @@ async function warningsFor(yaml: string): Promise<string[]> {
 
 describe("plaintext API keys", () => {
   it("draw a warning when Sluice listens beyond loopback", async () => {
-    const warnings = await warningsFor("server: { host: 0.0.0.0, port: 0 }\nconsumers:\n  demo: { keys: [secret-key] }\n");
+    // A status listener keeps /metrics off the public port, and its warning out of this story.
+    const warnings = await warningsFor("server: { host: 0.0.0.0, port: 0, statusPort: 0 }\nconsumers:\n  demo: { keys: [secret-key] }\n");
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /plaintext API keys/);
   });
@@ -50,7 +51,7 @@ describe("plaintext API keys", () => {
 
   it("are not involved when every key is a hash", async () => {
     const hashed = `sha256:${"ab".repeat(32)}`;
-    assert.deepEqual(await warningsFor(`server: { host: 0.0.0.0, port: 0 }\nconsumers:\n  demo: { keys: ["${hashed}"] }\n`), []);
+    assert.deepEqual(await warningsFor(`server: { host: 0.0.0.0, port: 0, statusPort: 0 }\nconsumers:\n  demo: { keys: ["${hashed}"] }\n`), []);
   });
 });
 

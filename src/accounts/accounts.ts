@@ -11,10 +11,10 @@
 import type { Database } from "../db/database.js";
 import { apiKeyRepository, type ApiKeyRepository } from "./apiKeys.js";
 import { databaseApiKeys, type DatabaseApiKeys } from "./databaseApiKeys.js";
-import { PasswordHasher } from "./passwords.js";
+import { PasswordHasher, PasswordHashingBusy } from "./passwords.js";
 import { PlanRepository } from "./plans.js";
 import { SessionStore } from "./sessions.js";
-import { UserRepository, type Role, type User } from "./users.js";
+import { EmailTaken, UserRepository, type Role, type User } from "./users.js";
 
 /** The plan of a user who signs up; created by migration 2. */
 export const DEFAULT_PLAN = "free";
@@ -38,7 +38,7 @@ export interface Accounts {
   /** The gateway's verifier of database keys (cached; invalidated across instances). */
   readonly keyVerifier: DatabaseApiKeys;
   readonly plans: PlanRepository;
-  /** A new account; PasswordRejected, InvalidEmail or EmailTaken when it cannot be made. */
+  /** A new account; PasswordRejected, InvalidEmail or EmailTaken (before any hashing) when it cannot be made. */
   createUser(spec: { readonly email: string; readonly password: string; readonly role?: Role; readonly plan?: string }): Promise<User>;
   /**
    * The user whose email and password these are, or undefined: an unknown email, a wrong
@@ -58,6 +58,14 @@ export async function openAccounts(db: Database, options: AccountsOptions = {}):
   const apiKeys = apiKeyRepository(db, { now });
   const sessions = new SessionStore(db, { now });
   const keyVerifier = await databaseApiKeys(apiKeys, db, { now, ...(options.onError && { onError: options.onError }) });
+  /** Stores a hash with the current parameters; left for the next sign-in while new passwords' gate is full. */
+  const rehash = async (userId: string, password: string) => {
+    try {
+      await users.setPasswordHash(userId, await passwords.hash(password));
+    } catch (error) {
+      if (!(error instanceof PasswordHashingBusy)) throw error;
+    }
+  };
   return {
     db,
     now,
@@ -67,13 +75,18 @@ export async function openAccounts(db: Database, options: AccountsOptions = {}):
     apiKeys,
     keyVerifier,
     plans: new PlanRepository(db),
-    createUser: async ({ email, password, role = "user", plan = DEFAULT_PLAN }) =>
-      users.create({ email, passwordHash: await passwords.hash(password), role, plan }),
+    createUser: async ({ email, password, role = "user", plan = DEFAULT_PLAN }) => {
+      // No hash for an address that has an account: the answer says so (409) whatever the work, so
+      // the work would only be spent for whoever sends it. (A concurrent sign-up still meets the
+      // unique index.)
+      if ((await users.findByEmail(email)) !== undefined) throw new EmailTaken(email.trim());
+      return users.create({ email, passwordHash: await passwords.hash(password), role, plan });
+    },
     checkPassword: async (email, password) => {
       const found = await users.findCredentials(email);
       const matches = await passwords.verify(password, found?.passwordHash);
       if (!matches || found === undefined || found.user.disabledAt !== null) return undefined;
-      if (passwords.needsRehash(found.passwordHash)) await users.setPasswordHash(found.user.id, await passwords.hash(password));
+      if (passwords.needsRehash(found.passwordHash)) await rehash(found.user.id, password);
       return found.user;
     },
     sessionUser: async (token) => {

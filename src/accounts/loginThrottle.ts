@@ -11,32 +11,37 @@
  *   accounts stops there. A success does not reset it.
  *
  * Algorithm: both are fixed windows that start at a key's first failure, so a spent limit locks
- * the key out until its own window ends and Retry-After is exact (the window's end). The login
- * path peeks before checking a password (`check`: cost 0, which changes nothing and writes
- * nothing) and refuses without doing the password's work when either limit is spent; after a
- * failure it consumes 1 on both (`failed`); after a success it resets the account's counter
- * (`succeeded`). Unknown accounts count exactly like wrong passwords: the key is the SHA-256 of
- * the normalized address, whether or not an account has it, so the answers cannot tell them
- * apart. Hashing also keeps arbitrary typed text ("{", "|", spaces) out of store keys, where
- * Redis reads a hash tag from braces and Sluice's keys separate parts with "|".
+ * the key out until its own window ends and Retry-After is exact (the window's end). Before a
+ * password is checked, `reserve` peeks at both limits (cost 0: changes nothing) and refuses when
+ * either is spent; otherwise it takes one attempt from the account's limit, in one atomic store
+ * call: of N attempts sent at once, only those that fit are admitted, so at most 5 passwords are
+ * ever checked and the rest are refused without the password's work. A failure is counted by its
+ * reservation, and `failed` adds it to the address's limit; a success forgets the account's
+ * failures, its own reservation included (`succeeded`). Unknown accounts count exactly like
+ * wrong passwords: the key is the SHA-256 of the normalized address, whether or not an account
+ * has it, so the answers cannot tell them apart. Hashing also keeps arbitrary typed text ("{",
+ * "|", spaces) out of store keys, where Redis reads a hash tag from braces and Sluice's keys
+ * separate parts with "|".
  *
- * Known limit: a peek and the failure that follows are two store calls, so N attempts sent at
- * once all pass the peek; at most the password hasher's queue (passwords.ts) of them are checked
- * before the counters catch up, and the next attempt is refused.
+ * Known limit: the address's limit is counted after each failure (a success must not spend it,
+ * and a store cannot give a unit back), so attempts at *different* accounts sent at once while it
+ * has room are all checked: the address may pass its 100 by as many as the password hasher lets
+ * wait (passwords.ts), once, and is then refused for the rest of its day.
  *
  * Time is the store's: the memory store's injected clock, or the Redis server's. A store outage
  * falls back to an in-process count (`onStoreFailure: local`), so sign-in keeps working and keeps
- * being throttled per instance.
+ * being throttled per instance. Instances share the counts only through a shared store (Redis).
  *
  * @example
  * const throttle = loginThrottle(store);
- * const allowance = await throttle.check(email, ip);
+ * const allowance = await throttle.reserve(email, ip);
  * if (!allowance.allowed) return tooMany(allowance.retryAfterSeconds);
  * const user = await accounts.checkPassword(email, password);
  * await (user ? throttle.succeeded(email, ip) : throttle.failed(email, ip));
  */
 import { createHash } from "node:crypto";
-import type { FixedWindowPolicy, LimitCheck } from "../limiter/policy.js";
+import type { Decision } from "../limiter/decision.js";
+import type { FixedWindowPolicy } from "../limiter/policy.js";
 import type { RateLimitStore } from "../stores/store.js";
 
 /**
@@ -72,11 +77,14 @@ export type LoginAllowance =
   };
 
 export interface LoginThrottle {
-  /** Before checking a password: whether one of the limits is spent (changes no count). */
-  check(email: string, clientIp: string): Promise<LoginAllowance>;
-  /** The password was wrong or the account unknown or disabled: counts 1 on both limits. */
+  /**
+   * Before checking a password: takes one attempt from the account's limit, atomically, unless
+   * either limit is spent (then nothing changes and the answer says until when).
+   */
+  reserve(email: string, clientIp: string): Promise<LoginAllowance>;
+  /** The password was wrong or the account unknown or disabled: the reservation stands, and the address's limit counts 1. */
   failed(email: string, clientIp: string): Promise<void>;
-  /** The password was right: forgets the account's failures from this address. */
+  /** The password was right: forgets the account's failures from this address, the reservation included. */
   succeeded(email: string, clientIp: string): Promise<void>;
 }
 
@@ -103,28 +111,31 @@ export function loginThrottleKeys(email: string, clientIp: string, options: Logi
 export function loginThrottle(store: RateLimitStore, options: LoginThrottleOptions = {}): LoginThrottle {
   const perAccountIp = options.perAccountIp ?? LOGIN_FAILURES_PER_ACCOUNT_IP;
   const perIp = options.perIp ?? LOGIN_FAILURES_PER_IP;
-  const checks = (email: string, clientIp: string, cost: number): LimitCheck[] => {
-    const keys = loginThrottleKeys(email, clientIp, options);
-    return [{ key: keys.accountIp, policy: perAccountIp, cost }, { key: keys.ip, policy: perIp, cost }];
-  };
-
   return {
-    async check(email, clientIp) {
-      const verdict = await store.consume(checks(email, clientIp, 0));
-      // A peek is always admitted; a limit is spent when it has nothing left.
-      const spent = verdict.decisions.filter((d) => d.remaining <= 0 || !d.allowed);
-      if (spent.length === 0) return { allowed: true };
-      const waitMs = Math.max(...spent.map((d) => d.retryAfterMs ?? d.resetAt - verdict.now));
-      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)), limits: spent.map((d) => d.policy.name) };
+    async reserve(email, clientIp) {
+      const keys = loginThrottleKeys(email, clientIp, options);
+      // A peek at both (cost 0 changes nothing), so that a refusal names every spent limit…
+      const peek = await store.consume([{ key: keys.accountIp, policy: perAccountIp, cost: 0 }, { key: keys.ip, policy: perIp, cost: 0 }]);
+      const spent = peek.decisions.filter((d) => d.remaining <= 0);
+      if (spent.length > 0) return refusal(spent, peek.now);
+      // …then the reservation, atomic in the store: of attempts sent at once, only those that fit are admitted.
+      const reservation = await store.consume([{ key: keys.accountIp, policy: perAccountIp, cost: 1 }]);
+      return reservation.allowed ? { allowed: true } : refusal(reservation.decisions, reservation.now);
     },
 
     async failed(email, clientIp) {
-      // Refused only when a concurrent failure spent a limit first: then it is counted already.
-      await store.consume(checks(email, clientIp, 1));
+      // Refused only when concurrent failures spent the address's limit first: it is over it anyway.
+      await store.consume([{ key: loginThrottleKeys(email, clientIp, options).ip, policy: perIp, cost: 1 }]);
     },
 
     async succeeded(email, clientIp) {
       await store.reset(loginThrottleKeys(email, clientIp, options).accountIp);
     },
   };
+}
+
+/** A refusal naming the spent limits, until the last of them has room again. */
+export function refusal(spent: readonly Decision[], now: number): LoginAllowance {
+  const waitMs = Math.max(...spent.map((d) => d.retryAfterMs ?? d.resetAt - now));
+  return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)), limits: spent.map((d) => d.policy.name) };
 }

@@ -1,14 +1,18 @@
 /**
  * Passwords: scrypt hashes, stored as a self-describing string, checked in constant time, and
- * computed behind a gate so a burst of logins cannot exhaust memory.
+ * computed behind two gates so a burst cannot exhaust memory, and sign-ups cannot starve sign-ins.
  *
  * Format: `scrypt$<N>$<r>$<p>$<salt>$<hash>` (salt and hash in unpadded base64url). Verification
  * reads the parameters from the string, so hashes made with older parameters keep verifying;
  * `needsRehash` tells the login path to store a fresh hash once the password is known to be right.
  *
  * Cost: OWASP's scrypt setting N=2^13, r=8, p=10 — 8 MiB and some tens of milliseconds per hash.
- * At most `concurrency` hashes run at once (default 2); up to `maxWaiting` more queue (default
- * 100); beyond that `PasswordHashingBusy` is thrown at once, for HTTP to answer 503.
+ * Each gate runs at most `concurrency` hashes at once and queues up to `maxWaiting` more; beyond
+ * that `PasswordHashingBusy` is thrown at once, for HTTP to answer 503. The gates are separate
+ * budgets: `checks` (`verify`: sign-in, a password change's current password; default 2 at once,
+ * 100 waiting) and `newPasswords` (`hash`: sign-up, a new password, an admin's new user, a rehash;
+ * default 1 at once, 10 waiting). A flood of sign-ups fills its own queue and gets 503s, while
+ * sign-ins keep their two hashes and their queue.
  *
  * Unknown accounts must answer exactly like wrong passwords, in content and in time: pass
  * `undefined` as the stored hash and `verify` spends the same work on a dummy hash, then says no.
@@ -139,38 +143,61 @@ export function needsRehash(stored: string, params: ScryptParams = SCRYPT_PARAMS
   return N !== params.N || r !== params.r || p !== params.p || parsed.salt.length !== SALT_BYTES || parsed.key.length !== KEY_BYTES;
 }
 
+/** How much hashing one gate allows: at once, and queued behind those. */
+export interface HashingBudget {
+  readonly concurrency: number;
+  /** More callers than this waiting: PasswordHashingBusy. */
+  readonly maxWaiting: number;
+}
+
+/** Checking presented passwords (sign-in): two at once, a hundred waiting. */
+export const CHECKS_BUDGET: HashingBudget = Object.freeze({ concurrency: 2, maxWaiting: 100 });
+/** Hashing new passwords (sign-up): one at once, ten waiting; sign-ups are rare and may wait a second. */
+export const NEW_PASSWORDS_BUDGET: HashingBudget = Object.freeze({ concurrency: 1, maxWaiting: 10 });
+
+/** What a gate is doing right now. */
+export interface GateLoad {
+  /** Hashes being computed. */
+  readonly inFlight: number;
+  /** Callers waiting for their turn. */
+  readonly waiting: number;
+}
+
 export interface PasswordHasherOptions {
   /** Parameters of new hashes; default SCRYPT_PARAMS. */
   readonly params?: ScryptParams;
-  /** Hashes computed at once; default 2. */
-  readonly concurrency?: number;
-  /** Hashes queued beyond those; default 100. More throw PasswordHashingBusy. */
-  readonly maxWaiting?: number;
+  /** The gate of `verify`; default CHECKS_BUDGET. */
+  readonly checks?: HashingBudget;
+  /** The gate of `hash`; default NEW_PASSWORDS_BUDGET. */
+  readonly newPasswords?: HashingBudget;
   /** The key derivation; default scrypt. */
   readonly derive?: DeriveKey;
 }
 
 export class PasswordHasher {
   readonly params: ScryptParams;
-  readonly #gate: Semaphore;
+  readonly #checks: Semaphore;
+  readonly #newPasswords: Semaphore;
   readonly #derive: DeriveKey;
   readonly #dummy: string;
 
   constructor(options: PasswordHasherOptions = {}) {
     this.params = options.params ?? SCRYPT_PARAMS;
-    this.#gate = new Semaphore(options.concurrency ?? 2, options.maxWaiting ?? 100);
+    const gate = ({ concurrency, maxWaiting }: HashingBudget) => new Semaphore(concurrency, maxWaiting);
+    this.#checks = gate(options.checks ?? CHECKS_BUDGET);
+    this.#newPasswords = gate(options.newPasswords ?? NEW_PASSWORDS_BUDGET);
     this.#derive = options.derive ?? scryptDerive;
     this.#dummy = dummyHash(this.params);
   }
 
-  /** Hashes being computed right now. */
-  get inFlight(): number {
-    return this.#gate.active;
+  /** The gate of `verify` right now. */
+  get checking(): GateLoad {
+    return load(this.#checks);
   }
 
-  /** Hashes waiting for their turn right now. */
-  get waiting(): number {
-    return this.#gate.waiting;
+  /** The gate of `hash` right now. */
+  get hashing(): GateLoad {
+    return load(this.#newPasswords);
   }
 
   /** A new hash of `password` with a fresh salt; PasswordRejected when it breaks the rules. */
@@ -178,7 +205,7 @@ export class PasswordHasher {
     const problem = passwordProblem(password);
     if (problem !== undefined) throw new PasswordRejected(problem);
     const salt = randomBytes(SALT_BYTES);
-    const key = await this.#run(() => this.#derive(normalize(password), salt, KEY_BYTES, this.params));
+    const key = await run(this.#newPasswords, () => this.#derive(normalize(password), salt, KEY_BYTES, this.params));
     return formatHash(this.params, salt, key);
   }
 
@@ -191,7 +218,7 @@ export class PasswordHasher {
     const candidate = normalize(password);
     // No stored hash holds a longer password; this answer depends on the input alone.
     if (characterCount(candidate) > PASSWORD_MAX_LENGTH) return false;
-    const derived = await this.#run(() => this.#derive(candidate, salt, key.length, params));
+    const derived = await run(this.#checks, () => this.#derive(candidate, salt, key.length, params));
     return timingSafeEqual(derived, key) && stored !== undefined;
   }
 
@@ -199,17 +226,22 @@ export class PasswordHasher {
   needsRehash(stored: string): boolean {
     return needsRehash(stored, this.params);
   }
+}
 
-  async #run<T>(work: () => Promise<T>): Promise<T> {
-    const permit = this.#gate.acquire();
-    if (permit === undefined) throw new PasswordHashingBusy();
-    const release = await permit;
-    try {
-      return await work();
-    } finally {
-      release();
-    }
+/** `work` under `gate`'s permit; PasswordHashingBusy at once when its queue is full. */
+async function run<T>(gate: Semaphore, work: () => Promise<T>): Promise<T> {
+  const permit = gate.acquire();
+  if (permit === undefined) throw new PasswordHashingBusy();
+  const release = await permit;
+  try {
+    return await work();
+  } finally {
+    release();
   }
+}
+
+function load(gate: Semaphore): GateLoad {
+  return { inFlight: gate.active, waiting: gate.waiting };
 }
 
 function normalize(password: string): string {

@@ -1,8 +1,8 @@
 /**
  * A counting semaphore with a bounded queue: at most `permits` holders at once, at most
  * `maxWaiting` callers waiting, and a refusal (not an ever-growing queue) beyond that. Password
- * hashing (passwords.ts) runs behind one, so a burst of logins costs bounded memory and answers
- * "busy" instead of piling up.
+ * hashing (passwords.ts) runs behind two, one for sign-ins and one for new passwords, so a burst
+ * costs bounded memory and answers "busy" instead of piling up.
  *
  * @example
  * const gate = new Semaphore(2, 100);

@@ -212,11 +212,14 @@ export const configSchema = z
       port: z.number().int().min(0).max(65535).default(8080).describe("Port to listen on (0: any free port); PORT overrides it."),
       grpcPort: z.number().int().min(0).max(65535).optional()
         .describe("Port of the Envoy rate-limit service (gRPC ShouldRateLimit, plaintext) on server.host (0: any free port); off when omitted."),
+      statusPort: z.number().int().min(0).max(65535).optional()
+        .describe("Port of the status listener, on server.statusHost, for operators: /metrics, /readyz with its details, /healthz (0: any free port). When set, the public port no longer serves /metrics. Off when omitted."),
+      statusHost: z.string().min(1).default("127.0.0.1").describe("Address of the status listener (server.statusPort); loopback unless your scraper needs another."),
       trustedProxies: z.union([
         z.number().int().min(1).max(32),
         z.array(z.string().refine(isTrustEntry, { error: 'not an IP address, a CIDR range (e.g. "10.0.0.0/8") or one of "loopback", "linklocal", "uniquelocal"' })).min(1),
       ], { error: 'trustedProxies is a number of proxy hops (e.g. 1) or a list of addresses and CIDR ranges (e.g. ["10.0.0.0/8", "loopback"])' }).optional()
-        .describe("Proxies in front of Sluice whose X-Forwarded-For is believed; none when omitted (the socket address counts)."),
+        .describe("Proxies in front of Sluice whose X-Forwarded-For (the client address) and X-Forwarded-Proto (HTTPS: a Secure session cookie) are believed; none when omitted (the socket address counts)."),
       publicHosts: z.array(z.string().regex(PUBLIC_HOST, {
         error: 'a host name or address as clients write it in the URL ("api.example.com", "10.0.0.5", "[::1]"), optionally with ":port", "*.example.com" for its subdomains, or "*" for any',
       })).min(1).optional()

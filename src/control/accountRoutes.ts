@@ -1,7 +1,7 @@
 /**
  * A signed-in user's own API keys under /account/api/keys: list, create, revoke, rotate — the
- * JSON API behind the dashboard's key pages. The session cookie authenticates (requireUser:
- * 401 without one, 403 for a change from another origin); the repository (apiKeys.ts) does the
+ * JSON API behind the dashboard's key pages. The session cookie authenticates, before any body is
+ * read (userRequired: 401 without one, 403 for a change from another origin); the repository (apiKeys.ts) does the
  * work. A user sees and touches only their own keys: another user's key id answers 404, exactly
  * like an id that names no key, so ids cannot be probed.
  *
@@ -24,7 +24,8 @@ import { nameSchema } from "../config/schema.js";
 import { problems } from "../problems/catalogue.js";
 import { replyProblem } from "../problems/fastifyProblems.js";
 import { jsonRequestBody, jsonResponse, parseBody, problemResponse, replyInvalid, SMALL_BODY_LIMIT } from "./parseBody.js";
-import { requireUser } from "./sessionAuth.js";
+import { takesBody } from "./requestBodies.js";
+import { signedInUser, userRequired } from "./sessionAuth.js";
 import type { OpenApiSection } from "./openapi.js";
 
 export interface AccountRoutesDeps {
@@ -98,7 +99,9 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRoutesD
   const { accounts } = deps;
   // The accounts' clock: the one the gateway judges key expiry by.
   const { now } = accounts;
-  const options = { bodyLimit: SMALL_BODY_LIMIT };
+  // The session is checked before anything else, the body included (requestBodies.ts).
+  const signedIn = { onRequest: userRequired(accounts) };
+  const withBody = { ...signedIn, ...takesBody(SMALL_BODY_LIMIT) };
 
   /** The user's key with this id, or undefined (none, or someone else's: the same to the caller). */
   const ownKey = async (userId: string, id: string) => {
@@ -107,16 +110,14 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRoutesD
   };
   const noSuchKey = (id: string) => `You have no key with id "${id}".`;
 
-  app.get("/account/api/keys", async function listOwnKeys(request, reply) {
-    const user = await requireUser(request, reply, accounts);
-    if (user === undefined) return reply;
+  app.get("/account/api/keys", signedIn, async function listOwnKeys(request, reply) {
+    const user = signedInUser(request);
     const records = await accounts.apiKeys.list({ userId: user.id, includeRevoked: true, limit: MAX_LIST_LIMIT });
     return reply.header("cache-control", "no-store").send({ keys: records.map(toApiKeyView) });
   });
 
-  app.post("/account/api/keys", options, async function createOwnKey(request, reply) {
-    const user = await requireUser(request, reply, accounts);
-    if (user === undefined) return reply;
+  app.post("/account/api/keys", withBody, async function createOwnKey(request, reply) {
+    const user = signedInUser(request);
     const body = await parseBody(createKeyBody, request, reply);
     if (body === undefined) return reply;
     const invalid: InvalidParam[] = [];
@@ -140,17 +141,15 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRoutesD
     return reply.code(201).header("cache-control", "no-store").send({ key: created.key, record: toApiKeyView(created.record) });
   });
 
-  app.delete<{ Params: { id: string } }>("/account/api/keys/:id", async function revokeOwnKey(request, reply) {
-    const user = await requireUser(request, reply, accounts);
-    if (user === undefined) return reply;
+  app.delete<{ Params: { id: string } }>("/account/api/keys/:id", signedIn, async function revokeOwnKey(request, reply) {
+    const user = signedInUser(request);
     if ((await ownKey(user.id, request.params.id)) === undefined) return replyProblem(reply, problems.notFound, noSuchKey(request.params.id));
     await accounts.apiKeys.revoke(request.params.id);
     return reply.code(204).send();
   });
 
-  app.post<{ Params: { id: string } }>("/account/api/keys/:id/rotate", options, async function rotateOwnKey(request, reply) {
-    const user = await requireUser(request, reply, accounts);
-    if (user === undefined) return reply;
+  app.post<{ Params: { id: string } }>("/account/api/keys/:id/rotate", withBody, async function rotateOwnKey(request, reply) {
+    const user = signedInUser(request);
     const body = await parseBody(rotateKeyBody, request, reply);
     if (body === undefined) return reply;
     if ((await ownKey(user.id, request.params.id)) === undefined) return replyProblem(reply, problems.notFound, noSuchKey(request.params.id));

@@ -37,6 +37,7 @@ import { SERVICE_TOKEN_RIGHTS, serviceTokenRepository, type ServiceTokenRecord }
 import { limitSchema, nameSchema, type LimitInput } from "../config/schema.js";
 import { problems, type ProblemKind } from "../problems/catalogue.js";
 import { replyProblem } from "../problems/fastifyProblems.js";
+import { takesBody } from "./requestBodies.js";
 import { requireAdmin } from "./sessionAuth.js";
 import type { OpenApiSection } from "./openapi.js";
 import { openApiSchema } from "./parseBody.js";
@@ -520,7 +521,7 @@ export async function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps)
       admin.route({
         method: spec.method,
         url: spec.path,
-        bodyLimit: ADMIN_BODY_LIMIT,
+        ...(spec.body !== undefined && takesBody(ADMIN_BODY_LIMIT)),
         handler: async function adminRoute(request: FastifyRequest, reply: FastifyReply) {
           try {
             const input = { params: request.params as Record<string, string>, query: request.query, body: request.body };

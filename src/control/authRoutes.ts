@@ -6,8 +6,12 @@
  * - Each body is read by one zod schema (parseBody.ts): a 400 names every bad field; bodies
  *   are at most SMALL_BODY_LIMIT bytes (413 past it).
  * - Sign-in is throttled (loginThrottle.ts) before any password is checked, by account and client
- *   address and by address alone; unknown emails, wrong passwords and disabled accounts give
- *   byte-identical 401 answers and count alike.
+ *   address and by address alone: each attempt is reserved first, so attempts sent at once cannot
+ *   pass it together; unknown emails, wrong passwords and disabled accounts give byte-identical
+ *   401 answers and count alike.
+ * - Sign-up is throttled per client address (signupThrottle.ts) before any work; an address that
+ *   has an account gets 409 without its password being hashed, and new passwords are hashed
+ *   behind a gate of their own (passwords.ts), so sign-ups cannot starve sign-ins.
  * - Every sign-in rotates the session (the token the browser carried is revoked: no fixation);
  *   a password change revokes every session of the user and starts a fresh one.
  * - POSTs are refused from other origins (403 cross-site), sign-up and sign-in included, so no
@@ -22,6 +26,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { DEFAULT_PLAN, type Accounts } from "../accounts/accounts.js";
 import { loginThrottle, type LoginThrottle, type LoginThrottleOptions } from "../accounts/loginThrottle.js";
+import { SIGNUPS_PER_IP, signupThrottle } from "../accounts/signupThrottle.js";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, PasswordHashingBusy, PasswordRejected, passwordProblem } from "../accounts/passwords.js";
 import { SESSION_COOKIE, SessionStore } from "../accounts/sessions.js";
 import { EmailTaken, InvalidEmail, normalizeEmail, ROLES, UserRepository, type User } from "../accounts/users.js";
@@ -30,7 +35,8 @@ import { problems } from "../problems/catalogue.js";
 import { replyProblem } from "../problems/fastifyProblems.js";
 import type { RateLimitStore } from "../stores/store.js";
 import { jsonRequestBody, jsonResponse, parseBody, problemResponse, replyInvalid, RETRY_AFTER_HEADER, SMALL_BODY_LIMIT } from "./parseBody.js";
-import { clearSessionCookie, isSameOrigin, requireUser, sessionToken, setSessionCookie } from "./sessionAuth.js";
+import { takesBody } from "./requestBodies.js";
+import { clearSessionCookie, isSameOrigin, signedInUser, sessionToken, setSessionCookie, userRequired } from "./sessionAuth.js";
 import type { OpenApiSection } from "./openapi.js";
 
 export interface AuthRoutesDeps {
@@ -101,9 +107,10 @@ const BAD_CREDENTIALS_DETAIL = "The email address and password do not match an a
 export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Promise<void> {
   const { accounts } = deps;
   const throttle = loginThrottle(deps.limiterStore, deps.throttle);
+  const signups = signupThrottle(deps.limiterStore);
   const ipv6Prefix = deps.ipv6Prefix ?? 64;
   const clientIp = (request: FastifyRequest) => addressKey(clientAddress(request.raw, deps.trust), ipv6Prefix);
-  const options = { bodyLimit: SMALL_BODY_LIMIT };
+  const form = takesBody(SMALL_BODY_LIMIT);
 
   /** Ends the session the browser carried, if any, and signs it in as `user`. */
   const startSession = async (request: FastifyRequest, reply: FastifyReply, user: User) => {
@@ -111,10 +118,12 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
     setSessionCookie(request, reply, session.token, session.expiresAt);
   };
 
-  app.post("/auth/signup", options, async function signUp(request, reply) {
+  app.post("/auth/signup", form, async function signUp(request, reply) {
     if (!sameOrigin(request, reply)) return reply;
     const body = await parseBody(signupBody, request, reply);
     if (body === undefined) return reply;
+    const allowance = await signups.reserve(clientIp(request));
+    if (!allowance.allowed) return replyTooMany(reply, allowance.retryAfterSeconds, "sign-ups from your address");
     let user: User;
     try {
       user = await accounts.createUser({ email: body.email, password: body.password, role: "user", plan: DEFAULT_PLAN });
@@ -125,7 +134,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
     return reply.code(201).header("cache-control", "no-store").send({ user: toUserView(user) });
   });
 
-  app.post("/auth/login", options, async function logIn(request, reply) {
+  app.post("/auth/login", form, async function logIn(request, reply) {
     if (!sameOrigin(request, reply)) return reply;
     const body = await parseBody(loginBody, request, reply);
     if (body === undefined) return reply;
@@ -137,7 +146,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
     return reply.header("cache-control", "no-store").send({ user: toUserView(verdict) });
   });
 
-  app.post("/auth/logout", options, async function logOut(request, reply) {
+  app.post("/auth/logout", async function logOut(request, reply) {
     if (!sameOrigin(request, reply)) return reply;
     const token = sessionToken(request);
     if (token !== undefined) await accounts.sessions.revoke(token);
@@ -145,15 +154,15 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
     return reply.code(204).send();
   });
 
-  app.get("/auth/me", async function me(request, reply) {
-    const user = await requireUser(request, reply, accounts);
-    if (user === undefined) return reply;
-    return reply.header("cache-control", "no-store").send({ user: toUserView(user) });
+  // The session is checked first, before any body is read (requestBodies.ts).
+  const signedIn = { onRequest: userRequired(accounts) };
+
+  app.get("/auth/me", signedIn, function me(request, reply) {
+    return reply.header("cache-control", "no-store").send({ user: toUserView(signedInUser(request)) });
   });
 
-  app.post("/auth/password", options, async function changePassword(request, reply) {
-    const user = await requireUser(request, reply, accounts);
-    if (user === undefined) return reply;
+  app.post("/auth/password", { ...signedIn, ...form }, async function changePassword(request, reply) {
+    const user = signedInUser(request);
     const body = await parseBody(passwordChangeBody, request, reply);
     if (body === undefined) return reply;
     // Throttled like a sign-in: a borrowed session must not become a way to guess the password.
@@ -203,10 +212,9 @@ async function verifyThrottled(
   reply: FastifyReply,
   verify: () => Promise<User | undefined>,
 ): Promise<User | false | undefined> {
-  const allowance = await throttle.check(email, ip);
+  const allowance = await throttle.reserve(email, ip);
   if (!allowance.allowed) {
-    const seconds = allowance.retryAfterSeconds;
-    await replyProblem(reply.header("retry-after", String(seconds)), problems.rateLimited, `Too many failed sign-ins; try again in ${seconds} s.`);
+    await replyTooMany(reply, allowance.retryAfterSeconds, "failed sign-ins");
     return undefined;
   }
   let user: User | undefined;
@@ -227,6 +235,11 @@ async function verifyThrottled(
     reply.log.warn({ err: error }, "the login throttle could not reset a counter");
   }
   return user;
+}
+
+/** 429 with Retry-After, for `what` (e.g. "failed sign-ins"). */
+function replyTooMany(reply: FastifyReply, seconds: number, what: string): FastifyReply {
+  return replyProblem(reply.header("retry-after", String(seconds)), problems.rateLimited, `Too many ${what}; try again in ${seconds} s.`);
 }
 
 /** Answers an Accounts error a client can act on; anything else is rethrown (a 500). */
@@ -268,6 +281,7 @@ export const AUTH_OPENAPI_PATHS = {
     post: {
       tags: ["auth"],
       summary: "Create an account (role user, plan free) and sign in",
+      description: `Throttled per client address: ${SIGNUPS_PER_IP.limit} sign-ups per hour, whatever their outcome.`,
       security: [],
       requestBody: json(signupBody),
       responses: {
@@ -276,6 +290,7 @@ export const AUTH_OPENAPI_PATHS = {
         "403": crossSite,
         "409": problemResponse("An account with this email address exists."),
         "413": tooLarge,
+        "429": problemResponse("Too many sign-ups from this address.", RETRY_AFTER_HEADER),
         "503": busy,
       },
     },

@@ -1,7 +1,7 @@
 /**
  * The control plane: everything on the gateway's port that is not /api/* — health, readiness,
- * Prometheus metrics, the OpenAPI document and its interactive docs, and the pages behind
- * problem `type` URIs.
+ * Prometheus metrics (statusRoutes.ts), the OpenAPI document and its interactive docs, and the
+ * pages behind problem `type` URIs.
  * It runs on Fastify, off the proxy's hot path (the gateway handler never enters Fastify).
  */
 import cookie from "@fastify/cookie";
@@ -28,12 +28,16 @@ import { registerAccountRoutes } from "./accountRoutes.js";
 import { registerAdminApi } from "./adminApi.js";
 import type { ApiDocs } from "./apiDocs.js";
 import { registerAuthRoutes } from "./authRoutes.js";
+import { currentUser, isAdminToken } from "./sessionAuth.js";
+import { registerStatusRoutes } from "./statusRoutes.js";
+import { refuseUnreadBodies } from "./requestBodies.js";
+import { refuseUnstorableText } from "./storableText.js";
 
 export interface ControlPlaneDeps {
   /** The live route table (lifecycle/liveRouteTable.ts): read at each request, so it follows reloads. */
   readonly table: RouteTable;
   readonly docs: ApiDocs;
-  /** Served at /metrics; no such route when undefined. */
+  /** Served at /metrics on this port; no such route when undefined (the status listener serves them). */
   readonly metrics?: SluiceMetrics | undefined;
   /** Users, keys and plans: the account routes and the admin API exist only with them. */
   readonly accounts?: Accounts | undefined;
@@ -49,35 +53,19 @@ export interface ControlPlaneDeps {
   readonly usage?: UsageRecorder | undefined;
   /** The plans' compiled limits, for the live state of a consumer's limits. */
   readonly plans?: PlanLimits | undefined;
-  /** Shutdown, the limiter store and the database, beside the upstreams /readyz probes itself. */
-  readonly readiness?: Readiness | undefined;
+  /** What /readyz reports: shutdown, the services' health, the limiter store, the database. */
+  readonly readiness: Readiness;
 }
 
 export async function registerControlPlane(app: FastifyInstance, deps: ControlPlaneDeps): Promise<void> {
   useProblemResponses(app);
+  // Before every route: a body is read only by a route that takes one (requestBodies.ts), and no
+  // text reaches a handler that the database cannot keep (storableText.ts).
+  refuseUnreadBodies(app);
+  refuseUnstorableText(app);
 
-  app.get("/healthz", () => ({ status: "ok" }));
-
-  app.get("/readyz", async (_request, reply) => {
-    // Draining: answer at once, without waiting on probes, so a load balancer learns it quickly.
-    if (deps.readiness?.shuttingDown === true) return reply.code(503).send({ status: "shutting down", reasons: ["the instance is shutting down"], config: "loaded" });
-    const [services, instance] = await Promise.all([probeUpstreams(deps.table), deps.readiness?.check()]);
-    const reasons = [...(instance?.reasons ?? []), ...Object.entries(services).filter(([, s]) => s !== "reachable").map(([name]) => `service "${name}" is unreachable`)];
-    const ready = reasons.length === 0;
-    return reply.code(ready ? 200 : 503).send({
-      status: ready ? "ready" : "not ready",
-      ...(!ready && { reasons }),
-      config: "loaded",
-      services,
-      ...(instance !== undefined && { limiterStore: instance.limiterStore }),
-      ...(instance?.database !== undefined && { database: instance.database }),
-    });
-  });
-
-  const { metrics } = deps;
-  if (metrics !== undefined) {
-    app.get("/metrics", async (_request, reply) => reply.type(metrics.contentType).send(await metrics.render()));
-  }
+  // Readiness details name services and reasons: for the admin token only, on this port.
+  registerStatusRoutes(app, { readiness: deps.readiness, metrics: deps.metrics, details: (request) => isAdminToken(request, deps.adminToken) });
 
   const { accounts, limiterStore } = deps;
   if (accounts !== undefined && limiterStore !== undefined) {
@@ -100,7 +88,11 @@ export async function registerControlPlane(app: FastifyInstance, deps: ControlPl
     transformSpecification: () => deps.docs.current,
   });
 
-  await registerDashboard(app, { serviceNames: () => deps.table.keys(), withAccounts: accounts !== undefined && limiterStore !== undefined });
+  await registerDashboard(app, {
+    serviceNames: () => deps.table.keys(),
+    withAccounts: accounts !== undefined && limiterStore !== undefined,
+    signedIn: async (request) => accounts !== undefined && (await currentUser(request, accounts)) !== undefined,
+  });
 
   app.get<{ Params: { slug: string } }>("/problems/:slug", (request, reply) => {
     const kind = problemsBySlug.get(request.params.slug);
@@ -113,8 +105,9 @@ export async function registerControlPlane(app: FastifyInstance, deps: ControlPl
 }
 
 /**
- * A service is reachable when one of its targets answers HTTP at all within a second, whatever
- * the status: the balancer can route around the others.
+ * For the admin's services view, asked now: a service is reachable when one of its targets
+ * answers HTTP at all within a second, whatever the status (the balancer can route around the
+ * others). Readiness does not ask (lifecycle/readiness.ts): it reads the health checks' state.
  */
 async function probeUpstreams(table: RouteTable): Promise<Record<string, "reachable" | "unreachable">> {
   const entries = await Promise.all([...table.values()].map(async (service) => {

@@ -65,7 +65,7 @@ export interface OpenApiSection {
 export function buildOpenApi(table: RouteTable, upstreamDocs: ReadonlyMap<string, UpstreamDoc | undefined>, sections: readonly OpenApiSection[] = []): Json {
   const paths: Record<string, Json> = {
     "/healthz": { get: { tags: ["gateway"], summary: "Liveness: the process is up", security: [], responses: { "200": { description: "Up." } } } },
-    "/readyz": { get: { tags: ["gateway"], summary: "Readiness: config loaded and upstreams reachable", security: [], responses: { "200": { description: "Ready." }, "503": { description: "Not ready; the body says which upstream is unreachable." } } } },
+    "/readyz": { get: { tags: ["gateway"], summary: "Readiness: config loaded, services healthy, stores reachable", description: "Answers its status only; the reasons and each part's state come with the admin token (Authorization: Bearer), or on the status listener (server.statusPort).", security: [], responses: { "200": { description: "Ready: {\"status\":\"ready\"}." }, "503": { description: "Not ready, or shutting down." } } } },
   };
   const schemas: Record<string, Json> = {
     Problem: {

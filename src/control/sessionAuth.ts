@@ -2,9 +2,9 @@
  * Who is calling the control plane: a signed-in user (a session cookie), an admin, or an
  * operator with the admin token. Shared by the account routes, the admin API and the dashboard.
  *
- * - Session cookie: `HttpOnly`, `SameSite=Lax`, path `/`; over HTTPS also `Secure` and named
- *   with the `__Host-` prefix (no Domain, so no other host can set or read it). The token is
- *   random; the database keeps only its SHA-256 (sessions.ts).
+ * - Session cookie: `HttpOnly`, `SameSite=Lax`, path `/`; over HTTPS (also behind a trusted
+ *   TLS proxy) also `Secure` and named with the `__Host-` prefix (no Domain, so no other host can
+ *   set or read it). The token is random; the database keeps only its SHA-256 (sessions.ts).
  * - Cross-site requests: a state-changing request authenticated by the cookie must come from
  *   this origin: `Origin` (or, without it, `Sec-Fetch-Site`) is checked, so another site's page
  *   cannot make a signed-in browser act (CSRF). JSON bodies add a second guard, since a
@@ -13,7 +13,7 @@
  */
 // The cookie plugin (registered by the control plane) adds request.cookies and reply.setCookie.
 import type {} from "@fastify/cookie";
-import type { FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from "fastify";
 import type { Accounts } from "../accounts/accounts.js";
 import { bearerToken, sameSecret } from "../accounts/bearerToken.js";
 import { SECURE_SESSION_COOKIE, SESSION_COOKIE } from "../accounts/sessions.js";
@@ -23,7 +23,11 @@ import { replyProblem } from "../problems/fastifyProblems.js";
 
 const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
-/** Whether the client reached Sluice over HTTPS (directly; a TLS-terminating proxy is `trustedProxies`' job). */
+/**
+ * Whether the browser reached Sluice over HTTPS: directly, or through a TLS-terminating proxy in
+ * `server.trustedProxies` that says so in X-Forwarded-Proto (the control plane's Fastify trusts
+ * the same proxies as the gateway). From anyone else the header is ignored.
+ */
 export function isHttps(request: FastifyRequest): boolean {
   return request.protocol === "https";
 }
@@ -96,6 +100,29 @@ export async function requireUser(request: FastifyRequest, reply: FastifyReply, 
     await replyProblem(reply, problems.crossSite, "This change must come from Sluice's own pages.");
     return undefined;
   }
+  return user;
+}
+
+/** Users found by `userRequired`, for their requests' handlers. */
+const signedInUsers = new WeakMap<FastifyRequest, User>();
+
+/**
+ * The onRequest hook of a route that needs a signed-in user: answers as requireUser does (401,
+ * 403 cross-site) before the request's body is read; the handler reads the user with `signedInUser`.
+ */
+export function userRequired(accounts: Accounts): onRequestAsyncHookHandler {
+  return async function requireSignedInUser(request, reply) {
+    const user = await requireUser(request, reply, accounts);
+    if (user === undefined) return reply;
+    signedInUsers.set(request, user);
+    return undefined;
+  };
+}
+
+/** The user `userRequired` found for this request; throws on a route without that hook (a bug). */
+export function signedInUser(request: FastifyRequest): User {
+  const user = signedInUsers.get(request);
+  if (user === undefined) throw new Error(`${request.method} ${request.routeOptions.url ?? request.url} reads the signed-in user without the userRequired hook`);
   return user;
 }
 

@@ -6,7 +6,8 @@
  * secrets; its script calls the JSON API beside it (authRoutes.ts, accountRoutes.ts,
  * src/usage/usageRoutes.ts, adminApi.ts, src/usage/adminLiveRoutes.ts) and, for the playground,
  * the gateway's /api/* with the session cookie. Admin pages are shown to anyone who opens them;
- * the API answers a non-admin 403 and the page says so.
+ * the API answers a non-admin 403 and the page says so. The services' names (services.json) are
+ * for signed-in users only: they are not public.
  *
  * - Assets are plain files in `./assets/` (no build step: `npm run build` copies them into
  *   dist/ beside this module), read once when the plugin is registered and served from memory.
@@ -19,11 +20,13 @@
  *   sends visitors to the API docs instead.
  *
  * @example
- * await registerDashboard(app, { serviceNames: () => table.keys(), withAccounts: true });
+ * await registerDashboard(app, { serviceNames: () => table.keys(), withAccounts: true, signedIn: async (request) => … });
  * // GET / → the page; GET /dashboard/app.js, /dashboard/app.css; GET /dashboard/services.json
  */
 import { readFileSync } from "node:fs";
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { problems } from "../problems/catalogue.js";
+import { replyProblem } from "../problems/fastifyProblems.js";
 
 export interface DashboardOptions {
   /**
@@ -33,6 +36,8 @@ export interface DashboardOptions {
   readonly serviceNames: () => Iterable<string>;
   /** Whether users and sessions exist (a database is open); without them `/` redirects to /docs. */
   readonly withAccounts: boolean;
+  /** Whether the request carries a live session: services.json is for signed-in users only. */
+  readonly signedIn: (request: FastifyRequest) => Promise<boolean>;
 }
 
 /** The Content-Security-Policy of every dashboard response. */
@@ -73,8 +78,10 @@ export function registerDashboard(app: FastifyInstance, options: DashboardOption
     return secured(reply).type("text/html; charset=utf-8").send(page);
   });
 
-  app.get(`${DASHBOARD_ASSET_PREFIX}services.json`, function dashboardServices(_request, reply) {
-    return secured(reply).type("application/json; charset=utf-8").send({ services: [...options.serviceNames()].sort() });
+  // The services' names are not public (docs/security.md): the page asks once someone is signed in.
+  app.get(`${DASHBOARD_ASSET_PREFIX}services.json`, async function dashboardServices(request, reply) {
+    if (!(await options.signedIn(request))) return replyProblem(secured(reply), problems.notSignedIn, "Sign in to see the gateway's services.");
+    return secured(reply).header("cache-control", "no-store").type("application/json; charset=utf-8").send({ services: [...options.serviceNames()].sort() });
   });
 
   app.get<{ Params: { file: string } }>(`${DASHBOARD_ASSET_PREFIX}:file`, function dashboardAsset(request, reply) {

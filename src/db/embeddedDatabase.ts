@@ -3,12 +3,14 @@
  * One process owns the directory: a lock file holding its pid keeps a second one out (two
  * writers would corrupt it; several instances need the PostgreSQL engine). Durability is
  * PGlite's default: each statement's changes reach the files before its promise resolves, so a
- * process killed after a commit has returned loses nothing of it.
+ * process killed after a commit has returned loses nothing of it. The directory is private to the
+ * user Sluice runs as (privateFiles.ts): it holds password hashes, in the tables and in the WAL.
  */
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import type { Database, Queryable } from "./database.js";
+import { makePrivate, PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE, restrictUmask } from "./privateFiles.js";
 
 /** Another live process has the embedded database open. */
 export class DatabaseInUse extends Error {
@@ -20,12 +22,17 @@ export class DatabaseInUse extends Error {
 }
 
 export async function openEmbeddedDatabase(directory: string): Promise<Database> {
-  await mkdir(directory, { recursive: true });
+  restrictUmask();
+  await mkdir(directory, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
   const unlock = await lock(directory);
-  let pglite: PGlite;
+  let pglite: PGlite | undefined;
   try {
     pglite = await PGlite.create({ dataDir: directory });
+    // After the engine started: a new database's files were just written 0666, and an older
+    // Sluice left its directory 0755.
+    await makePrivate(directory);
   } catch (error) {
+    await pglite?.close();
     await unlock();
     throw error;
   }
@@ -58,7 +65,7 @@ async function lock(directory: string): Promise<() => Promise<void>> {
   const file = join(directory, "sluice.lock");
   for (;;) {
     try {
-      await writeFile(file, String(process.pid), { flag: "wx" });
+      await writeFile(file, String(process.pid), { flag: "wx", mode: PRIVATE_FILE_MODE });
       return () => rm(file, { force: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;

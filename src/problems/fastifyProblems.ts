@@ -3,7 +3,7 @@
  * documents: schema validation failures become 400 `bad-request` naming the parameter, unknown
  * routes 404, anything unexpected 500 without internals.
  */
-import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { problems, type ProblemKind } from "./catalogue.js";
 import { PROBLEM_CONTENT_TYPE, problemDocument } from "./problemDocument.js";
 
@@ -19,8 +19,13 @@ export function replyProblem(reply: FastifyReply, kind: ProblemKind, detail: str
     .send(problemDocument(kind, detail, extensions));
 }
 
+/** The 404 of a path nothing is registered at. */
+export function replyNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return replyProblem(reply, problems.notFound, `Nothing at ${request.method} ${request.url.split("?")[0]}.`);
+}
+
 export function useProblemResponses(app: FastifyInstance): void {
-  app.setNotFoundHandler((request, reply) => replyProblem(reply, problems.notFound, `Nothing at ${request.method} ${request.url.split("?")[0]}.`));
+  app.setNotFoundHandler(replyNotFound);
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation !== undefined) return replyProblem(reply, problems.badRequest, validationDetail(error));
     if (error.statusCode === 413) return replyProblem(reply, problems.payloadTooLarge, error.message);

@@ -9,7 +9,7 @@
  *   (`RateLimitStore.reset`); only a counter the subject's inspection lists, so the endpoint
  *   cannot be pointed at arbitrary store keys.
  * - `GET /admin/api/services`: each service, its routes and limits, and whether its upstream
- *   answers now (the readiness probe's check).
+ *   answers HTTP now (asked for an admin only; readiness reads the health checks' state instead).
  *
  * @example
  * curl -H "Authorization: Bearer $SLUICE_ADMIN_TOKEN" 'http://127.0.0.1:8080/admin/api/limits?ip=203.0.113.9'
@@ -21,6 +21,7 @@ import type { Accounts } from "../accounts/accounts.js";
 import type { Consumer } from "../accounts/consumer.js";
 import { invalidParams, type InvalidParam } from "../config/invalidParams.js";
 import { jsonRequestBody, jsonResponse, problemResponse, replyInvalid, SMALL_BODY_LIMIT } from "../control/parseBody.js";
+import { takesBody } from "../control/requestBodies.js";
 import { requireAdmin } from "../control/sessionAuth.js";
 import type { OpenApiSection } from "../control/openapi.js";
 import type { RouteTable } from "../gateway/routeTable.js";
@@ -37,14 +38,14 @@ export interface AdminLiveRoutesDeps {
   readonly store: RateLimitStore;
   readonly limits: LimitStateReader;
   readonly table: RouteTable;
-  /** Each service's upstream, reachable or not now (controlPlane.ts's readiness probe). */
+  /** Each service's upstream, reachable or not now (controlPlane.ts asks each target). */
   readonly probeUpstreams: () => Promise<Record<string, "reachable" | "unreachable">>;
 }
 
 const subjectFields = {
   keyId: z.uuid().optional().meta({ description: "An API key's id: its consumer's counters." }),
   userId: z.uuid().optional().meta({ description: "A user's id: the counters of their signed-in calls." }),
-  ip: z.string().max(64).refine((ip) => isIP(ip) !== 0, "must be an IPv4 or IPv6 address").optional().meta({ description: "A client address: its per-address counters and sign-in throttle." }),
+  ip: z.string().max(64).refine((ip) => isIP(ip) !== 0, "must be an IPv4 or IPv6 address").optional().meta({ description: "A client address: its per-address counters and sign-in and sign-up throttles." }),
 };
 const exactlyOne = (value: { keyId?: string | undefined; userId?: string | undefined; ip?: string | undefined }) =>
   [value.keyId, value.userId, value.ip].filter((v) => v !== undefined).length === 1;
@@ -117,7 +118,7 @@ export async function registerAdminLiveRoutes(app: FastifyInstance, deps: AdminL
 
     admin.get("/limits", (request, reply) => send(reply, () => inspect(parsed(limitsQuery, request.query))));
 
-    admin.post("/limits/reset", { bodyLimit: SMALL_BODY_LIMIT }, (request, reply) => send(reply, async () => {
+    admin.post("/limits/reset", takesBody(SMALL_BODY_LIMIT), (request, reply) => send(reply, async () => {
       const { counter, ...subject } = parsed(resetBody, request.body);
       const before = await inspect(subject);
       if (!before.limits.some((l) => l.counter === counter)) {

@@ -9,8 +9,8 @@
  * caller's plan limits, with each limit's counter key built by the gateway's own key builders
  * (limitKeys.ts) from a stand-in exchange. A limit whose key depends on more than the caller (for
  * a consumer: the client address, a header or a path parameter; for an address: the consumer)
- * has no one counter to show and is left out. An address also shows its sign-in throttle
- * (loginThrottle.ts), so an admin can see and lift a lock-out. Counters shared by several routes
+ * has no one counter to show and is left out. An address also shows its sign-in and sign-up
+ * throttles (loginThrottle.ts, signupThrottle.ts), so an admin can see and lift a lock-out. Counters shared by several routes
  * (a default limit counted by consumer) appear once, naming every service that shares them.
  *
  * @example
@@ -20,6 +20,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Consumer } from "../accounts/consumer.js";
 import { LOGIN_FAILURES_PER_IP, loginThrottleKeys } from "../accounts/loginThrottle.js";
+import { SIGNUPS_PER_IP, signupThrottleKey } from "../accounts/signupThrottle.js";
 import { addressKey } from "../gateway/clientAddress.js";
 import { Exchange } from "../gateway/exchange.js";
 import type { PlanLimits } from "../gateway/planLimits.js";
@@ -35,9 +36,9 @@ export interface LimitState {
   readonly algorithm: Policy["algorithm"];
   readonly limit: number;
   readonly windowSeconds: number;
-  /** Where it comes from: the gateway's config, the caller's plan, or the sign-in throttle. */
-  readonly source: "config" | "plan" | "sign-in";
-  /** Services whose requests count against it (empty for the sign-in throttle). */
+  /** Where it comes from: the gateway's config, the caller's plan, or the sign-in or sign-up throttle. */
+  readonly source: "config" | "plan" | "sign-in" | "sign-up";
+  /** Services whose requests count against it (empty for the throttles). */
   readonly services: string[];
   readonly remaining: number;
   /** When it is whole again if nothing more arrives (ISO time). */
@@ -55,7 +56,7 @@ export interface LimitStateDeps {
 export interface LimitStateReader {
   /** The counters of a consumer (a key's or a session's), for the services it may call. */
   ofConsumer(consumer: Consumer): Promise<LimitState[]>;
-  /** The counters of a client address: limits counted by address alone, and the sign-in throttle. */
+  /** The counters of a client address: limits counted by address alone, and the sign-in and sign-up throttles. */
   ofAddress(ip: string): Promise<LimitState[]>;
 }
 
@@ -140,8 +141,9 @@ export function limitState(deps: LimitStateDeps): LimitStateReader {
     },
     ofAddress(ip) {
       const found = [...candidates({ ip }, () => true).values()];
-      const signIn = loginThrottleKeys("", addressKey(ip, ipv6Prefix)).ip;
-      found.push({ check: { key: signIn, policy: LOGIN_FAILURES_PER_IP, cost: 0 }, source: "sign-in", services: [] });
+      const address = addressKey(ip, ipv6Prefix);
+      found.push({ check: { key: loginThrottleKeys("", address).ip, policy: LOGIN_FAILURES_PER_IP, cost: 0 }, source: "sign-in", services: [] });
+      found.push({ check: { key: signupThrottleKey(address), policy: SIGNUPS_PER_IP, cost: 0 }, source: "sign-up", services: [] });
       return peek(found);
     },
   };

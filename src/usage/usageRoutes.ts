@@ -51,7 +51,7 @@ export const limitStateView = z.object({
   algorithm: z.string(),
   limit: z.number(),
   windowSeconds: z.number(),
-  source: z.enum(["config", "plan", "sign-in"]),
+  source: z.enum(["config", "plan", "sign-in", "sign-up"]),
   services: z.array(z.string()),
   remaining: z.number(),
   resetAt: z.string().meta({ format: "date-time" }),

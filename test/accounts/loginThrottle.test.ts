@@ -1,9 +1,11 @@
-// Someone guesses passwords. The throttle lets 5 wrong guesses at one account from one address
-// through in 15 minutes and then refuses until that window ends, telling exactly when; a right
-// password forgets the account's failures. One address that fails 100 times in a day, over any
-// accounts, is refused for every account until its day is over. Peeking counts nothing, the same
-// account counts together however its address is spelled, and the keys hold a hash, never the
-// address. Everything holds on the memory store and on Redis alike.
+// Someone guesses passwords. Every attempt is reserved before its password is checked; the
+// throttle lets 5 wrong guesses at one account from one address through in 15 minutes and then
+// refuses until that window ends, telling exactly when; a right password forgets the account's
+// failures. Twenty guesses sent at once get 5 reservations, not 20. One address that fails 100
+// times in a day, over any accounts, is refused for every account until its day is over. A
+// refused attempt counts nothing, the same account counts together however its address is
+// spelled, and the keys hold a hash, never the address. Everything holds on the memory store and
+// on Redis alike.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, describe, it } from "node:test";
@@ -61,45 +63,58 @@ for (const { name, newStore } of STORES) {
       stores.push(store);
       return { clock, store, throttle: loginThrottle(store) };
     };
+    /** `times` wrong passwords, each reserved first as the login path does. */
     const fail = async (throttle: LoginThrottle, times: number, email: string, ip = "10.0.0.7") => {
-      for (let i = 0; i < times; i++) await throttle.failed(email, ip);
+      for (let i = 0; i < times; i++) {
+        assert.equal((await throttle.reserve(email, ip)).allowed, true, `attempt ${i + 1}`);
+        await throttle.failed(email, ip);
+      }
     };
 
     it("refuses the 6th attempt at one account from one address until the window that began at the first failure ends", async () => {
       const { clock, throttle } = setup();
       await fail(throttle, 4, "ada@example.com");
-      assert.deepEqual(await throttle.check("ada@example.com", "10.0.0.7"), { allowed: true });
       clock.advance(2 * MINUTE);
       await fail(throttle, 1, "ada@example.com");
 
-      assert.deepEqual(await throttle.check("ada@example.com", "10.0.0.7"), { allowed: false, retryAfterSeconds: 13 * 60, limits: ["login.account-ip"] });
+      assert.deepEqual(await throttle.reserve("ada@example.com", "10.0.0.7"), { allowed: false, retryAfterSeconds: 13 * 60, limits: ["login.account-ip"] });
       clock.advance(13 * MINUTE - 1_500);
-      assert.deepEqual(await throttle.check("ADA@example.com", "10.0.0.7"), { allowed: false, retryAfterSeconds: 2, limits: ["login.account-ip"] }, "rounded up to whole seconds");
+      assert.deepEqual(await throttle.reserve("ADA@example.com", "10.0.0.7"), { allowed: false, retryAfterSeconds: 2, limits: ["login.account-ip"] }, "rounded up to whole seconds");
       clock.advance(1_500);
-      assert.deepEqual(await throttle.check("ada@example.com", "10.0.0.7"), { allowed: true });
+      assert.deepEqual(await throttle.reserve("ada@example.com", "10.0.0.7"), { allowed: true });
     });
 
-    it("counts nothing when it only peeks", async () => {
+    it("admits 5 of 20 attempts sent at once: each takes its place before any password is checked", async () => {
       const { throttle } = setup();
-      for (let i = 0; i < 20; i++) assert.equal((await throttle.check("grace@example.com", "10.0.0.7")).allowed, true);
-      await fail(throttle, 4, "grace@example.com");
-      assert.equal((await throttle.check("grace@example.com", "10.0.0.7")).allowed, true);
+      const answers = await Promise.all(Array.from({ length: 20 }, () => throttle.reserve("eve-target@example.com", "10.0.0.7")));
+      assert.equal(answers.filter((a) => a.allowed).length, 5);
+      for (const refused of answers.filter((a) => !a.allowed)) assert.deepEqual(refused, { allowed: false, retryAfterSeconds: 15 * 60, limits: ["login.account-ip"] });
+    });
+
+    it("counts nothing for a refused attempt", async () => {
+      const { store, throttle } = setup();
+      await fail(throttle, 5, "grace@example.com");
+      for (let i = 0; i < 20; i++) assert.equal((await throttle.reserve("grace@example.com", "10.0.0.7")).allowed, false);
+      const { ip } = loginThrottleKeys("grace@example.com", "10.0.0.7");
+      const verdict = await store.consume([{ key: ip, policy: LOGIN_FAILURES_PER_IP, cost: 0 }]);
+      assert.equal(verdict.decisions[0]!.remaining, 100 - 5, "the address counts the 5 failures, not the refusals");
     });
 
     it("counts each account and each address apart", async () => {
       const { throttle } = setup();
       await fail(throttle, 5, "lin@example.com", "10.0.0.7");
-      assert.equal((await throttle.check("lin@example.com", "10.0.0.7")).allowed, false);
-      assert.equal((await throttle.check("lin@example.com", "10.0.0.8")).allowed, true, "the owner, elsewhere");
-      assert.equal((await throttle.check("mo@example.com", "10.0.0.7")).allowed, true, "another account");
+      assert.equal((await throttle.reserve("lin@example.com", "10.0.0.7")).allowed, false);
+      assert.equal((await throttle.reserve("lin@example.com", "10.0.0.8")).allowed, true, "the owner, elsewhere");
+      assert.equal((await throttle.reserve("mo@example.com", "10.0.0.7")).allowed, true, "another account");
     });
 
-    it("forgets an account's failures from an address after a right password, but not the address's", async () => {
+    it("forgets an account's failures from an address after a right password, its reservation too, but not the address's", async () => {
       const { store, throttle } = setup();
       await fail(throttle, 4, "kay@example.com");
+      assert.equal((await throttle.reserve("kay@example.com", "10.0.0.7")).allowed, true);
       await throttle.succeeded("kay@example.com", "10.0.0.7");
       await fail(throttle, 4, "kay@example.com");
-      assert.equal((await throttle.check("kay@example.com", "10.0.0.7")).allowed, true, "8 failures, but 4 since the success");
+      assert.equal((await throttle.reserve("kay@example.com", "10.0.0.7")).allowed, true, "8 failures, but 4 since the success");
 
       const { ip } = loginThrottleKeys("kay@example.com", "10.0.0.7");
       const verdict = await store.consume([{ key: ip, policy: LOGIN_FAILURES_PER_IP, cost: 0 }]);
@@ -112,12 +127,12 @@ for (const { name, newStore } of STORES) {
         await fail(throttle, 5, `spray-${account}@example.com`);
         clock.advance(MINUTE);
       }
-      const refused = await throttle.check("someone-new@example.com", "10.0.0.7");
+      const refused = await throttle.reserve("someone-new@example.com", "10.0.0.7");
       assert.deepEqual(refused, { allowed: false, retryAfterSeconds: 24 * 3600 - 20 * 60, limits: ["login.ip"] });
-      assert.equal((await throttle.check("someone-new@example.com", "10.0.0.9")).allowed, true, "other addresses");
+      assert.equal((await throttle.reserve("someone-new@example.com", "10.0.0.9")).allowed, true, "other addresses");
 
       clock.advance(24 * 60 * MINUTE - 20 * MINUTE);
-      assert.equal((await throttle.check("someone-new@example.com", "10.0.0.7")).allowed, true);
+      assert.equal((await throttle.reserve("someone-new@example.com", "10.0.0.7")).allowed, true);
     });
 
     it("names both limits and waits for the later one when both are spent", async () => {
@@ -125,7 +140,7 @@ for (const { name, newStore } of STORES) {
       for (let account = 0; account < 19; account++) await fail(throttle, 5, `spray-${account}@example.com`);
       clock.advance(MINUTE);
       await fail(throttle, 5, "last@example.com");
-      assert.deepEqual(await throttle.check("last@example.com", "10.0.0.7"), { allowed: false, retryAfterSeconds: 24 * 3600 - 60, limits: ["login.account-ip", "login.ip"] });
+      assert.deepEqual(await throttle.reserve("last@example.com", "10.0.0.7"), { allowed: false, retryAfterSeconds: 24 * 3600 - 60, limits: ["login.account-ip", "login.ip"] });
     });
   });
 }

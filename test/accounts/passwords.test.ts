@@ -1,8 +1,9 @@
 // Passwords are kept as scrypt hashes that describe themselves: the right password verifies, any
 // other does not, and a hash altered in any part stops verifying. Hashes made with older
 // parameters keep verifying and are flagged for rehashing. An unknown account costs the same
-// work as a wrong password. However many logins arrive at once, at most two hashes run together,
-// a bounded number wait, and the rest are turned away with PasswordHashingBusy.
+// work as a wrong password. However many logins arrive at once, at most two checks run together,
+// a bounded number wait, and the rest are turned away with PasswordHashingBusy; new passwords
+// (sign-ups) have a gate of their own, one at a time, so a flood of them delays no sign-in.
 import assert from "node:assert/strict";
 import { scryptSync } from "node:crypto";
 import { describe, it } from "node:test";
@@ -162,30 +163,68 @@ async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setImmediate(resolve));
 }
 
-describe("the hashing gate", () => {
-  it("runs at most two hashes at once, by default, and queues the rest in order", async () => {
+describe("the hashing gates", () => {
+  it("check at most two passwords at once, by default, and queue the rest in order", async () => {
     const { derive, held, state } = heldDerive();
     const passwords = new PasswordHasher({ params: CHEAP, derive });
+    const stored = await new PasswordHasher({ params: CHEAP }).hash(PASSWORD);
     const settled: number[] = [];
-    const hashes = Array.from({ length: 10 }, (_, i) => passwords.hash(`password-${i}`).then((hash) => (settled.push(i), hash)));
+    const checks = Array.from({ length: 10 }, (_, i) => passwords.verify(i === 9 ? PASSWORD : `guess-${i}`, stored).then((ok) => (settled.push(i), ok)));
     await until(() => held.length === 2);
     assert.equal(state.inFlight, 2);
-    assert.equal(passwords.inFlight, 2);
-    assert.equal(passwords.waiting, 8);
+    assert.deepEqual(passwords.checking, { inFlight: 2, waiting: 8 });
     while (settled.length < 10) {
       await until(() => held.length > 0 || settled.length === 10);
       held.shift()?.();
-      assert.ok(state.inFlight <= 2 && passwords.inFlight <= 2, `in flight: ${state.inFlight}`);
+      assert.ok(state.inFlight <= 2 && passwords.checking.inFlight <= 2, `in flight: ${state.inFlight}`);
+    }
+    assert.deepEqual(await Promise.all(checks), [...Array<boolean>(9).fill(false), true]);
+    assert.deepEqual(state.started, [...Array.from({ length: 9 }, (_, i) => `guess-${i}`), PASSWORD]); // first come, first served
+    assert.equal(state.maxInFlight, 2);
+    assert.deepEqual(passwords.checking, { inFlight: 0, waiting: 0 });
+  });
+
+  it("hash at most one new password at once, by default, and queue the rest in order", async () => {
+    const { derive, held, state } = heldDerive();
+    const passwords = new PasswordHasher({ params: CHEAP, derive });
+    const hashes = Array.from({ length: 5 }, (_, i) => passwords.hash(`password-${i}`));
+    await until(() => held.length === 1);
+    assert.deepEqual(passwords.hashing, { inFlight: 1, waiting: 4 });
+    while (held.length > 0 || passwords.hashing.inFlight > 0) {
+      held.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
     }
     const results = await Promise.all(hashes);
-    assert.deepEqual(state.started, Array.from({ length: 10 }, (_, i) => `password-${i}`)); // first come, first served
-    assert.equal(state.maxInFlight, 2);
-    assert.equal(passwords.inFlight, 0);
-    assert.equal(passwords.waiting, 0);
+    assert.equal(state.maxInFlight, 1);
+    assert.deepEqual(state.started, Array.from({ length: 5 }, (_, i) => `password-${i}`));
     for (const [i, hash] of results.entries()) assert.equal(await new PasswordHasher({ params: CHEAP }).verify(`password-${i}`, hash), true);
   });
 
-  it("holds real scrypt to two at once under a burst of logins", async () => {
+  it("keep sign-ins going while sign-ups fill their own gate: a full queue of new passwords delays no check", async () => {
+    // Only new passwords are held: checks run through.
+    const held: (() => void)[] = [];
+    const derive: DeriveKey = async (password, ...rest) => {
+      if (password.startsWith("new-")) await new Promise<void>((resolve) => held.push(resolve));
+      return scryptDerive(password, ...rest);
+    };
+    const passwords = new PasswordHasher({ params: CHEAP, derive, newPasswords: { concurrency: 1, maxWaiting: 3 } });
+    const stored = await new PasswordHasher({ params: CHEAP }).hash(PASSWORD);
+    const signUps = Array.from({ length: 4 }, (_, i) => passwords.hash(`new-password-${i}`));
+    await until(() => held.length === 1);
+    assert.deepEqual(passwords.hashing, { inFlight: 1, waiting: 3 });
+    await assert.rejects(passwords.hash("new-one-too-many"), PasswordHashingBusy);
+
+    assert.deepEqual(await Promise.all([passwords.verify(PASSWORD, stored), passwords.verify("wrong password", stored)]), [true, false]);
+    assert.deepEqual(passwords.hashing, { inFlight: 1, waiting: 3 }, "the sign-ups still wait");
+
+    while (held.length > 0 || passwords.hashing.inFlight > 0) {
+      held.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal((await Promise.all(signUps)).length, 4);
+  });
+
+  it("hold real scrypt to two checks at once under a burst of logins", async () => {
     const state = { inFlight: 0, maxInFlight: 0 };
     const derive: DeriveKey = async (...args) => {
       state.maxInFlight = Math.max(state.maxInFlight, ++state.inFlight);
@@ -202,31 +241,30 @@ describe("the hashing gate", () => {
     assert.equal(state.maxInFlight, 2);
   });
 
-  it("turns callers away with PasswordHashingBusy once the queue is full, and takes them again when it drains", async () => {
+  it("turn callers away with PasswordHashingBusy once the queue is full, and take them again when it drains", async () => {
     const { derive, held } = heldDerive();
-    const passwords = new PasswordHasher({ params: CHEAP, derive, concurrency: 2, maxWaiting: 3 });
+    const passwords = new PasswordHasher({ params: CHEAP, derive, newPasswords: { concurrency: 2, maxWaiting: 3 } });
     const accepted = Array.from({ length: 5 }, (_, i) => passwords.hash(`password-${i}`));
     await until(() => held.length === 2);
-    assert.equal(passwords.waiting, 3);
+    assert.equal(passwords.hashing.waiting, 3);
     await assert.rejects(passwords.hash("one-too-many"), (error: unknown) => error instanceof PasswordHashingBusy && error.code === "SLUICE_ERR_PASSWORD_HASHING_BUSY");
-    await assert.rejects(passwords.verify(PASSWORD, DUMMY_HASH), PasswordHashingBusy);
     held.shift()!();
     await until(() => held.length === 2); // the first waiter took the freed permit
-    assert.equal(passwords.waiting, 2);
+    assert.equal(passwords.hashing.waiting, 2);
     const another = passwords.hash("room-again"); // a place in the queue is free again
-    while (held.length > 0 || passwords.inFlight > 0) {
+    while (held.length > 0 || passwords.hashing.inFlight > 0) {
       held.shift()?.();
       await new Promise((resolve) => setImmediate(resolve));
     }
     assert.equal((await Promise.all([...accepted, another])).length, 6);
   });
 
-  it("gives the permit back when hashing fails", async () => {
+  it("give the permit back when hashing fails", async () => {
     let fail = true;
     const derive: DeriveKey = (...args) => (fail ? Promise.reject(new Error("scrypt broke")) : scryptDerive(...args));
-    const passwords = new PasswordHasher({ params: CHEAP, derive, concurrency: 1, maxWaiting: 0 });
+    const passwords = new PasswordHasher({ params: CHEAP, derive, newPasswords: { concurrency: 1, maxWaiting: 0 } });
     await assert.rejects(passwords.hash(PASSWORD), /scrypt broke/);
-    assert.equal(passwords.inFlight, 0);
+    assert.equal(passwords.hashing.inFlight, 0);
     fail = false;
     assert.match(await passwords.hash(PASSWORD), /^scrypt\$/);
   });

@@ -56,7 +56,7 @@ describe("the example config", () => {
   it("parses into the demo gateway: three demo services, two limits, one consumer", async () => {
     const { config } = await loadConfig({ file: DEMO_CONFIG_PATH, env: {} });
     assert.deepEqual(config, {
-      server: { host: "127.0.0.1", port: 8080, ipv6Prefix: 64, ...EDGE_LIMITS, shutdownTimeout: 30_000 },
+      server: { host: "127.0.0.1", port: 8080, ipv6Prefix: 64, ...EDGE_LIMITS, shutdownTimeout: 30_000, statusHost: "127.0.0.1" },
       limiter: { store: "auto", timeout: 50, keyPrefix: "sluice:", legacyHeaders: false, maxKeys: 1_000_000, cluster: false },
       log: { level: "info", access: true },
       defaults: { limits: ["per-client"] },
@@ -114,7 +114,7 @@ describe("choosing the file", () => {
 describe("an empty file", () => {
   it("is a gateway with every default and nothing configured", () => {
     assert.deepEqual(parseConfig(""), {
-      server: { host: "127.0.0.1", port: 8080, ipv6Prefix: 64, ...EDGE_LIMITS, shutdownTimeout: 30_000 },
+      server: { host: "127.0.0.1", port: 8080, ipv6Prefix: 64, ...EDGE_LIMITS, shutdownTimeout: 30_000, statusHost: "127.0.0.1" },
       limiter: { store: "auto", timeout: 50, keyPrefix: "sluice:", legacyHeaders: false, maxKeys: 1_000_000, cluster: false },
       log: { level: "info", access: true },
       defaults: { limits: [] },
@@ -292,12 +292,12 @@ describe("the environment", () => {
 
   it("PORT replaces the file's port", async () => {
     const { config } = await loadConfig({ file, env: { PORT: "9090" } });
-    assert.deepEqual(config.server, { host: "127.0.0.1", port: 9090, ipv6Prefix: 64, ...EDGE_LIMITS, shutdownTimeout: 30_000 });
+    assert.deepEqual(config.server, { host: "127.0.0.1", port: 9090, ipv6Prefix: 64, ...EDGE_LIMITS, shutdownTimeout: 30_000, statusHost: "127.0.0.1" });
   });
 
   it("HOST replaces the file's host", async () => {
     const { config } = await loadConfig({ file, env: { HOST: "0.0.0.0" } });
-    assert.deepEqual(config.server, { host: "0.0.0.0", port: 8080, ipv6Prefix: 64, ...EDGE_LIMITS, shutdownTimeout: 30_000 });
+    assert.deepEqual(config.server, { host: "0.0.0.0", port: 8080, ipv6Prefix: 64, ...EDGE_LIMITS, shutdownTimeout: 30_000, statusHost: "127.0.0.1" });
   });
 
   it("PORT=0 asks for any free port", async () => {
@@ -307,7 +307,7 @@ describe("the environment", () => {
 
   it("empty PORT and HOST are ignored", async () => {
     const { config } = await loadConfig({ file, env: { PORT: "", HOST: "" } });
-    assert.deepEqual(config.server, { host: "127.0.0.1", port: 8080, ipv6Prefix: 64, ...EDGE_LIMITS, shutdownTimeout: 30_000 });
+    assert.deepEqual(config.server, { host: "127.0.0.1", port: 8080, ipv6Prefix: 64, ...EDGE_LIMITS, shutdownTimeout: 30_000, statusHost: "127.0.0.1" });
   });
 
   it("leaves the rest of the config as the file says", async () => {

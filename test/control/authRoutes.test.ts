@@ -33,19 +33,20 @@ after(async () => {
   await upstream.close();
 });
 
-const yaml = () => `
+const yaml = (server: string) => `
+server: { ${server} }
 services:
   echo: { upstream: "${upstream.url}", openapi: false }
 `;
 
 /** A database on `engine` with accounts and a gateway over them; closed in order after the suite. */
-function withSluice(engine: (typeof TEST_ENGINES)[number], options: { passwords?: () => PasswordHasher } = {}) {
+function withSluice(engine: (typeof TEST_ENGINES)[number], options: { passwords?: () => PasswordHasher; server?: string } = {}) {
   const env = {} as { db: Database; accounts: Accounts; sluice: TestSluice; clock: ManualClock };
   before(async () => {
     env.clock = new ManualClock();
     env.db = await openDatabase(await engine.fresh());
     env.accounts = await openAccounts(env.db, { now: env.clock.read, passwords: (options.passwords ?? cheapPasswords)() });
-    env.sluice = await startTestSluice(yaml(), { accounts: env.accounts, clock: env.clock });
+    env.sluice = await startTestSluice(yaml(options.server ?? ""), { accounts: env.accounts, clock: env.clock });
   });
   after(async () => {
     await env.sluice.close();
@@ -303,16 +304,126 @@ describe("sign-up while the hasher is saturated", () => {
     await held;
     return scryptDerive(...args);
   };
-  const env = withSluice(embedded, { passwords: () => new PasswordHasher({ params: { N: 2 ** 4, r: 1, p: 1 }, concurrency: 1, maxWaiting: 0, derive }) });
+  const env = withSluice(embedded, { passwords: () => new PasswordHasher({ params: { N: 2 ** 4, r: 1, p: 1 }, newPasswords: { concurrency: 1, maxWaiting: 0 }, derive }) });
 
   it("answers 503 busy with Retry-After: 1", async () => {
     const first = new TestBrowser(env.sluice.url).post("/auth/signup", { email: "first@example.com", password: PASSWORD });
-    while (env.accounts.passwords.inFlight === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (env.accounts.passwords.hashing.inFlight === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     const busy = await new TestBrowser(env.sluice.url).post("/auth/signup", { email: "second@example.com", password: PASSWORD });
     assertProblem(busy, problems.busy);
     assert.equal(busy.headers.get("retry-after"), "1");
     release();
     assert.equal((await first).status, 201);
+  });
+});
+
+/** Yields until `condition` holds; the tests below wait on counts, never on time. */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 2));
+}
+
+/**
+ * A cheap hasher whose key derivations can be held (`hold`) and let go (`release`), counting each
+ * derivation that runs, and holding only the passwords `holds` picks.
+ */
+function heldPasswords(holds: (password: string) => boolean = () => true) {
+  const gate = { holding: false, derived: 0, held: [] as (() => void)[] };
+  const derive: DeriveKey = async (password, ...rest) => {
+    gate.derived++;
+    if (gate.holding && holds(password)) await new Promise<void>((resolve) => gate.held.push(resolve));
+    return scryptDerive(password, ...rest);
+  };
+  return {
+    gate,
+    release: () => {
+      gate.holding = false;
+      for (const resume of gate.held.splice(0)) resume();
+    },
+    passwords: (options: { newPasswords?: { concurrency: number; maxWaiting: number } } = {}) => new PasswordHasher({ params: { N: 2 ** 4, r: 1, p: 1 }, derive, ...options }),
+  };
+}
+
+for (const engine of TEST_ENGINES) {
+  describe(`20 wrong passwords sent at once, on the ${engine.name} engine`, () => {
+    const hasher = heldPasswords();
+    const env = withSluice(engine, { passwords: () => hasher.passwords() });
+
+    it("get 5 passwords checked and 15 refusals with 429, before any hashing", async () => {
+      const email = "burst-target@example.com";
+      assert.equal((await new TestBrowser(env.sluice.url).post("/auth/signup", { email, password: PASSWORD })).status, 201);
+      hasher.gate.holding = true;
+      hasher.gate.derived = 0;
+
+      let refused = 0;
+      const answers = Array.from({ length: 20 }, (_, i) => new TestBrowser(env.sluice.url).post("/auth/login", { email, password: `wrong guess ${i}` }).then((response) => {
+        if (response.status === 429) refused++;
+        return response;
+      }));
+      // Every attempt has reached the hasher or been refused; only then may a password's check end.
+      await until(() => {
+        const { inFlight, waiting } = env.accounts.passwords.checking;
+        return inFlight + waiting + refused === 20;
+      });
+      hasher.release();
+
+      const statuses = (await Promise.all(answers)).map((r) => r.status).sort();
+      assert.deepEqual(statuses, [...Array<number>(5).fill(401), ...Array<number>(15).fill(429)]);
+      assert.equal(hasher.gate.derived, 5, "passwords checked");
+      assertProblem(await new TestBrowser(env.sluice.url).post("/auth/login", { email, password: PASSWORD }), problems.rateLimited);
+    });
+  });
+}
+
+describe("sign-ups from one address", () => {
+  const hasher = heldPasswords();
+  const env = withSluice(embedded, { passwords: () => hasher.passwords(), server: 'trustedProxies: ["loopback"]' });
+  const from = (ip: string) => ({ headers: { "x-forwarded-for": ip } });
+  const signUp = (email: string, ip: string) => new TestBrowser(env.sluice.url).post("/auth/signup", { email, password: PASSWORD }, from(ip));
+
+  it("find an address that has an account without hashing its password", async () => {
+    assert.equal((await signUp("taken@example.com", "198.51.100.1")).status, 201);
+    const derived = hasher.gate.derived;
+    assertProblem(await signUp("TAKEN@example.com", "198.51.100.1"), problems.conflict);
+    assert.equal(hasher.gate.derived, derived, "no scrypt work");
+  });
+
+  it("are 20 an hour, made or refused as taken: the 21st gets 429 with Retry-After and no account, other addresses sign up", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 19; i++) statuses.push((await signUp(`newcomer-${i}@example.com`, "203.0.113.7")).status);
+    statuses.push((await signUp("taken@example.com", "203.0.113.7")).status);
+    assert.deepEqual(statuses, [...Array<number>(19).fill(201), 409]);
+
+    env.clock.advance(10 * MINUTE);
+    const refused = await signUp("one-too-many@example.com", "203.0.113.7");
+    assertProblem(refused, problems.rateLimited);
+    assert.equal(refused.headers.get("retry-after"), String(50 * 60));
+    assert.equal(await env.accounts.users.findByEmail("one-too-many@example.com"), undefined);
+
+    assert.equal((await signUp("neighbour@example.com", "203.0.113.8")).status, 201, "another address");
+    env.clock.advance(50 * MINUTE);
+    assert.equal((await signUp("one-too-many@example.com", "203.0.113.7")).status, 201, "the next hour");
+  });
+});
+
+describe("sign-ups while sign-ins go on", () => {
+  // Only sign-ups' passwords are held: a flood of them fills their gate, not the sign-ins'.
+  const hasher = heldPasswords((password) => password.startsWith("held "));
+  const env = withSluice(embedded, { passwords: () => hasher.passwords() });
+
+  it("fill their own gate and get 503, while a sign-in, its hash due for renewal, is answered", async () => {
+    // A hash with other parameters than the hasher's: a right sign-in asks for a new one.
+    const email = "regular@example.com";
+    await env.accounts.users.create({ email, passwordHash: await new PasswordHasher({ params: { N: 2 ** 5, r: 1, p: 1 } }).hash(PASSWORD), role: "user", plan: "free" });
+    hasher.gate.holding = true;
+    const signUps = Array.from({ length: 11 }, (_, i) => new TestBrowser(env.sluice.url).post("/auth/signup", { email: `flood-${i}@example.com`, password: `held password ${i}` }));
+    await until(() => env.accounts.passwords.hashing.waiting === 10);
+    assertProblem(await new TestBrowser(env.sluice.url).post("/auth/signup", { email: "flood-11@example.com", password: "held password 11" }), problems.busy);
+
+    const signIn = await new TestBrowser(env.sluice.url).post("/auth/login", { email, password: PASSWORD });
+    assert.equal(signIn.status, 200, signIn.text);
+
+    hasher.release();
+    assert.deepEqual((await Promise.all(signUps)).map((r) => r.status), Array<number>(11).fill(201));
   });
 });
 

@@ -1,9 +1,12 @@
-// The control plane beside the gateway: liveness and readiness, Prometheus metrics, the OpenAPI
-// document built from what the upstreams publish, the interactive docs, and a page behind every
-// problem type.
+// The control plane beside the gateway: liveness and readiness (its status for everyone, its
+// details for the admin token, read from the health checks' state without asking any upstream),
+// Prometheus metrics, the OpenAPI document built from what the upstreams publish, the interactive
+// docs, and a page behind every problem type.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { setTimeout as delay } from "node:timers/promises";
 import { problems } from "../../src/problems/catalogue.js";
+import { pollUntil } from "../support/poll.js";
 import { startRecordingUpstream, type RecordingUpstream } from "../support/recordingUpstream.js";
 import { DEMO_YAML, startTestSluice, type TestSluice } from "../support/testSluice.js";
 
@@ -13,18 +16,25 @@ type OpenApi = {
   components: { securitySchemes: Record<string, unknown> };
 };
 
+const ADMIN_TOKEN = "control-plane-admin-token";
+const asAdmin = { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } };
+
 let sluice: TestSluice;
 let doomed: RecordingUpstream;
 let degraded: TestSluice;
 
 before(async () => {
-  sluice = await startTestSluice(DEMO_YAML);
+  sluice = await startTestSluice(DEMO_YAML, { adminToken: ADMIN_TOKEN });
   doomed = await startRecordingUpstream();
+  // Health checks every 50 ms; one failure takes a target out.
   degraded = await startTestSluice(`
 services:
   alive: { upstream: "demo://users" }
-  doomed: { upstream: "${doomed.url}", openapi: false }
-`);
+  doomed:
+    upstream: "${doomed.url}"
+    openapi: false
+    healthCheck: { path: /health, interval: 50ms, unhealthyThreshold: 1 }
+`, { adminToken: ADMIN_TOKEN });
 });
 after(async () => {
   await sluice.close();
@@ -39,8 +49,16 @@ describe("health", () => {
     assert.deepEqual(await response.json(), { status: "ok" });
   });
 
-  it("is ready when every upstream answers", async () => {
-    const response = await sluice.call("/readyz");
+  it("tells anyone whether it is ready, and nothing more: no service names", async () => {
+    for (const headers of [{}, { authorization: "Bearer not-the-token" }]) {
+      const response = await sluice.call("/readyz", { headers });
+      assert.equal(response.status, 200);
+      assert.deepEqual(await response.json(), { status: "ready" });
+    }
+  });
+
+  it("gives the admin token the details: each service, the limiter store", async () => {
+    const response = await sluice.call("/readyz", asAdmin);
     assert.equal(response.status, 200);
     assert.deepEqual(await response.json(), {
       status: "ready",
@@ -50,14 +68,21 @@ describe("health", () => {
     });
   });
 
-  it("is not ready, and says which upstream, once an upstream stops answering", async () => {
+  it("asks no upstream: twenty readiness checks send nothing to the services but their health checks", async () => {
+    const before = doomed.received.length;
+    for (let i = 0; i < 20; i++) assert.equal((await degraded.call("/readyz", asAdmin)).status, 200);
+    assert.deepEqual(doomed.received.slice(before).filter((r) => r.url !== "/health").map((r) => `${r.method} ${r.url}`), []);
+  });
+
+  it("is not ready, and says which service, once every target of a service fails its health check", async () => {
     assert.equal((await degraded.call("/readyz")).status, 200);
     await doomed.close();
-    const response = await degraded.call("/readyz");
+    const response = await pollUntil(async () => (await delay(20), degraded.call("/readyz", asAdmin)), (r) => r.status === 503, 10_000);
     assert.equal(response.status, 503);
     const body = (await response.json()) as { services: unknown; reasons: unknown };
     assert.deepEqual(body.services, { alive: "reachable", doomed: "unreachable" });
-    assert.deepEqual(body.reasons, ['service "doomed" is unreachable']);
+    assert.deepEqual(body.reasons, ['service "doomed" is unreachable: every target failed its health check or was ejected']);
+    assert.deepEqual(await (await degraded.call("/readyz")).json(), { status: "not ready" }, "the public learns no more");
   });
 });
 

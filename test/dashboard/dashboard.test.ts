@@ -1,20 +1,23 @@
 // The dashboard's server side: the page and its assets under a strict CSP, nothing inline that
-// the CSP would block, a label for every field, only the files it knows, and /docs for `/` when
-// there are no accounts.
+// the CSP would block, a label for every field, only the files it knows, the services' names for
+// signed-in users only, and /docs for `/` when there are no accounts.
 // The page itself is driven in a real browser by test/e2e/dashboard.test.ts.
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
 import { DASHBOARD_CSP, registerDashboard } from "../../src/dashboard/dashboard.js";
+import { problems } from "../../src/problems/catalogue.js";
 import { useProblemResponses } from "../../src/problems/fastifyProblems.js";
 
+/** The dashboard alone; a request is signed in when it carries `cookie: signed-in`. */
 async function dashboardApp(withAccounts: boolean): Promise<FastifyInstance> {
   const app = Fastify();
   useProblemResponses(app);
-  await registerDashboard(app, { serviceNames: () => ["users", "random"], withAccounts });
+  await registerDashboard(app, { serviceNames: () => ["users", "random"], withAccounts, signedIn: (request) => Promise.resolve(request.headers.cookie === "signed-in") });
   return app;
 }
+const SIGNED_IN = { cookie: "signed-in" };
 
 describe("the dashboard's responses", () => {
   it("serves the page and its assets with the CSP, nosniff and their media types", async () => {
@@ -27,13 +30,21 @@ describe("the dashboard's responses", () => {
       "/dashboard/services.json": "application/json; charset=utf-8",
     };
     for (const [url, type] of Object.entries(expected)) {
-      const response = await app.inject({ url });
+      const response = await app.inject({ url, headers: SIGNED_IN });
       assert.equal(response.statusCode, 200, url);
       assert.equal(response.headers["content-type"], type, url);
       assert.equal(response.headers["content-security-policy"], DASHBOARD_CSP, url);
       assert.equal(response.headers["x-content-type-options"], "nosniff", url);
     }
-    assert.deepEqual((await app.inject({ url: "/dashboard/services.json" })).json(), { services: ["random", "users"] });
+    assert.deepEqual((await app.inject({ url: "/dashboard/services.json", headers: SIGNED_IN })).json(), { services: ["random", "users"] });
+  });
+
+  it("names the services to signed-in users only: anyone else gets 401", async () => {
+    const app = await dashboardApp(true);
+    const stranger = await app.inject({ url: "/dashboard/services.json" });
+    assert.equal(stranger.statusCode, 401);
+    assert.equal(stranger.json<{ code: string }>().code, problems.notSignedIn.code);
+    assert.doesNotMatch(stranger.body, /users|random/);
   });
 
   it("forbids inline scripts and styles and framing", () => {

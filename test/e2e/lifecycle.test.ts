@@ -89,7 +89,7 @@ describe("SIGTERM under keep-alive load", () => {
   before(async () => {
     // A slow upstream, so that requests are in flight when the signal comes.
     upstream = createServer((req, res) => {
-      // Only the clients' requests: /readyz probes the upstream too.
+      // Only the clients' requests.
       if (req.url === "/work") received++;
       setTimeout(() => res.end("done"), DELAY_MS);
     });

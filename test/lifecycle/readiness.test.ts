@@ -1,7 +1,9 @@
-// /readyz beyond the upstreams: a Redis outage takes an instance out of rotation only when a limit
-// is set to fail closed (limits that fail open or local keep serving, by the operator's choice),
-// and it comes back by itself when Redis does, with no request in between; an unreachable accounts
-// database takes it out, on both engines, and says why.
+// What readiness weighs. A service whose every target is out (failed its health checks, or
+// ejected by its circuit breaker) takes the instance out of rotation, as the balancer sees it and
+// without any request sent to check: readiness reads the health checks' state. A Redis outage
+// takes an instance out only when a limit is set to fail closed (limits that fail open or local
+// keep serving, by the operator's choice), and it comes back by itself when Redis does, with no
+// request in between; an unreachable accounts database takes it out, on both engines, and says why.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
@@ -14,7 +16,9 @@ import { openDatabase } from "../../src/db/openDatabase.js";
 import { TEST_ENGINES } from "../support/databases.js";
 import { pollUntil } from "../support/poll.js";
 import { postgresAdmin } from "../support/postgres.js";
+import { startRecordingUpstream, type RecordingUpstream } from "../support/recordingUpstream.js";
 import { startRedisServer, type RedisServer } from "../support/redisServer.js";
+import { closeRouteTable, compileRouteTable, type RouteTable } from "../../src/gateway/routeTable.js";
 
 interface ReadyBody {
   readonly status: string;
@@ -22,8 +26,11 @@ interface ReadyBody {
   readonly limiterStore?: string;
 }
 
+const ADMIN_TOKEN = "readiness-admin-token";
+
+/** /readyz with its details (the admin token's). */
 async function readyz(sluice: RunningSluice): Promise<{ status: number; body: ReadyBody }> {
-  const response = await fetch(`${sluice.url}/readyz`);
+  const response = await fetch(`${sluice.url}/readyz`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
   return { status: response.status, body: (await response.json()) as ReadyBody };
 }
 
@@ -44,7 +51,7 @@ describe("readiness while Redis comes and goes", () => {
   let sluice: RunningSluice;
   before(async () => {
     redis = await startRedisServer();
-    sluice = await startSluice({ config: parseConfig(yaml("local")), redisUrl: redis.url, logger: createLogger("silent") });
+    sluice = await startSluice({ config: parseConfig(yaml("local")), redisUrl: redis.url, logger: createLogger("silent"), adminToken: ADMIN_TOKEN });
   });
   after(async () => {
     await sluice?.close();
@@ -88,7 +95,7 @@ describe("readiness and the accounts database", () => {
       const location = await engine.fresh();
       const db = await openDatabase(location);
       const readiness = new Readiness({ store, database: db, failsClosed, timeoutMs: 1_000 });
-      assert.deepEqual(await readiness.check(), { ready: true, reasons: [], limiterStore: "reachable", database: "reachable" });
+      assert.deepEqual(await readiness.check(), { ready: true, status: "ready", reasons: [], services: {}, limiterStore: "reachable", database: "reachable" });
 
       if (location.url === undefined) {
         await db.close();
@@ -110,4 +117,56 @@ describe("readiness and the accounts database", () => {
       }
     });
   }
+});
+
+describe("readiness and the upstreams' health", () => {
+  let upstream: RecordingUpstream;
+  let table: RouteTable;
+  let healthy = true;
+  before(async () => {
+    upstream = await startRecordingUpstream((_request, res) => res.writeHead(healthy ? 200 : 503).end());
+    // Two services on one upstream: "checked" has active health checks (one failure takes a target
+    // out; the interval is long, so only this test's rounds run), "unchecked" has none.
+    table = compileRouteTable(parseConfig(`
+services:
+  checked: { upstream: "${upstream.url}/checked", healthCheck: { path: /health, interval: 1h, unhealthyThreshold: 1, healthyThreshold: 1 } }
+  unchecked: { upstream: "${upstream.url}/unchecked", circuitBreaker: { failures: 1, backoff: 1h } }
+`), new Map());
+    await table.get("checked")!.healthCheck!.checkAll();
+  });
+  after(async () => {
+    await closeRouteTable(table);
+    await upstream.close();
+  });
+  const readiness = () => new Readiness({ store: new MemoryStore({ sweepIntervalMs: 0 }), services: () => table.values(), failsClosed: () => [] });
+
+  it("sends nothing to any upstream, however often it is asked", async () => {
+    const before = upstream.received.length;
+    for (let i = 0; i < 50; i++) assert.equal((await readiness().check()).ready, true);
+    assert.equal(upstream.received.length, before);
+  });
+
+  it("takes the instance out once every target of a service fails its health check, and back when it passes", async () => {
+    const checked = table.get("checked")!;
+    healthy = false;
+    await checked.healthCheck!.checkAll();
+    assert.deepEqual(await readiness().check(), {
+      ready: false,
+      status: "not ready",
+      reasons: ['service "checked" is unreachable: every target failed its health check or was ejected'],
+      services: { checked: "unreachable", unchecked: "reachable" },
+      limiterStore: "reachable",
+      database: undefined,
+    });
+    healthy = true;
+    await checked.healthCheck!.checkAll();
+    assert.equal((await readiness().check()).ready, true);
+  });
+
+  it("takes the instance out while a service's only target is ejected by its circuit breaker", async () => {
+    table.get("unchecked")!.targets[0]!.breaker.failed();
+    const report = await readiness().check();
+    assert.deepEqual(report.services, { checked: "reachable", unchecked: "unreachable" });
+    assert.equal(report.ready, false);
+  });
 });

@@ -72,7 +72,7 @@ describe("the limit inspector", () => {
     assert.equal(after.limits.find((l) => l.name === "roomy")?.remaining, 997, "only that counter");
   });
 
-  it("shows an address's own counters and its sign-in throttle", async () => {
+  it("shows an address's own counters and its sign-in and sign-up throttles", async () => {
     await fetch(`${sluice.url}/auth/login`, { method: "POST", headers: { "content-type": "application/json", origin: sluice.url }, body: JSON.stringify({ email: "nobody@example.com", password: "wrong password" }) });
     const { key } = await userWithKey();
     await (await sluice.call("/api/echo/x", { key })).body?.cancel();
@@ -80,14 +80,18 @@ describe("the limit inspector", () => {
     const inspection = (await (await adminGet("/admin/api/limits?ip=127.0.0.1")).json()) as Inspection;
     assert.deepEqual(inspection.subject, { kind: "ip", id: "127.0.0.1", label: "127.0.0.1" });
     const byName = new Map(inspection.limits.map((l) => [l.name, l]));
-    assert.deepEqual([...byName.keys()].sort(), ["login.ip", "per-address"]);
+    assert.deepEqual([...byName.keys()].sort(), ["login.ip", "per-address", "signup.ip"]);
     assert.ok(byName.get("per-address")!.remaining < 50);
     assert.ok(byName.get("login.ip")!.remaining < byName.get("login.ip")!.limit);
     assert.equal(byName.get("login.ip")?.source, "sign-in");
+    assert.ok(byName.get("signup.ip")!.remaining < byName.get("signup.ip")!.limit, "userWithKey signed up from here");
+    assert.equal(byName.get("signup.ip")?.source, "sign-up");
 
     const reset = await adminPost("/admin/api/limits/reset", { ip: "127.0.0.1", counter: byName.get("login.ip")!.counter });
     const after = (await reset.json()) as Inspection;
     assert.equal(after.limits.find((l) => l.name === "login.ip")?.remaining, 100);
+    const liftSignUps = await adminPost("/admin/api/limits/reset", { ip: "127.0.0.1", counter: byName.get("signup.ip")!.counter });
+    assert.equal(((await liftSignUps.json()) as Inspection).limits.find((l) => l.name === "signup.ip")?.remaining, 20);
   });
 
   it("shows a user's signed-in counters", async () => {

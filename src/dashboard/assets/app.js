@@ -158,6 +158,9 @@ function setUser(user) {
     stopCountdown();
     hideNewKey();
     $("key-list").replaceChildren();
+    state.services = [];
+    renderScopes();
+    fitPlayground();
   }
 }
 
@@ -241,6 +244,7 @@ async function submitAuth(event) {
   if (result.ok) {
     $("password").value = "";
     setUser(result.data.user);
+    await loadServiceNames();
     navigate("playground");
     return;
   }
@@ -255,6 +259,7 @@ async function submitAuth(event) {
   if (result.status === 409) return showFieldErrors(form, { email: "An account with this email exists already. Log in instead." });
   $("auth-error").textContent =
     result.status === 401 ? "The email and password do not match an account. Check them and try again."
+    : result.status === 429 && signup ? `Too many sign-ups from your address. Try again in ${retryAfterSeconds(result.headers)} s.`
     : result.status === 429 ? `Too many failed attempts. Try again in ${retryAfterSeconds(result.headers)} s.`
     : result.status === 503 ? "Sluice is busy. Try again in a moment."
     : result.status === 403 ? "Open this page from Sluice's own address to sign in."
@@ -264,7 +269,7 @@ async function submitAuth(event) {
 const sentence = (text) => String(text).charAt(0).toUpperCase() + String(text).slice(1) + (/[.!?]$/.test(text) ? "" : ".");
 
 async function logOut() {
-  await call("POST", "/auth/logout", {});
+  await call("POST", "/auth/logout");
   setUser(null);
   notice("You have logged out.");
   navigate("login");
@@ -495,6 +500,14 @@ async function copyKey() {
     window.getSelection()?.selectAllChildren($("new-key-value"));
     $("copy-status").textContent = "Selected: press Ctrl+C (⌘C on a Mac) to copy.";
   }
+}
+
+/** The gateway's services, for key scopes and the playground: for signed-in users only. */
+async function loadServiceNames() {
+  const result = await call("GET", "/dashboard/services.json");
+  state.services = result.ok ? result.data.services : [];
+  renderScopes();
+  fitPlayground();
 }
 
 function renderScopes() {
@@ -1004,11 +1017,9 @@ async function start() {
   $("inspect-form").addEventListener("submit", (event) => void inspect(event));
   window.addEventListener("hashchange", () => showView({ focus: true }));
 
-  const [me, services] = await Promise.all([call("GET", "/auth/me"), call("GET", "/dashboard/services.json")]);
-  state.services = services.data?.services ?? [];
-  renderScopes();
-  fitPlayground();
+  const me = await call("GET", "/auth/me");
   setUser(me.status === 200 ? me.data.user : null);
+  if (state.user !== null) await loadServiceNames();
   $("loading").hidden = true;
   showView({ focus: false });
   document.body.dataset.ready = "true";

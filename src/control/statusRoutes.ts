@@ -1,0 +1,92 @@
+/**
+ * What load balancers and operators ask: liveness (/healthz), readiness (/readyz) and the
+ * Prometheus metrics (/metrics). Readiness details and metrics name the services, their limits
+ * and their upstreams' addresses, which the public must not learn (docs/security.md), so:
+ *
+ * - On the public port, /readyz says its status only (`{"status":"ready"}`, and 503 when not);
+ *   the reasons, each service's state, the store's and the database's come with the admin token
+ *   (`Authorization: Bearer <SLUICE_ADMIN_TOKEN>`). /metrics is served there only while no status
+ *   listener is configured (a start-up warning says so when the port is not on loopback).
+ * - The status listener (`server.statusPort`, on `server.statusHost`: loopback unless told
+ *   otherwise) serves all three, readiness with its details, for whoever can reach it.
+ *
+ * @example
+ * registerStatusRoutes(app, { readiness, metrics, details: (request) => isAdminToken(request, token) });
+ * const status = await startStatusListener(config.server, { readiness, metrics }, logger);
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
+import type { SluiceConfig } from "../config/schema.js";
+import { answerClientError } from "../gateway/clientErrors.js";
+import { createEdgeServer } from "../gateway/edgeServer.js";
+import type { Readiness, ReadinessReport } from "../lifecycle/readiness.js";
+import type { SluiceMetrics } from "../observability/metrics.js";
+import { useProblemResponses } from "../problems/fastifyProblems.js";
+import { refuseUnreadBodies } from "./requestBodies.js";
+
+export interface StatusRoutesDeps {
+  readonly readiness: Readiness;
+  /** Served at /metrics; no such route when undefined. */
+  readonly metrics?: SluiceMetrics | undefined;
+  /** Whether `request` may read readiness details (the public port: the admin token). */
+  readonly details: (request: FastifyRequest) => boolean;
+}
+
+export function registerStatusRoutes(app: FastifyInstance, deps: StatusRoutesDeps): void {
+  app.get("/healthz", () => ({ status: "ok" }));
+
+  app.get("/readyz", async function readyz(request, reply) {
+    const report = await deps.readiness.check();
+    reply.code(report.ready ? 200 : 503).header("cache-control", "no-store");
+    return reply.send(deps.details(request) ? readinessDetails(report) : { status: report.status });
+  });
+
+  const { metrics } = deps;
+  if (metrics !== undefined) {
+    app.get("/metrics", async (_request, reply) => reply.type(metrics.contentType).send(await metrics.render()));
+  }
+}
+
+/** The whole report, as operators read it. */
+function readinessDetails(report: ReadinessReport): Record<string, unknown> {
+  return {
+    status: report.status,
+    ...(!report.ready && { reasons: report.reasons }),
+    config: "loaded",
+    ...(report.services !== undefined && { services: report.services }),
+    ...(report.limiterStore !== undefined && { limiterStore: report.limiterStore }),
+    ...(report.database !== undefined && { database: report.database }),
+  };
+}
+
+export interface StatusListener {
+  /** e.g. http://127.0.0.1:9464 */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export type StatusListenerSettings = Pick<SluiceConfig["server"], "statusHost" | "headersTimeout" | "requestTimeout" | "idleTimeout" | "keepAliveTimeout" | "maxHeaderSize" | "maxConnections"> & { readonly statusPort: number };
+
+/** Starts the status listener: /healthz, /readyz with its details, /metrics, on `statusHost:statusPort`. */
+export async function startStatusListener(settings: StatusListenerSettings, deps: Omit<StatusRoutesDeps, "details">, logger: FastifyBaseLogger): Promise<StatusListener> {
+  const app = Fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    clientErrorHandler: answerClientError,
+    // The public port's limits on size and time hold here too.
+    serverFactory: (handler) => createEdgeServer(settings, (req: IncomingMessage, res: ServerResponse) => handler(req, res)),
+  });
+  useProblemResponses(app);
+  refuseUnreadBodies(app);
+  registerStatusRoutes(app, { ...deps, details: () => true });
+  try {
+    await app.listen({ host: settings.statusHost, port: settings.statusPort });
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === "object" && address !== null ? address.port : settings.statusPort;
+  const host = settings.statusHost.includes(":") ? `[${settings.statusHost}]` : settings.statusHost;
+  return { url: `http://${host}:${port}`, close: () => app.close() };
+}
