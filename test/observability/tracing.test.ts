@@ -162,7 +162,7 @@ describe("traces of gateway requests, exported to an OTLP/HTTP collector", () =>
   it("gives each stage that ran a span under the server span, in pipeline order", () => {
     const { children, stage } = spansOf("traced");
     const stages = children.filter((s) => s.kind === KIND.internal).map((s) => s.name);
-    assert.deepEqual(stages.sort(), ["authenticate", "identify", "limit", "proxy", "route"]);
+    assert.deepEqual(stages.sort(), ["authenticate", "identify", "limit", "proxy", "route", "shed"]);
     assert.equal(attributesOf(stage("authenticate")!)["sluice.consumer.id"], "alice");
     assert.equal(attributesOf(stage("route")!)["sluice.route"], "shop:0");
     for (const name of stages) assert.equal(attributesOf(stage(name)!)["sluice.stage.outcome"], "continued");
@@ -189,7 +189,7 @@ describe("traces of gateway requests, exported to an OTLP/HTTP collector", () =>
       assert.equal(attributes["sluice.stage.outcome"], "refused");
       assert.equal(attributes["sluice.problem"], "SLUICE_ERR_UNAUTHORIZED");
       assert.equal(attributes["http.response.status_code"], 401);
-      assert.deepEqual(children.map((s) => s.name).sort(), ["authenticate", "identify"]);
+      assert.deepEqual(children.map((s) => s.name).sort(), ["authenticate", "identify", "shed"]);
       assert.equal(attributesOf(server)["http.response.status_code"], 401);
       assert.equal(attributesOf(server)["sluice.problem"], "SLUICE_ERR_UNAUTHORIZED");
       assert.notEqual(server.status?.code, STATUS_ERROR, "a 4xx is not a server error");
@@ -220,7 +220,7 @@ describe("a stage that answers later (limits in Redis), traced", () => {
   it("spans the limit stage until its answer, admitted or refused", async () => {
     const upstream = await startRecordingUpstream();
     const receiver = await startOtlpReceiver();
-    const sluice = await startGateway(`limiter: { store: redis, keyPrefix: "${uniquePrefix()}" }\n${yamlFor(upstream.url, `tracing: { endpoint: "${receiver.endpoint}" }`)}`, undefined, TEST_REDIS_URL);
+    const sluice = await startGateway(`limiter: { store: redis, keyPrefix: "${uniquePrefix()}", timeout: 1s }\n${yamlFor(upstream.url, `tracing: { endpoint: "${receiver.endpoint}" }`)}`, undefined, TEST_REDIS_URL);
     try {
       assert.equal((await call(sluice, "/api/shop/orders", { "x-api-key": KEY, "x-request-id": "admitted" })).status, 200);
       assert.equal((await call(sluice, "/api/shop/orders", { "x-api-key": KEY, "x-request-id": "refused" })).status, 429);
