@@ -19,9 +19,9 @@
 export interface BreakerOptions {
   /** How long failures must go on, with no answer between them, before the breaker opens. */
   readonly spanMs: number;
-  /** First wait before probing an open breaker; default 100 ms. */
+  /** First wait before probing an open breaker; default 25 ms. */
   readonly probeIntervalMs?: number;
-  /** Longest wait between probes; default 2 s. */
+  /** Longest wait between probes; default 500 ms (the Redis client reconnects at least every second). */
   readonly maxProbeIntervalMs?: number;
   /** Answered probes in a row that close it; default 2. */
   readonly recoveries?: number;
@@ -40,8 +40,8 @@ export class Breaker {
 
   constructor(options: BreakerOptions) {
     this.#spanMs = options.spanMs;
-    this.#probeIntervalMs = options.probeIntervalMs ?? 100;
-    this.#maxProbeIntervalMs = options.maxProbeIntervalMs ?? 2_000;
+    this.#probeIntervalMs = options.probeIntervalMs ?? 25;
+    this.#maxProbeIntervalMs = options.maxProbeIntervalMs ?? 500;
     this.#recoveries = options.recoveries ?? 2;
     this.#nextProbeMs = this.#probeIntervalMs;
   }

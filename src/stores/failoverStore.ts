@@ -65,7 +65,7 @@ export interface FailoverStoreOptions {
   /** Most keys the over-limit cache remembers. */
   readonly maxCachedDenials?: number;
   readonly observer?: StoreObserver | undefined;
-  /** First wait before probing a failing store (default 100 ms). */
+  /** First wait before probing a failing store (default 25 ms). */
   readonly probeIntervalMs?: number;
 }
 
