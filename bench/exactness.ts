@@ -13,7 +13,7 @@
  * Reported per failure mode and clock window: the most any one consumer was admitted (200s),
  * whether the window was clean or touched by the outage (from Redis's stop to the last breaker
  * closing), the bound docs/redis.md states for that kind of window, and whether it held; 5xx
- * answers by cause; and each instance's breaker as /metrics showed it. A bound that did not hold,
+ * answers by cause; and each instance's breaker as it logged it, with what its /metrics counted. A bound that did not hold,
  * or a 5xx other than a `closed` limit's 503 during the outage, fails the bench after the report.
  *
  * Not pinned: this measures what is admitted, not how fast, and three gateways, Redis and the
@@ -32,7 +32,7 @@ import { Client } from "undici";
 import { createScratchPostgres, type ScratchPostgres } from "../test/support/postgres.js";
 import { startRedisServer, type RedisServer } from "../test/support/redisServer.js";
 import { runBench } from "./lib/benchMain.js";
-import { CORES, stopAll, unexpectedExits } from "./lib/children.js";
+import { CORES, stopAll, unexpectedExits, type Child } from "./lib/children.js";
 import { envInt, machineInfo } from "./lib/environment.js";
 import { benchKey, consumerName } from "./lib/keys.js";
 import { markdownTableOf, textTable } from "./lib/report.js";
@@ -60,7 +60,9 @@ type Mode = (typeof MODES)[number];
 /** Every process that counts `local` limits alone during an outage. */
 const PROCESSES = settings.instances * settings.workers;
 const WINDOW_MS = settings.windowS * 1000;
-const METRICS_POLL_MS = 100;
+/** The first words of the breaker's log lines (src/stores/failoverStore.ts). */
+const OUTAGE_BEGAN = "the limiter store is failing";
+const OUTAGE_ENDED = "the limiter store answers again";
 const REQUEST_TIMEOUT_MS = 10_000;
 
 /** One response (or a request that got none: status 0). Times are this process's clock, ms since the epoch. */
@@ -82,24 +84,25 @@ interface Outage {
   startedAt?: number;
 }
 
-/** An instance's breaker, from sluice_limiter_store_degraded polled every METRICS_POLL_MS. */
-interface BreakerSeen {
+/**
+ * An instance's breaker as it logged it (src/stores/failoverStore.ts): when it opened, when it
+ * closed and the outage it reported (from the first failure). With several workers, each logs its
+ * own: the first opening, the last closing and every outage.
+ */
+interface BreakerLog {
   openedAt?: number;
   closedAt?: number;
-}
-
-/** A gateway process and this bench's keep-alive connections to it. */
-interface Instance {
-  /** For /metrics, apart from the load. */
-  readonly metrics: Client;
-  /** The load's connections, taken in turn: with several workers each gets a share of every consumer. */
-  readonly load: readonly Client[];
+  outagesMs: number[];
 }
 
 let dir: string | undefined;
 let redis: RedisServer | undefined;
 let database: ScratchPostgres | undefined;
-const instances: Instance[] = [];
+/**
+ * Keep-alive connections to each instance, taken in turn by the load: with several workers, each
+ * worker holds some of them and so gets a share of every consumer's requests.
+ */
+const instances: Client[][] = [];
 
 function config(): string {
   const limits = MODES.map((mode) =>
@@ -130,8 +133,8 @@ async function call(client: Client, mode: Mode, consumer: number): Promise<{ sta
 }
 
 /** An instance's /metrics as name{labels} → value. */
-async function metricsOf(instance: Instance): Promise<Map<string, number>> {
-  const { body } = await instance.metrics.request({ method: "GET", path: "/metrics" });
+async function metricsOf(connections: readonly Client[]): Promise<Map<string, number>> {
+  const { body } = await connections[0]!.request({ method: "GET", path: "/metrics" });
   const samples = new Map<string, number>();
   for (const line of (await body.text()).split("\n")) {
     if (line === "" || line.startsWith("#")) continue;
@@ -149,18 +152,20 @@ async function main(): Promise<void> {
     `${settings.ratePerS}/s each, limit ${settings.limit} per ${settings.windowS} s (clock), ${settings.durationS} s with Redis down ${settings.outageS} s in the middle\n`);
 
   // One after the other: the later ones find the database migrated by the first.
+  const breakers: BreakerLog[] = [];
   for (let i = 0; i < settings.instances; i++) {
-    const { match: url } = await startSluice({
+    const { child, match: url } = await startSluice({
       name: `sluice-${i}`, dir, config: config(), core: undefined, cliArgs: ["--workers", String(settings.workers)],
-      env: { REDIS_URL: redis.url, DATABASE_URL: database.url },
+      env: { REDIS_URL: redis.url, DATABASE_URL: database.url, LOG_LEVEL: "info" },
     });
+    breakers.push(watchBreaker(child));
     const connect = () => new Client(url, { pipelining: 1, headersTimeout: REQUEST_TIMEOUT_MS, bodyTimeout: REQUEST_TIMEOUT_MS });
-    instances.push({ metrics: connect(), load: Array.from({ length: settings.connections }, connect) });
+    instances.push(Array.from({ length: settings.connections }, connect));
   }
   // Every connection once, through every limit, as the warm-up's consumer: each instance answers
   // from Redis and holds its connections (and so its workers' shares) before the measured run.
-  for (const [i, { load }] of instances.entries()) {
-    for (const client of load) {
+  for (const [i, connections] of instances.entries()) {
+    for (const client of connections) {
       for (const mode of MODES) {
         const { status } = await call(client, mode, settings.consumers);
         if (status !== 200) throw new Error(`sluice-${i} answered the warm-up with ${status}`);
@@ -168,13 +173,11 @@ async function main(): Promise<void> {
     }
   }
 
-  const breakers: BreakerSeen[] = Array.from({ length: settings.instances }, () => ({}));
-  const stopPolling = pollBreakers(breakers);
-
   // Start on a window boundary, so every window of the run is whole. Redis stops just after the
   // boundary nearest the middle, when each consumer has had about half its limit from Redis and
-  // no refusal yet: no instance has a refusal to remember (the over-limit cache), so the outage
-  // window gets everything the failure modes allow, which is the worst case for the bounds.
+  // no refusal yet: no instance has a refusal to remember (the over-limit cache would refuse for
+  // Redis until the window ends), so the window gets all that the failure modes and the emptied
+  // Redis allow. Only a stop just before the limit's last unit would come closer to the bound.
   const start = Math.ceil(Date.now() / WINDOW_MS) * WINDOW_MS;
   const end = start + settings.durationS * 1000;
   const outage: Outage = {};
@@ -183,8 +186,6 @@ async function main(): Promise<void> {
   const restart = restartRedis(redis, stopAt, outage);
   const responses = await sendLoad(start, end);
   await restart;
-  await delay(2 * METRICS_POLL_MS);
-  stopPolling();
   const metrics = await Promise.all(instances.map(metricsOf));
   if (unexpectedExits().length > 0) throw new Error(`a server died:\n${unexpectedExits().join("\n")}`);
 
@@ -202,20 +203,23 @@ async function restartRedis(server: RedisServer, stopAt: number, outage: Outage)
   outage.startedAt = Date.now();
 }
 
-/** Polls each instance's degraded gauge: when its breaker opened and closed. */
-function pollBreakers(breakers: BreakerSeen[]): () => void {
-  let busy = false;
-  const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    void Promise.all(breakers.map(async (seen, i) => {
-      const degraded = (await metricsOf(instances[i]!)).get("sluice_limiter_store_degraded");
-      const now = Date.now();
-      if (degraded === 1) seen.openedAt ??= now;
-      else if (seen.openedAt !== undefined) seen.closedAt ??= now;
-    })).catch(() => undefined).finally(() => (busy = false));
-  }, METRICS_POLL_MS);
-  return () => clearInterval(timer);
+/** Reads the breaker's lines from an instance's log (JSON lines on stdout, LOG_LEVEL=info). */
+function watchBreaker(child: Child): BreakerLog {
+  const log: BreakerLog = { outagesMs: [] };
+  let partial = "";
+  child.process.stdout?.on("data", (chunk: Buffer) => {
+    const lines = (partial + chunk.toString("utf8")).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines.filter((l) => l.startsWith("{"))) {
+      const { time, msg, outageMs } = JSON.parse(line) as { time: number; msg?: string; outageMs?: number };
+      if (msg?.startsWith(OUTAGE_BEGAN) === true) log.openedAt = Math.min(log.openedAt ?? time, time);
+      if (msg?.startsWith(OUTAGE_ENDED) === true) {
+        log.closedAt = Math.max(log.closedAt ?? time, time);
+        log.outagesMs.push(outageMs ?? Number.NaN);
+      }
+    }
+  });
+  return log;
 }
 
 /**
@@ -230,7 +234,7 @@ async function sendLoad(start: number, end: number): Promise<Response[]> {
   const pending: Promise<Response>[] = [];
   const send = (mode: Mode, consumer: number, n: number): Promise<Response> => {
     const instance = n % settings.instances;
-    const client = instances[instance]!.load[Math.floor(n / settings.instances) % settings.connections]!;
+    const client = instances[instance]![Math.floor(n / settings.instances) % settings.connections]!;
     const sentAt = Date.now();
     return call(client, mode, consumer).then(
       ({ status, code }) => ({ mode, consumer, instance, sentAt, receivedAt: Date.now(), status, ...(code !== undefined && { code }) }),
@@ -280,12 +284,27 @@ interface Span {
   readonly to: number;
 }
 
+/** An instance's breaker that was seen to open and close. */
+type Breaker = Required<BreakerLog>;
+
 /**
- * Per failure mode and window: each consumer's 200s, against the bound. A 200 is counted in the
- * window it was received in. It was decided a few ms earlier, but every window's allowance is
- * spent within its first seconds, so no admission straddles a boundary.
+ * Where an admission came from: Redis before it stopped, an instance's failure mode while its
+ * breaker was open, or Redis after (empty), once the breaker had closed.
  */
-function windowTable(start: number, end: number, touched: Span, responses: readonly Response[]): Table & { windows: unknown[] } {
+type Source = "before" | number | "after";
+
+function sourceOf(r: Response, stoppedAt: number, breakers: readonly Breaker[]): Source {
+  if (r.receivedAt < stoppedAt) return "before";
+  return r.receivedAt < breakers[r.instance]!.closedAt ? r.instance : "after";
+}
+
+/**
+ * Per failure mode and window: each consumer's 200s, against the bound, and for a window touched
+ * by the outage, where the most admitted consumer's came from. A 200 is counted in the window it
+ * was received in. It was decided a few ms earlier, but every window's allowance is spent within
+ * its first seconds, so no admission straddles a boundary.
+ */
+function windowTable(start: number, end: number, touched: Span, source: (r: Response) => Source, responses: readonly Response[]): Table & { windows: unknown[] } {
   const rows: string[][] = [];
   const windows: unknown[] = [];
   const broken: string[] = [];
@@ -293,8 +312,9 @@ function windowTable(start: number, end: number, touched: Span, responses: reado
     for (let from = start; from < end; from += WINDOW_MS) {
       const to = from + WINDOW_MS;
       const isTouched = from < touched.to && to > touched.from;
-      const admitted = Array.from({ length: settings.consumers }, (_, consumer) =>
-        responses.filter((r) => r.mode === mode && r.consumer === consumer && r.status === 200 && r.receivedAt >= from && r.receivedAt < to).length);
+      const admittedTo = Array.from({ length: settings.consumers }, (_, consumer) =>
+        responses.filter((r) => r.mode === mode && r.consumer === consumer && r.status === 200 && r.receivedAt >= from && r.receivedAt < to));
+      const admitted = admittedTo.map((list) => list.length);
       const most = Math.max(...admitted);
       const least = Math.min(...admitted);
       const { most: allowed, label } = bound(mode, isTouched);
@@ -302,11 +322,15 @@ function windowTable(start: number, end: number, touched: Span, responses: reado
       // Clean windows should admit exactly the limit: the load asks for far more.
       const shortfall = isTouched || least === settings.limit ? "" : ` (fewest ${least})`;
       if (!held) broken.push(`${mode}, window ${clock(from)}: ${most} admitted to one consumer, bound ${label}`);
-      rows.push([mode, `${clock(from)} (+${(from - start) / 1000} s)`, isTouched ? "outage" : "clean", admitted.join(" "), String(most), label, (held ? "yes" : "NO") + shortfall]);
+      const sources = admittedTo[admitted.indexOf(most)]!.map(source);
+      const count = (s: Source) => sources.filter((x) => x === s).length;
+      const split = isTouched ? `${count("before")} + (${instances.map((_, i) => count(i)).join(", ")}) + ${count("after")}` : "";
+      rows.push([mode, `${clock(from)} (+${(from - start) / 1000} s)`, isTouched ? "outage" : "clean", admitted.join(" "), String(most), split, label, (held ? "yes" : "NO") + shortfall]);
       windows.push({ mode, from: new Date(from).toISOString(), touched: isTouched, admitted, bound: allowed, held });
     }
   }
-  return { header: ["failure mode", "window (UTC)", "kind", "admitted per consumer", "most", "bound", "held"], rows, broken, windows };
+  const header = ["failure mode", "window (UTC)", "kind", "admitted per consumer", "most", "of which Redis before + (each instance alone) + Redis after", "bound", "held"];
+  return { header, rows, broken, windows };
 }
 
 /** Per failure mode: 5xx and requests without an answer, by cause. Only `closed`'s 503s during the outage are expected. */
@@ -327,36 +351,35 @@ function failureTable(touched: Span, responses: readonly Response[]): Table {
   return { header: ["failure mode", "requests", "5xx in outage", "5xx outside", "causes"], rows, broken };
 }
 
-/** Per instance: its breaker as polled, and the outage, store errors, late replies and shedding it counted. */
-function breakerTable(outage: Required<Outage>, breakers: readonly Required<BreakerSeen>[], metrics: readonly Map<string, number>[]): Table {
-  const rows = breakers.map((seen, i) => {
+/** Per instance: its breaker as logged, and the store errors, late replies and shedding it counted. */
+function breakerTable(outage: Required<Outage>, breakers: readonly Breaker[], metrics: readonly Map<string, number>[]): Table {
+  const rows = breakers.map((logged, i) => {
     const sample = (name: string) => metrics[i]!.get(name) ?? 0;
-    const outages = sample("sluice_limiter_store_outage_duration_seconds_count");
     return [
       `sluice-${i}`,
-      seconds(seen.openedAt - outage.stopAt),
-      seconds(seen.closedAt - outage.startedAt),
-      `${outages} × ${(outages === 0 ? 0 : sample("sluice_limiter_store_outage_duration_seconds_sum") / outages).toFixed(2)} s`,
+      seconds(logged.openedAt - outage.stopAt),
+      seconds(logged.closedAt - outage.startedAt),
+      logged.outagesMs.map((ms) => seconds(ms)).join(", "),
       ["timeout", "error"].map((kind) => sample(`sluice_limiter_store_errors_total{kind="${kind}"}`)).join(" / "),
       ["refunded", "kept", "over_admitted", "none"].map((effect) => sample(`sluice_limiter_store_late_replies_total{effect="${effect}"}`)).join(" / "),
       String(sample(`sluice_overload_shed_total{plane="gateway"}`)),
     ];
   });
-  const header = ["instance", "opened, s after stop", "closed, s after restart", "outages logged", "store errors timeout / error", "late replies refunded / kept / over-admitted / none", "shed"];
+  const header = ["instance", "breaker opened, s after stop", "closed, s after Redis was back", "outage logged, s", "store errors timeout / error", "late replies refunded / kept / over-admitted / none", "shed"];
   return { header, rows, broken: [] };
 }
 
-function report(start: number, end: number, outage: Outage, breakers: readonly BreakerSeen[], metrics: readonly Map<string, number>[], responses: readonly Response[]): void {
+function report(start: number, end: number, outage: Outage, breakers: readonly BreakerLog[], metrics: readonly Map<string, number>[], responses: readonly Response[]): void {
   if (outage.stopAt === undefined || outage.stoppedAt === undefined || outage.startedAt === undefined) throw new Error("Redis was not restarted during the run");
-  const seen = breakers.filter((b): b is Required<BreakerSeen> => b.openedAt !== undefined && b.closedAt !== undefined);
-  if (seen.length < breakers.length) throw new Error(`a breaker was not seen to open and close again during the run: ${JSON.stringify(breakers)}`);
+  const seen = breakers.filter((b): b is Breaker => b.openedAt !== undefined && b.closedAt !== undefined);
+  if (seen.length < breakers.length) throw new Error(`a breaker was not logged to open and close again during the run: ${JSON.stringify(breakers)}`);
   const restart = outage as Required<Outage>;
-  const touched: Span = { from: restart.stopAt, to: Math.max(...seen.map((b) => b.closedAt)) + METRICS_POLL_MS };
+  const touched: Span = { from: restart.stopAt, to: Math.max(...seen.map((b) => b.closedAt)) };
 
-  const windows = windowTable(start, end, touched, responses);
+  const windows = windowTable(start, end, touched, (r) => sourceOf(r, restart.stoppedAt, seen), responses);
   const tables = [windows, failureTable(touched, responses), breakerTable(restart, seen, metrics)];
   const timeline = `Redis stopped at ${clock(restart.stopAt, 1)} (+${seconds(restart.stopAt - start)} s; it exited ${restart.stoppedAt - restart.stopAt} ms after SIGTERM) ` +
-    `and answered again at ${clock(restart.startedAt, 1)} (+${seconds(restart.startedAt - start)} s); the last breaker closed at ${clock(touched.to - METRICS_POLL_MS, 1)}. ` +
+    `and answered again at ${clock(restart.startedAt, 1)} (+${seconds(restart.startedAt - start)} s); the last breaker closed at ${clock(touched.to, 1)}. ` +
     `A window is touched by the outage if it overlaps that span.`;
   const markdown = [timeline, ...tables.map((t) => markdownTableOf(t.header, t.rows))].join("\n\n");
   say(`\n${timeline}\n\n${tables.map((t) => textTable(t.header, t.rows)).join("\n\n")}\n\n${markdown}\n`);
@@ -365,7 +388,7 @@ function report(start: number, end: number, outage: Outage, breakers: readonly B
   writeFileSync(RESULTS, JSON.stringify({
     at: new Date(start).toISOString(), machine: machineInfo(CORES), settings, processes: PROCESSES,
     outage: Object.fromEntries(Object.entries(restart).map(([event, at]) => [event, new Date(at).toISOString()])),
-    breakers: seen.map((b) => ({ openedAt: new Date(b.openedAt).toISOString(), closedAt: new Date(b.closedAt).toISOString() })),
+    breakers: seen.map((b) => ({ openedAt: new Date(b.openedAt).toISOString(), closedAt: new Date(b.closedAt).toISOString(), outagesMs: b.outagesMs })),
     metrics: metrics.map((m) => Object.fromEntries([...m].filter(([name]) => name.startsWith("sluice_limiter_store") || name.startsWith("sluice_overload")))),
     windows: windows.windows, markdown,
   }, null, 2) + "\n");
@@ -382,7 +405,7 @@ function say(text: string): void {
 }
 
 async function cleanUp(): Promise<void> {
-  await Promise.all(instances.flatMap(({ metrics, load }) => [metrics, ...load]).map((client) => client.destroy()));
+  await Promise.all(instances.flat().map((client) => client.destroy()));
   await stopAll();
   await redis?.close();
   await database?.drop().catch(() => undefined);
