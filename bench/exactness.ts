@@ -12,9 +12,11 @@
  *
  * Reported per failure mode and clock window: the most any one consumer was admitted (200s),
  * whether the window was clean or touched by the outage (from Redis's stop to the last breaker
- * closing), the bound docs/redis.md states for that kind of window, and whether it held; 5xx
- * answers by cause; and each instance's breaker as it logged it, with what its /metrics counted. A bound that did not hold,
- * or a 5xx other than a `closed` limit's 503 during the outage, fails the bench after the report.
+ * closing), where an outage window's admissions came from, the bound docs/redis.md states for
+ * that kind of window (with P = instances × workers for `local`), and whether it held; 5xx
+ * answers by cause; and each instance's breaker as it logged it, with what its /metrics counted.
+ * A bound that did not hold, or a 5xx other than a `closed` limit's 503 during the outage, fails
+ * the bench after the report.
  *
  * Not pinned: this measures what is admitted, not how fast, and three gateways, Redis and the
  * load share the cores as they would on one small host.
