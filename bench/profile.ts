@@ -39,6 +39,8 @@ const settings = {
   durationS: envInt("BENCH_DURATION", quick ? 3 : 10, 1),
   warmupS: envInt("BENCH_WARMUP", quick ? 1 : 2, 0),
   intervalUs: envInt("BENCH_PROFILE_INTERVAL", 250, 10),
+  /** BENCH_PROFILE_STORE=redis: limits in Redis (REDIS_URL, default the local server), as the bench's sluice-redis. */
+  store: process.env["BENCH_PROFILE_STORE"] === "redis" ? "redis" as const : "memory" as const,
   top: envInt("BENCH_PROFILE_TOP", 30, 1),
 };
 
@@ -61,8 +63,9 @@ async function profileGateway(): Promise<{ profile: CpuProfile; window: Window }
   const gateway = await startSluice({
     name: "sluice",
     dir: tempDir,
-    config: gatewayConfig(upstream.match, { store: "memory" }),
+    config: gatewayConfig(upstream.match, settings.store === "redis" ? { store: "redis", keyPrefix: `sluice-profile-${process.pid}:` } : { store: "memory" }),
     core: SERVER_CORE,
+    ...(settings.store === "redis" && { env: { REDIS_URL: process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379" } }),
     nodeArgs: ["--cpu-prof", "--cpu-prof-dir", profileDir, "--cpu-prof-interval", String(settings.intervalUs)],
   });
   const keysFile = join(tempDir, "one-key.txt");
@@ -73,7 +76,7 @@ async function profileGateway(): Promise<{ profile: CpuProfile; window: Window }
     if (problems.length > 0) throw new Error(`sluice: ${problems.join(", ")}\n${gateway.child.output()}`);
     return result;
   };
-  say(`profiling sluice (memory store, one key) on ${canPin ? "core 0" : "any core"}: ${settings.warmupS} s warm-up, ${settings.durationS} s measured, a sample every ${settings.intervalUs} µs\n`);
+  say(`profiling sluice (${settings.store} store, one key) on ${canPin ? "core 0" : "any core"}: ${settings.warmupS} s warm-up, ${settings.durationS} s measured, a sample every ${settings.intervalUs} µs\n`);
   if (settings.warmupS > 0) await load(settings.warmupS);
   const cpuBefore = processCpuMicros(gateway.child.pid);
   // process.hrtime and V8's profile clock are both CLOCK_MONOTONIC, in ns and µs.

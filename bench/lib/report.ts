@@ -56,7 +56,8 @@ export const NODE_GATEWAYS = ["fastify-gateway", "express-gateway", "fast-gatewa
 /**
  * Issue 7's targets against one scenario's medians, as rows of [target, measured, goal, met]:
  * gateway CPU per request on the memory store and on Redis, throughput against the best Node
- * gateway, and (no goal, for reading the profile) what Sluice spends over the `node-proxy` floor.
+ * gateway, issue 15's ratio of the two stores' CPU, and (no goal, for reading the profile) what
+ * Sluice spends over the `node-proxy` floor.
  * Rows whose targets did not run are left out.
  */
 export function goalRows(rows: readonly Summary[]): string[][] {
@@ -77,6 +78,12 @@ export function goalRows(rows: readonly Summary[]): string[][] {
     }
   }
   const sluice = find("sluice")?.proxyCpuUsPerReq;
+  const redis = find("sluice-redis")?.proxyCpuUsPerReq;
+  if (sluice !== undefined && redis !== undefined) {
+    // Issue 15: limits in Redis cost the gateway at most a fifth more than limits in memory.
+    const ratio = redis / sluice;
+    out.push(["sluice-redis ÷ sluice, gateway CPU µs/req (issue 15)", ratio.toFixed(2), "≤ 1.2", ratio <= 1.2 ? "yes" : "no"]);
+  }
   const floor = find("node-proxy")?.proxyCpuUsPerReq;
   if (sluice !== undefined && floor !== undefined) {
     out.push(["sluice − node-proxy floor, CPU µs/req", integer.format(sluice - floor), "—", "—"]);

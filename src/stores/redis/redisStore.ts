@@ -8,8 +8,9 @@
  * Batching. Decisions asked in the same turn of the event loop travel together: in calls of up to
  * MAX_DECISIONS_PER_CALL, all written at once. Each policy a call's checks share is sent once, and
  * the reply's numbers are integers where they can be, so a decision costs Redis and this process
- * a few fields, not a round trip. Decisions asked while a reply is being handed out (callers that
- * ask again as soon as they are answered) leave at the end of that tick, not after the next poll.
+ * a few fields, not a round trip. Decisions asked while a reply is being handed out, when none
+ * were waiting (callers that ask again as soon as they are answered), leave at the end of that
+ * tick, not after the next poll.
  * Together these keep both sides busy: Redis runs one call while this process reads the answer to
  * another and writes the next (bench/README.md, "the limiter engine").
  *
@@ -279,8 +280,9 @@ export class RedisStore implements SharedStore {
         units.forEach((unit, i) => unit.done(verdicts[i]!));
         // Callers that ask again as soon as they are answered (a service's client, a loop) are
         // sent at the end of this tick, while Redis works on the calls still in flight, rather
-        // than after the next poll of the event loop.
-        if (this.#batch) process.nextTick(this.#flush);
+        // than after the next poll of the event loop. Decisions already waiting for the turn's
+        // flush (requests read earlier in this poll) are not split from those still to come.
+        if (this.#batch && this.#queue.length === 0) process.nextTick(this.#flush);
       },
       (error: unknown) => {
         if (answered) return;
