@@ -10,7 +10,8 @@
  *   backlog that piled up during it, before the next sample says so);
  * - queued work: decisions waiting for the shared store.
  * A refusal is counted per plane (`onShed`: the metrics) and logged at most once a second, with
- * how many were shed since the last line.
+ * how many were shed since the last line (the last refusals of a spell are told within a second
+ * too, by the sampler).
  *
  * @example
  * const shedder = new LoadShedder({ maxEventLoopDelayMs: 1000, maxPendingDecisions: 10000, pending: () => store.pending ?? 0, logger });
@@ -34,6 +35,8 @@ export interface LoadShedderOptions {
   readonly onShed?: ((plane: Plane) => void) | undefined;
   /** How often the event loop's delay is sampled; default 20 ms. */
   readonly sampleIntervalMs?: number;
+  /** Monotonic ms (performance.now); tests move it and call `sample` instead of sleeping. */
+  readonly clock?: () => number;
 }
 
 /** Seconds a shed client is told to wait. */
@@ -43,23 +46,27 @@ const LOG_EVERY_MS = 1_000;
 export class LoadShedder {
   readonly #options: LoadShedderOptions;
   readonly #interval: number;
+  readonly #clock: () => number;
   #timer: NodeJS.Timeout | undefined;
   /** When the next sample is due, and how late the last one ran. */
   #nextSampleAt: number;
   #lastDelay = 0;
+  /** Refusals since the last warning, and why the last one was refused. */
   #shedSinceLog = 0;
+  #lastReason: { plane: Plane; why: string } | undefined;
   #loggedAt = -Infinity;
 
   constructor(options: LoadShedderOptions) {
     this.#options = options;
     this.#interval = options.sampleIntervalMs ?? 20;
-    this.#nextSampleAt = performance.now() + this.#interval;
+    this.#clock = options.clock ?? (() => performance.now());
+    this.#nextSampleAt = this.#clock() + this.#interval;
     this.#schedule();
   }
 
   /** The event loop's delay now, ms: the last sample's lateness, or how overdue the next one is. */
   get eventLoopDelayMs(): number {
-    return Math.max(this.#lastDelay, performance.now() - this.#nextSampleAt);
+    return Math.max(this.#lastDelay, this.#clock() - this.#nextSampleAt);
   }
 
   /** Why a new request on `plane` must be shed now, or undefined to let it in. */
@@ -81,11 +88,28 @@ export class LoadShedder {
     this.#timer = undefined;
   }
 
+  /**
+   * Takes a sample of the event loop's delay (the timer does, every `sampleIntervalMs`), and
+   * writes the warning owed for refusals since the last one once a second has passed.
+   */
+  sample(): void {
+    const now = this.#clock();
+    this.#lastDelay = Math.max(0, now - this.#nextSampleAt);
+    this.#nextSampleAt = now + this.#interval;
+    if (this.#shedSinceLog > 0) this.#warn(now);
+  }
+
   #shedOne(plane: Plane, why: string): void {
     this.#options.onShed?.(plane);
     this.#shedSinceLog++;
-    const now = performance.now();
-    if (now - this.#loggedAt < LOG_EVERY_MS) return;
+    this.#lastReason = { plane, why };
+    this.#warn(this.#clock());
+  }
+
+  /** At most one line a second, counting every refusal since the previous line. */
+  #warn(now: number): void {
+    if (now - this.#loggedAt < LOG_EVERY_MS || this.#lastReason === undefined) return;
+    const { plane, why } = this.#lastReason;
     this.#options.logger.warn({ shed: this.#shedSinceLog, plane }, `shedding load: ${why}; new requests get 503 until it recovers`);
     this.#loggedAt = now;
     this.#shedSinceLog = 0;
@@ -93,9 +117,7 @@ export class LoadShedder {
 
   #schedule(): void {
     this.#timer = setTimeout(() => {
-      const now = performance.now();
-      this.#lastDelay = Math.max(0, now - this.#nextSampleAt);
-      this.#nextSampleAt = now + this.#interval;
+      this.sample();
       this.#schedule();
     }, this.#interval).unref();
   }

@@ -58,7 +58,7 @@ export interface FailoverStoreOptions {
   readonly primary: SharedStore;
   /** Decides the `local` limits while the primary is failing. */
   readonly fallback: MemoryStore;
-  /** The primary's decision deadline: how long failures must last to open the breaker. */
+  /** The primary's decision deadline (limiter.timeout): failures must go on this long to open the breaker. */
   readonly timeoutMs: number;
   readonly logger: Logger;
   readonly clock?: Clock;
@@ -128,7 +128,11 @@ export class FailoverStore implements RateLimitStore {
         const since = this.#breaker.failed(this.#clock());
         if (since !== undefined) this.#outageBegan(since, error);
         const told = this.#failureVerdict(checks, now);
-        if (timedOut) void error.late.then((late) => this.#settleLate(told, late));
+        if (timedOut) {
+          error.late.then((late) => this.#settleLate(told, late)).catch((lateError: unknown) => {
+            this.#logger.warn({ err: lateError }, "could not settle a decision answered after its deadline");
+          });
+        }
         return told;
       },
     );

@@ -10,7 +10,7 @@ import type { Verdict } from "../../src/limiter/decision.js";
 import type { FailureMode, LimitCheck, Policy } from "../../src/limiter/policy.js";
 import { createMetrics } from "../../src/observability/metrics.js";
 import { FailoverStore, type StoreObserver } from "../../src/stores/failoverStore.js";
-import type { SharedStore } from "../../src/stores/store.js";
+import { StoreTimeout, type LateOutcome, type SharedStore } from "../../src/stores/store.js";
 import { MemoryStore } from "../../src/stores/memoryStore.js";
 import { createRedisClient } from "../../src/stores/redis/client.js";
 import { RedisStore } from "../../src/stores/redis/redisStore.js";
@@ -198,6 +198,77 @@ describe("FailoverStore's breaker and observer", () => {
     const cached = await store.consume([c]);
     assert.equal(cached.via, "over-limit-cache");
     assert.deepEqual(events, ["call"]);
+  });
+});
+
+describe("FailoverStore's late replies", () => {
+  /** A shared store whose every decision misses its deadline, and whose late reply is `late`. */
+  function latePrimary(late: () => Promise<LateOutcome | undefined>) {
+    const refunds: { keys: string[]; at: number }[] = [];
+    const primary: SharedStore = {
+      consume: () => Promise.reject(new StoreTimeout(50, late())),
+      probe: () => Promise.resolve(),
+      refund: (checks, at) => {
+        refunds.push({ keys: checks.map((c) => c.key), at });
+        return Promise.resolve();
+      },
+      pending: 0,
+      release: () => undefined,
+      reset: () => undefined,
+      close: () => Promise.resolve(),
+    };
+    return { primary, refunds };
+  }
+  const admitted = (checks: readonly LimitCheck[]): LateOutcome => ({
+    verdict: { allowed: true, decisions: checks.map((c) => ({ policy: c.policy, allowed: true, limit: c.policy.limit, remaining: 0, resetAt: 0 })), now: 1_234 },
+    charged: checks,
+  });
+  function failover(primary: SharedStore) {
+    const { logger, lines } = capturingLogger();
+    const effects: string[] = [];
+    const observer: StoreObserver = { storeCall: () => undefined, storeFailure: () => undefined, lateReply: (e) => effects.push(e), outageBegan: () => undefined, outageEnded: () => undefined };
+    const store = new FailoverStore({ primary, fallback: new MemoryStore({ sweepIntervalMs: 0 }), timeoutMs: 50, logger, observer });
+    closers.push(() => store.close());
+    return { store, effects, lines };
+  }
+  const settled = () => new Promise((resolve) => setImmediate(resolve));
+
+  it("gives back the charge of a decision its caller was refused (closed), with the decision's time", async () => {
+    const c = check("closed");
+    const { primary, refunds } = latePrimary(() => Promise.resolve(admitted([c])));
+    const { store, effects } = failover(primary);
+    assert.equal((await store.consume([c])).allowed, false);
+    await settled();
+    assert.deepEqual(refunds, [{ keys: [c.key], at: 1_234 }]);
+    assert.deepEqual(effects, ["refunded"]);
+  });
+
+  it("keeps the charge of a decision its caller was admitted by (open)", async () => {
+    const c = check("open");
+    const { primary, refunds } = latePrimary(() => Promise.resolve(admitted([c])));
+    const { store, effects } = failover(primary);
+    assert.equal((await store.consume([c])).allowed, true);
+    await settled();
+    assert.deepEqual(refunds, []);
+    assert.deepEqual(effects, ["kept"]);
+  });
+
+  it("gives back nothing when the late reply never comes: whether the script ran cannot be known", async () => {
+    const { primary, refunds } = latePrimary(() => Promise.resolve(undefined));
+    const { store, effects } = failover(primary);
+    assert.equal((await store.consume([check("closed")])).allowed, false);
+    await settled();
+    assert.deepEqual(refunds, []);
+    assert.deepEqual(effects, []);
+  });
+
+  it("survives a late reply that fails to settle: a warning, no crash", async () => {
+    const { primary, refunds } = latePrimary(() => Promise.reject(new Error("an unreadable reply")));
+    const { store, lines } = failover(primary);
+    assert.equal((await store.consume([check("closed")])).allowed, false);
+    await settled();
+    assert.deepEqual(refunds, []);
+    assert.ok(lines().some((l) => l["level"] === 40 && String(l["msg"]).includes("could not settle")));
   });
 });
 

@@ -113,10 +113,36 @@ describe("RedisStore's refunds", () => {
       }
       const third = await redis.consume([check(3)]);
       assert.equal(third.allowed, true);
-      now += 5;
       await redis.refund([check(3)], third.now);
       const peek = { ...check(4), cost: 0 };
       assert.deepEqual(comparable(await redis.consume([peek])), comparable(memory.consume([peek])));
+      await memory.close();
+    });
+  }
+
+  // A late reply's refund comes after other decisions. Had one of them found the bucket full,
+  // refilled to its capacity, part of the charge would already be gone: giving it back in full
+  // would admit past the limit. The store measured against is the memory store that never saw
+  // the late decision.
+  for (const policy of policies.filter((p) => p.algorithm === "gcra" || p.algorithm === "token-bucket")) {
+    it(`${policy.algorithm}: gives back no more than time has left of the charge`, async () => {
+      let now = 1_700_000_000_000;
+      const clock = () => now;
+      const redis = redisStore({ clock });
+      const memory = new MemoryStore({ clock, sweepIntervalMs: 0 });
+      const fast: Policy = { ...policy, windowMs: 300 }; // 3 per 300 ms: a unit every 100 ms
+      const check: LimitCheck = { key: `${fast.name}|c=carol`, policy: fast, cost: 1 };
+      const late = await redis.consume([check]);
+      assert.equal(late.allowed, true, "the charge its caller never heard of");
+      now += 200;
+      for (let i = 0; i < 3; i++) {
+        assert.equal((await redis.consume([check])).allowed, true);
+        assert.equal(memory.consume([check]).allowed, true);
+      }
+      now += 1;
+      await redis.refund([check], late.now);
+      assert.equal((await redis.consume([check])).allowed, false, "Redis refuses, as the memory store does");
+      assert.equal(memory.consume([check]).allowed, false);
       await memory.close();
     });
   }

@@ -99,10 +99,13 @@ describe("a Sluice whose Redis is frozen, with more decisions waiting than it al
     assert.deepEqual(queued.map((r) => r.status), [200, 200, 200]);
   });
 
-  it("never charged a shed request: Redis counts exactly the admitted ones", async () => {
+  it("never charged a shed request: Redis counts exactly the admitted ones, on every plane", async () => {
     const shedMetric = metricLines(await sluice.metrics.render(), "sluice_overload_shed_total");
     assert.deepEqual(shedMetric, ['sluice_overload_shed_total{plane="gateway"} 1', 'sluice_overload_shed_total{plane="service"} 1', 'sluice_overload_shed_total{plane="grpc"} 1']);
     const counted = await queryRedis(redis.port, ["GET", "overload:{c=demo}per-client:f"]);
     assert.equal(counted?.split(" ")[1], "4", "the warm-up and the three that waited");
+    // The service's and gRPC's second admitted call: the warm-up was the only one before it.
+    assert.equal(((await (await callService()).json()) as { remaining: number }).remaining, 98);
+    assert.equal((await callGrpc()).statuses[0]?.limit_remaining, 98);
   });
 });

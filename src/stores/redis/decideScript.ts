@@ -43,6 +43,7 @@
  *   one keeps no state it read.
  */
 import { createHash } from "node:crypto";
+import { LUA_FMT, LUA_NOW } from "./luaPrelude.js";
 
 export const ALGORITHM_CODES = {
   "gcra": "g",
@@ -59,13 +60,7 @@ export const CHECK_FIELDS = 3;
 export const REPLY_FIELDS = 5;
 
 export const DECIDE_SCRIPT = String.raw`
--- Exactly string.format("%.17g", x), but an integer takes the integer conversion: "%d" prints the
--- same digits for every integer a double holds exactly (|x| < 2^53) except -0, which "%.17g"
--- prints as "-0" (and JavaScript parses back to -0, not 0).
-local function fmt(x)
-  if x < 9007199254740992 and x > -9007199254740992 and x % 1 == 0 and (x ~= 0 or 1 / x > 0) then return string.format("%d", x) end
-  return string.format("%.17g", x)
-end
+${LUA_FMT}
 
 -- One check, decided and not yet stored: returns allowed, remaining, resetAt, retryAfterMs (nil
 -- when admitted), reason (nil or "cost"), then the state to store (x, y, z), which the caller
@@ -218,13 +213,7 @@ local function answer(reply, at, allowed, remaining, resetAt, retry, reason)
   reply[at + 4] = reason and 1 or 0
 end
 
-local now
-if ARGV[1] ~= "" then
-  now = tonumber(ARGV[1])
-else
-  local t = redis.call("TIME")
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+${LUA_NOW}
 local nowText = fmt(now)
 
 -- The call's policies, each sent once however many checks use it, with the texts their writes

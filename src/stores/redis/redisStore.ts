@@ -262,7 +262,8 @@ export class RedisStore implements SharedStore {
     const timer = timeoutMs === undefined ? undefined : setTimeout(() => setImmediate(() => {
       if (answered) return;
       answered = true;
-      const late = reply.then(parse, () => undefined);
+      // Never rejects: a reply that cannot be read tells as little as none.
+      const late = reply.then(parse).then(undefined, () => undefined);
       units.forEach((unit, i) => unit.fail(new StoreTimeout(timeoutMs, late.then((verdicts) => verdicts && lateOutcome(unit.checks, verdicts[i]!)))));
     }), timeoutMs);
     reply.then(

@@ -8,26 +8,29 @@
  *       REFUND_FIELDS per check: algorithm code, limit, window ms, parameter, cost, lease.
  *
  * What each algorithm gives back, read against the state as it is now (other decisions may have
- * come since; a refund never takes a counter below zero or a bucket above its capacity):
+ * come since; a refund never takes a counter below zero or a bucket above its capacity, and never
+ * gives back what time may already have given back):
  * - fixed window: cost off the count, if the window that counted it is still the current one;
  * - sliding window counter: cost off the window that counted it, current or previous;
  * - sliding window log: cost entries stamped `at`, removed from the log;
- * - GCRA: cost × interval off the theoretical arrival time (the key goes when nothing is left);
- * - token bucket: cost tokens back into the bucket;
+ * - GCRA: cost × interval off the theoretical arrival time, less the time gone by since the
+ *   decision (a decision meanwhile may have found the bucket full, which absorbs that much of
+ *   the charge at most); the key goes when nothing is left;
+ * - token bucket: cost tokens back into the bucket, less what refilled between the decision and
+ *   the state's last write (for the same reason), never above its capacity;
  * - concurrency: the lease, released.
  * A refund comes after the fact: a decision refused meanwhile because of the charge stays refused.
  * String states keep their expiry (PTTL), which the refund never needs to lengthen.
  */
 import { createHash } from "node:crypto";
+import { LUA_FMT, LUA_NOW } from "./luaPrelude.js";
 
 export const REFUND_FIELDS = 6;
 
 export const REFUND_SCRIPT = String.raw`
 -- As the decide script prints numbers, so at reads as the entries a sliding log holds.
-local function fmt(x)
-  if x < 9007199254740992 and x > -9007199254740992 and x % 1 == 0 and (x ~= 0 or 1 / x > 0) then return string.format("%d", x) end
-  return string.format("%.17g", x)
-end
+${LUA_FMT}
+${LUA_NOW}
 
 local at = tonumber(ARGV[2])
 local atText = fmt(at)
@@ -60,17 +63,22 @@ for i = 1, #KEYS do
         elseif counted == start - window then previous = previous > cost and previous - cost or 0 end
         put(key, fmt(start) .. " " .. fmt(previous) .. " " .. fmt(current))
       elseif code == "g" then
-        local now = tonumber(ARGV[1])
-        if not now then
-          local t = redis.call("TIME")
-          now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        -- A decision since may have found the bucket full (the TAT behind its time) and absorbed
+        -- part of the charge; that part is at most the time gone by since the charge.
+        local back = cost * window / limit - (now - at)
+        if back > 0 then
+          local tat = tonumber(state) - back
+          if tat > now then put(key, fmt(tat)) else redis.call("DEL", key) end
         end
-        local tat = tonumber(state) - cost * window / limit
-        if tat > now then put(key, fmt(tat)) else redis.call("DEL", key) end
       elseif code == "t" then
+        -- The refill applied since the charge (up to the state's time) may have met the capacity
+        -- and absorbed part of it; that part is at most what refilled meanwhile.
         local tokens, since = string.match(state, "^(%S+) (%S+)$")
-        tokens = tonumber(tokens) + cost
-        put(key, fmt(tokens < param and tokens or param) .. " " .. since)
+        local back = cost - (tonumber(since) - at) * limit / window
+        if back > 0 then
+          tokens = tonumber(tokens) + back
+          put(key, fmt(tokens < param and tokens or param) .. " " .. since)
+        end
       end
     end
   end
