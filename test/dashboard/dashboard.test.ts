@@ -1,6 +1,6 @@
 // The dashboard's server side: the page and its assets under a strict CSP, nothing inline that
-// the CSP would block, a label for every field, only the files it knows, the services' names for
-// signed-in users only, and /docs for `/` when there are no accounts.
+// the CSP would block, a label for every field, nothing outside the assets folder, the services'
+// names for signed-in users only, and /docs for `/` when there are no accounts.
 // The page itself is driven in a real browser by test/e2e/dashboard.test.ts.
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
@@ -76,9 +76,13 @@ describe("the dashboard's responses", () => {
     }
   });
 
-  it("answers other paths under /dashboard/ with the 404 problem", async () => {
+  it("answers other paths under /dashboard/ with the 404 problem, and nothing outside the assets folder", async () => {
     const app = await dashboardApp(true);
-    for (const url of ["/dashboard/index.html", "/dashboard/..%2Fdashboard.ts", "/dashboard/nope.js"]) {
+    const outside = [
+      "/dashboard/..%2Fdashboard.ts", "/dashboard/pages/..%2F..%2Fdashboard.ts", "/dashboard/%2e%2e/dashboard.ts",
+      "/dashboard/pages/../../dashboard.ts", "/dashboard/..%2F..%2F..%2Fpackage.json", "/dashboard/%2Fetc%2Fpasswd",
+    ];
+    for (const url of ["/dashboard/index.html", "/dashboard/nope.js", "/dashboard/pages/nope.js", "/dashboard/pages", "/dashboard/", ...outside]) {
       const response = await app.inject({ url });
       assert.equal(response.statusCode, 404, url);
       assert.equal(response.headers["content-type"], "application/problem+json", url);
