@@ -11,9 +11,10 @@
  *
  * - Assets are plain files in `./assets/` (no build step: `npm run build` copies them into
  *   dist/ beside this module), read once when the plugin is registered and served from memory.
- *   Every .js, .css and .svg file in the folder is served, under its path there. A request is
- *   looked up among the files read at start, never joined onto a path, so no URL reaches
- *   outside the folder.
+ *   The script is ES modules: `app.js` (the entry, which index.html loads) imports `shared/*.js`
+ *   and `pages/*.js` by relative path, so every .js, .css and .svg file in the folder is served,
+ *   under its path (/dashboard/pages/keys.js). A request is looked up among the files read at
+ *   start, never joined onto a path, so no URL reaches outside the folder.
  * - Every dashboard response carries DASHBOARD_CSP: scripts and styles only from this origin,
  *   none inline, no framing; and `X-Content-Type-Options: nosniff`.
  * - CSRF: the page makes every change with a same-origin `fetch` whose body is JSON; the server
@@ -24,7 +25,7 @@
  *
  * @example
  * await registerDashboard(app, { serviceNames: () => table.keys(), withAccounts: true, signedIn: async (request) => … });
- * // GET / → the page; GET /dashboard/app.js, /dashboard/app.css; GET /dashboard/services.json
+ * // GET / → the page; GET /dashboard/app.js, /dashboard/pages/keys.js, /dashboard/app.css; GET /dashboard/services.json
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { extname, join, relative, sep } from "node:path";
@@ -105,7 +106,7 @@ export function registerDashboard(app: FastifyInstance, options: DashboardOption
   return Promise.resolve();
 }
 
-/** Every file under ./assets/ of a served kind, by its path there with `/` ("app.js"). */
+/** Every file under ./assets/ of a served kind, by its path there with `/` ("pages/keys.js"). */
 function readAssets(): ReadonlyMap<string, Asset> {
   const root = fileURLToPath(ASSETS);
   const assets = new Map<string, Asset>();
