@@ -11,6 +11,10 @@
  *
  * - Assets are plain files in `./assets/` (no build step: `npm run build` copies them into
  *   dist/ beside this module), read once when the plugin is registered and served from memory.
+ *   The script is ES modules: `app.js` (the entry, which index.html loads) imports `shared/*.js`
+ *   and `pages/*.js` by relative path, so every .js, .css and .svg file in the folder is served,
+ *   under its path (/dashboard/pages/keys.js). A request is looked up among the files read at
+ *   start, never joined onto a path, so no URL reaches outside the folder.
  * - Every dashboard response carries DASHBOARD_CSP: scripts and styles only from this origin,
  *   none inline, no framing; and `X-Content-Type-Options: nosniff`.
  * - CSRF: the page makes every change with a same-origin `fetch` whose body is JSON; the server
@@ -21,9 +25,11 @@
  *
  * @example
  * await registerDashboard(app, { serviceNames: () => table.keys(), withAccounts: true, signedIn: async (request) => … });
- * // GET / → the page; GET /dashboard/app.js, /dashboard/app.css; GET /dashboard/services.json
+ * // GET / → the page; GET /dashboard/app.js, /dashboard/pages/keys.js, /dashboard/app.css; GET /dashboard/services.json
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { extname, join, relative, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { problems } from "../problems/catalogue.js";
 import { replyProblem } from "../problems/fastifyProblems.js";
@@ -58,12 +64,17 @@ export const DASHBOARD_ASSET_PREFIX = "/dashboard/";
 
 const ASSETS = new URL("./assets/", import.meta.url);
 
-/** File name → media type: the only files served, so a request can never name another path. */
-const ASSET_TYPES: Readonly<Record<string, string>> = {
-  "app.js": "text/javascript; charset=utf-8",
-  "app.css": "text/css; charset=utf-8",
-  "icon.svg": "image/svg+xml",
+/** Extension → media type: the only kinds of file served (index.html is the page at `/`). */
+const MEDIA_TYPES: Readonly<Record<string, string>> = {
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
 };
+
+interface Asset {
+  readonly type: string;
+  readonly body: Buffer;
+}
 
 export function registerDashboard(app: FastifyInstance, options: DashboardOptions): Promise<void> {
   if (!options.withAccounts) {
@@ -72,7 +83,7 @@ export function registerDashboard(app: FastifyInstance, options: DashboardOption
   }
 
   const page = readFileSync(new URL("index.html", ASSETS));
-  const assets = new Map(Object.entries(ASSET_TYPES).map(([name, type]) => [name, { type, body: readFileSync(new URL(name, ASSETS)) }]));
+  const assets = readAssets();
 
   app.get("/", function dashboardPage(_request, reply) {
     return secured(reply).type("text/html; charset=utf-8").send(page);
@@ -84,8 +95,8 @@ export function registerDashboard(app: FastifyInstance, options: DashboardOption
     return secured(reply).header("cache-control", "no-store").type("application/json; charset=utf-8").send({ services: [...options.serviceNames()].sort() });
   });
 
-  app.get<{ Params: { file: string } }>(`${DASHBOARD_ASSET_PREFIX}:file`, function dashboardAsset(request, reply) {
-    const asset = assets.get(request.params.file);
+  app.get<{ Params: { "*": string } }>(`${DASHBOARD_ASSET_PREFIX}*`, function dashboardAsset(request, reply) {
+    const asset = assets.get(request.params["*"]);
     // Fall through to the control plane's 404 problem, as any unknown path does.
     if (asset === undefined) return reply.callNotFound();
     return secured(reply).type(asset.type).send(asset.body);
@@ -93,6 +104,19 @@ export function registerDashboard(app: FastifyInstance, options: DashboardOption
 
   // Nothing to wait for; a promise, as the control plane registers every part alike.
   return Promise.resolve();
+}
+
+/** Every file under ./assets/ of a served kind, by its path there with `/` ("pages/keys.js"). */
+function readAssets(): ReadonlyMap<string, Asset> {
+  const root = fileURLToPath(ASSETS);
+  const assets = new Map<string, Asset>();
+  for (const entry of readdirSync(root, { recursive: true, withFileTypes: true })) {
+    const type = MEDIA_TYPES[extname(entry.name)];
+    if (!entry.isFile() || type === undefined) continue;
+    const file = join(entry.parentPath, entry.name);
+    assets.set(relative(root, file).split(sep).join("/"), { type, body: readFileSync(file) });
+  }
+  return assets;
 }
 
 /** The headers every dashboard response carries. No-cache: a new release is picked up at once. */
