@@ -66,8 +66,9 @@ export function invalidKeyThrottle(store: RateLimitStore, allowance: InvalidKeyA
     if (decision === undefined || (decision.allowed && decision.remaining > 0)) return;
     blocked.delete(address);
     if (blocked.size >= MAX_BLOCKED) blocked.delete(blocked.keys().next().value!);
-    // The window's end on the store's clock, as a wait from now on ours.
-    blocked.set(address, now() + Math.max(1, decision.resetAt - verdict.now));
+    // The wait the store states (a denial: the failover store's over-limit cache states it on our
+    // clock, with resetAt on the store's), else the window's end as a wait from the store's now.
+    blocked.set(address, now() + Math.max(1, decision.retryAfterMs ?? decision.resetAt - verdict.now));
   };
 
   return {
