@@ -35,7 +35,7 @@ import type { RateLimitStore } from "../../stores/store.js";
 import type { PolicyBook } from "../descriptorPolicies.js";
 import type { ServiceCaller } from "../serviceAuth.js";
 import { domainOutOfScope } from "../tokenScope.js";
-import { firstNonUtf8Field, NON_UTF8_FIELD } from "./requestText.js";
+import { requestTextProblem, TEXT_PROBLEM } from "./requestText.js";
 import { InvalidRateLimitRequest, planDecision, responseFor, type PlannedDecision, type RateLimitRequestMessage, type RateLimitResponseMessage } from "./shouldRateLimit.js";
 
 /** proto/ at the package root: three levels up from src/service/grpc/ and from dist/service/grpc/. */
@@ -81,8 +81,8 @@ export interface RunningRateLimitGrpc {
 
 /**
  * The RateLimitService definition, read from our proto files, whose request decoder also names
- * the first string that is not UTF-8 (which protobuf.js would read as U+FFFD): planDecision
- * refuses such a request.
+ * the first string that is not UTF-8 (which protobuf.js would read as U+FFFD), or says the bytes
+ * cannot be read as protobuf.js reads them (requestText.ts): planDecision refuses such a request.
  */
 export function rateLimitServiceDefinition(): ServiceDefinition {
   const definition = loadSync(RLS_PROTO, PROTO_LOADER_OPTIONS)["envoy.service.ratelimit.v3.RateLimitService"] as ServiceDefinition;
@@ -93,8 +93,8 @@ export function rateLimitServiceDefinition(): ServiceDefinition {
       ...method,
       requestDeserialize: (bytes: Buffer): RateLimitRequestMessage => {
         const request = decode(bytes) as RateLimitRequestMessage;
-        const nonUtf8 = firstNonUtf8Field(bytes);
-        return nonUtf8 === undefined ? request : { ...request, [NON_UTF8_FIELD]: nonUtf8 };
+        const problem = requestTextProblem(bytes);
+        return problem === undefined ? request : { ...request, [TEXT_PROBLEM]: problem };
       },
     },
   };
