@@ -29,7 +29,7 @@ describe("which text cannot be stored", () => {
     assert.deepEqual(unstorableText({ email: `a${NUL}@example.com` }).map((p) => p.name), ["email"]);
     assert.deepEqual(unstorableText({ scopes: ["users", `x${LONE}`], nested: { deep: ["\udc00"] } }).map((p) => p.name), ["scopes.1", "nested.deep.0"]);
     assert.deepEqual(unstorableText({ limits: { [`bad${NUL}`]: {} } }), [{ name: `limits.bad${NUL}`, reason: "its name contains a NUL character, which cannot be stored" }]);
-    assert.deepEqual(unstorableText(`${LONE}`), [{ name: "", reason: "contains a lone UTF-16 surrogate, which is not Unicode text" }]);
+    assert.deepEqual(unstorableText(`${LONE}`), [{ name: "", reason: "contains a lone UTF-16 surrogate (\\ud800–\\udfff without its pair), which is not Unicode text" }]);
     assert.deepEqual(unstorableText(JSON.parse("[".repeat(100_000) + "\"\\u0000\"" + "]".repeat(100_000)) as unknown).length, 1, "deep nesting, no recursion");
   });
 });
