@@ -21,7 +21,7 @@
  * loopback or the mesh's internal network (docs/ratelimit-service.md).
  *
  * @example
- * const rls = await startRateLimitGrpcServer({ host: "127.0.0.1", port: 8081, policies: () => book, authenticate, tokens: () => config.serviceTokens, store, logger });
+ * const rls = await startRateLimitGrpcServer({ host: "127.0.0.1", port: 8081, policies: () => book, authenticate, tokenSettings: () => config.serviceTokens, store, logger });
  * await rls.close();
  */
 import { fileURLToPath } from "node:url";
@@ -59,7 +59,7 @@ export interface RateLimitGrpcOptions {
   /** Who a call's `authorization` metadata names (the HTTP API's authenticator). */
   readonly authenticate: (authorization: string | undefined) => ServiceCaller | undefined;
   /** The `serviceTokens` settings in force (read per call, so a reload applies). */
-  readonly tokens: () => ServiceTokensConfig;
+  readonly tokenSettings: () => ServiceTokensConfig;
   readonly store: RateLimitStore;
   readonly logger: Logger;
   /** Refuses calls (UNAVAILABLE) while the process cannot keep up; never when undefined. */
@@ -100,13 +100,13 @@ export function rateLimitServiceDefinition(): ServiceDefinition {
   };
 }
 
-export async function startRateLimitGrpcServer({ host, port, policies, authenticate, tokens, store, logger, shedder }: RateLimitGrpcOptions): Promise<RunningRateLimitGrpc> {
+export async function startRateLimitGrpcServer({ host, port, policies, authenticate, tokenSettings, store, logger, shedder }: RateLimitGrpcOptions): Promise<RunningRateLimitGrpc> {
   const log = logger.child({ plane: "envoy-rls" });
   const server = new Server({ "grpc.max_receive_message_length": MAX_MESSAGE_BYTES });
 
   /** The refusal of a caller who may not ask about `domain`; undefined when it may. */
   function refusal(metadata: Metadata, domain: string): Partial<StatusObject> | undefined {
-    const settings = tokens();
+    const settings = tokenSettings();
     const [authorization] = metadata.get("authorization");
     if (authorization === undefined) {
       return settings.grpc === "required" ? { code: status.UNAUTHENTICATED, details: "send a service token as authorization: Bearer <token> metadata (serviceTokens.grpc is required)" } : undefined;
