@@ -5,6 +5,7 @@
 // database, or the built CLI. They wait on sockets more than on the CPU, so four run at once.
 // Extra arguments go to `node --test`, e.g. `npm run test:fast -- --test-name-pattern=gcra`.
 import { spawnSync } from "node:child_process";
+import process from "node:process";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";

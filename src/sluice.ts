@@ -228,7 +228,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
     if (statusPort !== undefined) status = await startStatusListener({ ...config.server, statusPort }, { readiness, metrics }, controlLogger);
     if (config.server.grpcPort !== undefined) {
       grpc = await startRateLimitGrpcServer({
-        host: config.server.host, port: config.server.grpcPort, policies: () => ratelimit.service.policies, authenticate: ratelimit.authenticate, tokens: ratelimit.tokens, store, logger, shedder,
+        host: config.server.host, port: config.server.grpcPort, policies: () => ratelimit.service.policies, authenticate: ratelimit.authenticate, tokenSettings: ratelimit.tokenSettings, store, logger, shedder,
       });
     }
   } catch (error) {

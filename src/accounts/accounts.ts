@@ -13,6 +13,7 @@ import { apiKeyRepository, type ApiKeyRepository } from "./apiKeys.js";
 import { databaseApiKeys, type DatabaseApiKeys } from "./databaseApiKeys.js";
 import { PasswordHasher, PasswordHashingBusy } from "./passwords.js";
 import { PlanRepository } from "./plans.js";
+import type { Place } from "./semaphore.js";
 import { SessionStore } from "./sessions.js";
 import { EmailTaken, UserRepository, type Role, type User } from "./users.js";
 
@@ -42,9 +43,10 @@ export interface Accounts {
   createUser(spec: { readonly email: string; readonly password: string; readonly role?: Role; readonly plan?: string }): Promise<User>;
   /**
    * The user whose email and password these are, or undefined: an unknown email, a wrong
-   * password and a disabled account answer alike, after the same work.
+   * password and a disabled account answer alike, after the same work. The check runs on `place`
+   * when given (`passwords.checkPlace()`), as PasswordHasher.verify does.
    */
-  checkPassword(email: string, password: string): Promise<User | undefined>;
+  checkPassword(email: string, password: string, place?: Place): Promise<User | undefined>;
   /** The user a session token signs in, or undefined: an unknown or expired session, a disabled user. */
   sessionUser(token: string): Promise<User | undefined>;
   /** Stops the key verifier (writing its last uses); the database stays open. */
@@ -82,9 +84,9 @@ export async function openAccounts(db: Database, options: AccountsOptions = {}):
       if ((await users.findByEmail(email)) !== undefined) throw new EmailTaken(email.trim());
       return users.create({ email, passwordHash: await passwords.hash(password), role, plan });
     },
-    checkPassword: async (email, password) => {
+    checkPassword: async (email, password, place) => {
       const found = await users.findCredentials(email);
-      const matches = await passwords.verify(password, found?.passwordHash);
+      const matches = await passwords.verify(password, found?.passwordHash, place);
       if (!matches || found === undefined || found.user.disabledAt !== null) return undefined;
       if (passwords.needsRehash(found.passwordHash)) await rehash(found.user.id, password);
       return found.user;

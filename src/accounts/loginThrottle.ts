@@ -72,8 +72,6 @@ export type LoginAllowance =
     readonly allowed: false;
     /** Whole seconds until every spent limit has room again; at least 1. */
     readonly retryAfterSeconds: number;
-    /** The spent limits' names. */
-    readonly limits: readonly string[];
   };
 
 export interface LoginThrottle {
@@ -114,7 +112,7 @@ export function loginThrottle(store: RateLimitStore, options: LoginThrottleOptio
   return {
     async reserve(email, clientIp) {
       const keys = loginThrottleKeys(email, clientIp, options);
-      // A peek at both (cost 0 changes nothing), so that a refusal names every spent limit…
+      // A peek at both (cost 0 changes nothing), so that a refusal waits for every spent limit…
       const peek = await store.consume([{ key: keys.accountIp, policy: perAccountIp, cost: 0 }, { key: keys.ip, policy: perIp, cost: 0 }]);
       const spent = peek.decisions.filter((d) => d.remaining <= 0);
       if (spent.length > 0) return refusal(spent, peek.now);
@@ -134,8 +132,8 @@ export function loginThrottle(store: RateLimitStore, options: LoginThrottleOptio
   };
 }
 
-/** A refusal naming the spent limits, until the last of them has room again. */
+/** A refusal until the last of the spent limits has room again. */
 export function refusal(spent: readonly Decision[], now: number): LoginAllowance {
   const waitMs = Math.max(...spent.map((d) => d.retryAfterMs ?? d.resetAt - now));
-  return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)), limits: spent.map((d) => d.policy.name) };
+  return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
 }

@@ -12,7 +12,9 @@
  * budgets: `checks` (`verify`: sign-in, a password change's current password; default 2 at once,
  * 100 waiting) and `newPasswords` (`hash`: sign-up, a new password, an admin's new user, a rehash;
  * default 1 at once, 10 waiting). A flood of sign-ups fills its own queue and gets 503s, while
- * sign-ins keep their two hashes and their queue.
+ * sign-ins keep their two hashes and their queue. A caller may take its place at the checks gate
+ * first (`checkPlace`) and verify on it later: the sign-in does, so that a busy gate refuses it
+ * before the login throttle counts an attempt.
  *
  * Unknown accounts must answer exactly like wrong passwords, in content and in time: pass
  * `undefined` as the stored hash and `verify` spends the same work on a dummy hash, then says no.
@@ -27,7 +29,7 @@
  * await passwords.verify("anything", undefined);                  // → false, after the same work
  */
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from "node:crypto";
-import { Semaphore } from "./semaphore.js";
+import { Semaphore, type Place } from "./semaphore.js";
 
 /** Fewest characters (Unicode code points) a password may have. */
 export const PASSWORD_MIN_LENGTH = 8;
@@ -205,21 +207,39 @@ export class PasswordHasher {
     const problem = passwordProblem(password);
     if (problem !== undefined) throw new PasswordRejected(problem);
     const salt = randomBytes(SALT_BYTES);
-    const key = await run(this.#newPasswords, () => this.#derive(normalize(password), salt, KEY_BYTES, this.params));
-    return formatHash(this.params, salt, key);
+    const place = this.#newPasswords.enter();
+    try {
+      const key = await run(place, () => this.#derive(normalize(password), salt, KEY_BYTES, this.params));
+      return formatHash(this.params, salt, key);
+    } finally {
+      place?.leave();
+    }
+  }
+
+  /**
+   * A place at the checks gate, for a `verify` to come, or `undefined` at once when the gate's
+   * queue is full. Whoever takes one passes it to `verify`, or leaves it (`place.leave()`).
+   */
+  checkPlace(): Place | undefined {
+    return this.#checks.enter();
   }
 
   /**
    * Whether `password` matches `stored`. Pass `undefined` for an account that does not exist:
-   * the same work is done against a dummy hash and the answer is false.
+   * the same work is done against a dummy hash and the answer is false. Runs on `place` (from
+   * `checkPlace`), which it leaves, or takes one itself: PasswordHashingBusy when there is none.
    */
-  async verify(password: string, stored: string | undefined): Promise<boolean> {
-    const { params, salt, key } = parseHash(stored ?? this.#dummy);
-    const candidate = normalize(password);
-    // No stored hash holds a longer password; this answer depends on the input alone.
-    if (characterCount(candidate) > PASSWORD_MAX_LENGTH) return false;
-    const derived = await run(this.#checks, () => this.#derive(candidate, salt, key.length, params));
-    return timingSafeEqual(derived, key) && stored !== undefined;
+  async verify(password: string, stored: string | undefined, place: Place | undefined = this.#checks.enter()): Promise<boolean> {
+    try {
+      const { params, salt, key } = parseHash(stored ?? this.#dummy);
+      const candidate = normalize(password);
+      // No stored hash holds a longer password; this answer depends on the input alone.
+      if (characterCount(candidate) > PASSWORD_MAX_LENGTH) return false;
+      const derived = await run(place, () => this.#derive(candidate, salt, key.length, params));
+      return timingSafeEqual(derived, key) && stored !== undefined;
+    } finally {
+      place?.leave();
+    }
   }
 
   /** True when `stored` was made with other parameters than this hasher's. */
@@ -228,16 +248,11 @@ export class PasswordHasher {
   }
 }
 
-/** `work` under `gate`'s permit; PasswordHashingBusy at once when its queue is full. */
-async function run<T>(gate: Semaphore, work: () => Promise<T>): Promise<T> {
-  const permit = gate.acquire();
-  if (permit === undefined) throw new PasswordHashingBusy();
-  const release = await permit;
-  try {
-    return await work();
-  } finally {
-    release();
-  }
+/** `work` once `place` holds its permit; PasswordHashingBusy at once when there is no place (the queue was full). The caller leaves the place. */
+async function run<T>(place: Place | undefined, work: () => Promise<T>): Promise<T> {
+  if (place === undefined) throw new PasswordHashingBusy();
+  await place.turn;
+  return work();
 }
 
 function load(gate: Semaphore): GateLoad {

@@ -4,12 +4,24 @@
  * hashing (passwords.ts) runs behind two, one for sign-ins and one for new passwords, so a burst
  * costs bounded memory and answers "busy" instead of piling up.
  *
+ * A caller takes a place (`enter`) and waits for its turn; it may leave before its turn comes
+ * (the sign-in that took its place before asking the login throttle, and was refused there), and
+ * then frees its room in the queue at once.
+ *
  * @example
  * const gate = new Semaphore(2, 100);
- * const release = await (gate.acquire() ?? refuse());
- * try { await work(); } finally { release(); }
+ * const place = gate.enter() ?? refuse();
+ * try { await place.turn; await work(); } finally { place.leave(); }
  */
 export type Release = () => void;
+
+/** A place at the gate. */
+export interface Place {
+  /** Resolves once the place holds a permit (with the function that gives it back, as `leave` does). */
+  readonly turn: Promise<Release>;
+  /** Gives back the permit, or the place in the queue before its turn; once is enough, more change nothing. */
+  leave(): void;
+}
 
 export class Semaphore {
   #active = 0;
@@ -33,19 +45,30 @@ export class Semaphore {
     return this.#waiting.length;
   }
 
-  /**
-   * A permit, once one is free: resolves to the function that gives it back (calling it twice
-   * gives back one permit only). `undefined`, at once, when the queue is full.
-   */
-  acquire(): Promise<Release> | undefined {
+  /** A place: holding a permit at once when one is free, else queued. `undefined`, at once, when the queue is full. */
+  enter(): Place | undefined {
     if (this.#active < this.permits) {
       this.#active++;
-      return Promise.resolve(this.#release());
+      const release = this.#release();
+      return { turn: Promise.resolve(release), leave: release };
     }
     if (this.#waiting.length >= this.maxWaiting) return undefined;
+    let release: Release | undefined;
     // The permit passes straight from the releaser to the first waiter, so `active` never dips
     // and a newcomer cannot overtake the queue.
-    return new Promise((resolve) => this.#waiting.push(() => resolve(this.#release())));
+    let grant!: () => void;
+    const turn = new Promise<Release>((resolve) => {
+      grant = () => resolve(release = this.#release());
+    });
+    this.#waiting.push(grant);
+    return {
+      turn,
+      leave: () => {
+        if (release !== undefined) return release();
+        const at = this.#waiting.indexOf(grant);
+        if (at !== -1) this.#waiting.splice(at, 1);
+      },
+    };
   }
 
   #release(): Release {

@@ -10,6 +10,8 @@ import type { Consumer } from "./consumer.js";
 export interface SessionConsumers {
   /** The session's consumer (`user:<id>` on the user's plan), or undefined; synchronous when cached. */
   verify(token: string): Consumer | undefined | Promise<Consumer | undefined>;
+  /** The consumer of a session the cache holds as valid right now, without any lookup; else undefined (as ApiKeyVerifier.known). */
+  known(token: string): Consumer | undefined;
 }
 
 interface Entry {
@@ -36,6 +38,10 @@ export function sessionConsumers(accounts: Pick<Accounts, "sessionUser">, option
       const entry = cache.get(token);
       if (entry !== undefined && entry.until > now()) return entry.consumer;
       return lookup(token);
+    },
+    known(token) {
+      const entry = cache.get(token);
+      return entry !== undefined && entry.until > now() ? entry.consumer : undefined;
     },
   };
 }

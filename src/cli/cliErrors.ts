@@ -1,8 +1,9 @@
 /**
  * How the `sluice` command fails, in one place: each expected failure becomes an exit code and a
  * few lines for stderr — never a stack trace. 2 means the request itself was wrong (bad usage, an
- * invalid, unknown or duplicate value; nothing changed); 1 means the world got in the way (the
- * database is in use or unreachable). The domain errors keep their stable codes, which the message
+ * invalid, unknown or duplicate value; nothing changed), or the setup is, which trying again does
+ * not fix (a data directory Sluice cannot make private; systemd does not restart on 2); 1 means the
+ * world got in the way (the database is in use or unreachable). The domain errors keep their stable codes, which the message
  * ends with so scripts and tests can match on them rather than on the wording.
  *
  * @example
@@ -13,6 +14,7 @@ import { PasswordRejected } from "../accounts/passwords.js";
 import { InvalidPlan, PlanInUse, UnknownPlan } from "../accounts/plans.js";
 import { EmailTaken, InvalidEmail } from "../accounts/users.js";
 import { DatabaseInUse } from "../db/embeddedDatabase.js";
+import { DataDirNotPrivate } from "../db/privateFiles.js";
 
 /** The command line itself is wrong; the dispatcher adds the usage of `group` (or all of it). */
 export class UsageError extends Error {
@@ -72,6 +74,17 @@ export function describeFailure(error: unknown): Failure | undefined {
         "  The embedded database serves one process at a time. While the gateway runs, manage accounts",
         "  through its admin API, or keep them in PostgreSQL (DATABASE_URL), which the gateway and this",
         "  command can share; otherwise stop the gateway first.",
+      ],
+    };
+  }
+  if (error instanceof DataDirNotPrivate) {
+    const uid = process.getuid?.();
+    return {
+      exitCode: 2,
+      lines: [
+        `the embedded database in ${error.directory} cannot be made private: ${error.path}${error.owner === undefined ? "" : ` belongs to uid ${error.owner}`}, and its mode cannot be set (${error.code})`,
+        "  Its files hold password hashes and session digests, so Sluice keeps them 0600 and opens no",
+        `  database it cannot. Give the directory to the user Sluice runs as: chown -R ${uid ?? "<that user>"} ${error.directory}`,
       ],
     };
   }

@@ -9,10 +9,11 @@
  */
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config/loader.js";
+import { DataDirNotPrivate } from "../db/privateFiles.js";
 import { DEMO_SERVICE_NAMES, type DemoServiceName } from "../demo/names.js";
 import { createStdoutLogger, LOG_LEVELS, type LogLevel } from "../observability/logger.js";
 import type { AccountCommand, CommandIo } from "./accountCommand.js";
-import { describeFailure, UsageError } from "./cliErrors.js";
+import { describeFailure, UsageError, type Failure } from "./cliErrors.js";
 import { keysCommand } from "./keysCommand.js";
 import { migrateCommand } from "./migrateCommand.js";
 import { plansCommand } from "./plansCommand.js";
@@ -149,6 +150,8 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`sluice: ${error.message}\n\n${USAGE}\n`);
       return 2;
     }
+    // The operator's to fix, and the message says how: no stack.
+    if (error instanceof DataDirNotPrivate) return writeFailure(describeFailure(error)!);
     logger.fatal({ err: error }, "sluice failed");
     return 1;
   }
@@ -170,15 +173,17 @@ async function runAccountCommand(group: string, command: AccountCommand, args: r
       return 2;
     }
     const failure = describeFailure(error);
-    if (failure !== undefined) {
-      const [first, ...rest] = failure.lines;
-      process.stderr.write([`sluice: ${first}`, ...rest].join("\n") + "\n");
-      return failure.exitCode;
-    }
+    if (failure !== undefined) return writeFailure(failure);
     // Not one of ours: a bug or an infrastructure fault nobody named, so the stack is worth having.
     process.stderr.write(`sluice: ${group} failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
     return 1;
   }
+}
+
+/** Writes an expected failure's lines to stderr; its exit code. */
+function writeFailure({ exitCode, lines: [first, ...rest] }: Failure): number {
+  process.stderr.write([`sluice: ${first}`, ...rest].join("\n") + "\n");
+  return exitCode;
 }
 
 /** The usage lines of one group (continuations included), then the account notes. */

@@ -214,7 +214,7 @@ export const configSchema = z
         .describe("Port of the Envoy rate-limit service (gRPC ShouldRateLimit, plaintext) on server.host (0: any free port); off when omitted."),
       statusPort: z.number().int().min(0).max(65535).optional()
         .describe("Port of the status listener, on server.statusHost, for operators: /metrics, /readyz with its details, /healthz (0: any free port). When set, the public port no longer serves /metrics. Off when omitted."),
-      statusHost: z.string().min(1).default("127.0.0.1").describe("Address of the status listener (server.statusPort); loopback unless your scraper needs another."),
+      statusHost: z.string().min(1).default("127.0.0.1").describe("Address of the status listener (server.statusPort); loopback unless your scraper needs another. On a loopback address it answers only this machine's host names (DNS rebinding); server.publicHosts does not apply to it."),
       trustedProxies: z.union([
         z.number().int().min(1).max(32),
         z.array(z.string().refine(isTrustEntry, { error: 'not an IP address, a CIDR range (e.g. "10.0.0.0/8") or one of "loopback", "linklocal", "uniquelocal"' })).min(1),

@@ -8,7 +8,8 @@
  * - Sign-in is throttled (loginThrottle.ts) before any password is checked, by account and client
  *   address and by address alone: each attempt is reserved first, so attempts sent at once cannot
  *   pass it together; unknown emails, wrong passwords and disabled accounts give byte-identical
- *   401 answers and count alike.
+ *   401 answers and count alike. A sign-in the password checker is too busy for (503) counts
+ *   nothing: its place there is taken before the attempt is reserved.
  * - Sign-up is throttled per client address (signupThrottle.ts) before any work; an address that
  *   has an account gets 409 without its password being hashed, and new passwords are hashed
  *   behind a gate of their own (passwords.ts), so sign-ups cannot starve sign-ins.
@@ -27,7 +28,8 @@ import { z } from "zod";
 import { DEFAULT_PLAN, type Accounts } from "../accounts/accounts.js";
 import { loginThrottle, type LoginThrottle, type LoginThrottleOptions } from "../accounts/loginThrottle.js";
 import { SIGNUPS_PER_IP, signupThrottle } from "../accounts/signupThrottle.js";
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, PasswordHashingBusy, PasswordRejected, passwordProblem } from "../accounts/passwords.js";
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, type PasswordHasher, PasswordHashingBusy, PasswordRejected, passwordProblem } from "../accounts/passwords.js";
+import type { Place } from "../accounts/semaphore.js";
 import { SESSION_COOKIE, SessionStore } from "../accounts/sessions.js";
 import { EmailTaken, InvalidEmail, normalizeEmail, ROLES, UserRepository, type User } from "../accounts/users.js";
 import { addressKey, clientAddress, type TrustFunction } from "../gateway/clientAddress.js";
@@ -139,7 +141,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
     const body = await parseBody(loginBody, request, reply);
     if (body === undefined) return reply;
     const ip = clientIp(request);
-    const verdict = await verifyThrottled(throttle, ip, body.email, reply, () => accounts.checkPassword(body.email, body.password));
+    const verdict = await verifyThrottled(throttle, accounts.passwords, ip, body.email, reply, (place) => accounts.checkPassword(body.email, body.password, place));
     if (verdict === undefined) return reply;
     if (verdict === false) return replyProblem(reply, problems.badCredentials, BAD_CREDENTIALS_DETAIL);
     await startSession(request, reply, verdict);
@@ -166,9 +168,9 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
     const body = await parseBody(passwordChangeBody, request, reply);
     if (body === undefined) return reply;
     // Throttled like a sign-in: a borrowed session must not become a way to guess the password.
-    const verdict = await verifyThrottled(throttle, clientIp(request), user.email, reply, async () => {
+    const verdict = await verifyThrottled(throttle, accounts.passwords, clientIp(request), user.email, reply, async (place) => {
       const credentials = await accounts.users.findCredentials(user.email);
-      return (await accounts.passwords.verify(body.currentPassword, credentials?.passwordHash)) ? user : undefined;
+      return (await accounts.passwords.verify(body.currentPassword, credentials?.passwordHash, place)) ? user : undefined;
     });
     if (verdict === undefined) return reply;
     if (verdict === false) {
@@ -202,27 +204,38 @@ function sameOrigin(request: FastifyRequest, reply: FastifyReply): boolean {
 }
 
 /**
- * Runs `verify` (a password check) under the login throttle: the user when it succeeds, false
- * when it fails (counted), undefined when it has answered instead (429 throttled, 503 busy).
+ * Runs `verify` (a password check, on the place given) under the login throttle: the user when
+ * it succeeds, false when it fails (counted), undefined when it has answered instead (503 busy,
+ * 429 throttled).
+ *
+ * The place at the password checks' gate is taken before the throttle counts the attempt, so a
+ * sign-in refused as busy costs none; a place taken and then refused by the throttle is left at
+ * once, never holding the gate's queue. (Its turn may come while the throttle's store answers:
+ * a permit then waits one store round trip.)
  */
 async function verifyThrottled(
   throttle: LoginThrottle,
+  passwords: PasswordHasher,
   ip: string,
   email: string,
   reply: FastifyReply,
-  verify: () => Promise<User | undefined>,
+  verify: (place: Place) => Promise<User | undefined>,
 ): Promise<User | false | undefined> {
-  const allowance = await throttle.reserve(email, ip);
-  if (!allowance.allowed) {
-    await replyTooMany(reply, allowance.retryAfterSeconds, "failed sign-ins");
+  const place = passwords.checkPlace();
+  if (place === undefined) {
+    await replyAccountError(reply, new PasswordHashingBusy(), "password");
     return undefined;
   }
   let user: User | undefined;
   try {
-    user = await verify();
-  } catch (error) {
-    await replyAccountError(reply, error, "password");
-    return undefined;
+    const allowance = await throttle.reserve(email, ip);
+    if (!allowance.allowed) {
+      await replyTooMany(reply, allowance.retryAfterSeconds, "failed sign-ins");
+      return undefined;
+    }
+    user = await verify(place);
+  } finally {
+    place.leave();
   }
   if (user === undefined) {
     await throttle.failed(email, ip);

@@ -8,7 +8,9 @@
  *   (`Authorization: Bearer <SLUICE_ADMIN_TOKEN>`). /metrics is served there only while no status
  *   listener is configured (a start-up warning says so when the port is not on loopback).
  * - The status listener (`server.statusPort`, on `server.statusHost`: loopback unless told
- *   otherwise) serves all three, readiness with its details, for whoever can reach it.
+ *   otherwise) serves all three, readiness with its details, for whoever can reach it. On a
+ *   loopback address it answers only this machine's names, as the public port does by default
+ *   (gateway/publicHosts.ts): a DNS-rebinding page cannot read it from the developer's browser.
  *
  * @example
  * registerStatusRoutes(app, { readiness, metrics, details: (request) => isAdminToken(request, token) });
@@ -19,6 +21,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { SluiceConfig } from "../config/schema.js";
 import { answerClientError } from "../gateway/clientErrors.js";
 import { createEdgeServer } from "../gateway/edgeServer.js";
+import { publicHostCheck, refusedHost } from "../gateway/publicHosts.js";
 import type { Readiness, ReadinessReport } from "../lifecycle/readiness.js";
 import type { SluiceMetrics } from "../observability/metrics.js";
 import { useProblemResponses } from "../problems/fastifyProblems.js";
@@ -69,12 +72,17 @@ export type StatusListenerSettings = Pick<SluiceConfig["server"], "statusHost" |
 
 /** Starts the status listener: /healthz, /readyz with its details, /metrics, on `statusHost:statusPort`. */
 export async function startStatusListener(settings: StatusListenerSettings, deps: Omit<StatusRoutesDeps, "details">, logger: FastifyBaseLogger): Promise<StatusListener> {
+  // The public port's rule for its own address: no proxy stands in front of this listener, and
+  // server.publicHosts names the public port's names, not the ones a scraper uses here.
+  const acceptsHost = publicHostCheck({ host: settings.statusHost, publicHosts: undefined, trustedProxies: undefined });
   const app = Fastify({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
     clientErrorHandler: answerClientError,
     // The public port's limits on size and time hold here too.
-    serverFactory: (handler) => createEdgeServer(settings, (req: IncomingMessage, res: ServerResponse) => handler(req, res)),
+    serverFactory: (handler) => createEdgeServer(settings, (req: IncomingMessage, res: ServerResponse) => {
+      if (!refusedHost(acceptsHost, req, res, "server.statusHost")) handler(req, res);
+    }),
   });
   useProblemResponses(app);
   refuseUnreadBodies(app);

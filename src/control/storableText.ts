@@ -12,17 +12,16 @@
  */
 import type { FastifyInstance } from "fastify";
 import type { InvalidParam } from "../config/invalidParams.js";
+import { isWellFormed, NOT_WELL_FORMED } from "../config/wellFormedText.js";
 import { problems } from "../problems/catalogue.js";
 import { replyProblem } from "../problems/fastifyProblems.js";
 
 const NUL = "\u0000";
-/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Why `text` cannot be stored, or undefined when it can. */
-export function textProblem(text: string): string | undefined {
+function textProblem(text: string): string | undefined {
   if (text.includes(NUL)) return "contains a NUL character, which cannot be stored";
-  if (LONE_SURROGATE.test(text)) return "contains a lone UTF-16 surrogate, which is not Unicode text";
+  if (!isWellFormed(text)) return NOT_WELL_FORMED;
   return undefined;
 }
 

@@ -5,9 +5,9 @@
  * shares the count. Once an address has spent its allowance (`limit` in a fixed window that
  * starts at its first invalid key), this instance holds it as blocked until the window ends: its
  * keys are not looked up any more, so random well-formed keys cost the database nothing, and it
- * is answered 429 `too-many-invalid-keys` with Retry-After. A key that memory vouches for (a
- * config key, a database key verified in the last 30 s) still passes, so a noisy neighbour behind
- * the same address cannot lock out callers whose keys are known.
+ * is answered 429 `too-many-invalid-keys` with Retry-After. A credential that memory vouches for
+ * (a config key, a database key verified in the last 30 s, a session looked up in the last 2 s)
+ * still passes, so a noisy neighbour behind the same address cannot lock out callers it knows.
  *
  * Why blocked addresses are held here rather than read from the store per request: the check
  * is on the path of every request that carries a credential, where a local lookup costs nothing;
@@ -66,8 +66,9 @@ export function invalidKeyThrottle(store: RateLimitStore, allowance: InvalidKeyA
     if (decision === undefined || (decision.allowed && decision.remaining > 0)) return;
     blocked.delete(address);
     if (blocked.size >= MAX_BLOCKED) blocked.delete(blocked.keys().next().value!);
-    // The window's end on the store's clock, as a wait from now on ours.
-    blocked.set(address, now() + Math.max(1, decision.resetAt - verdict.now));
+    // The wait the store states (a denial: the failover store's over-limit cache states it on our
+    // clock, with resetAt on the store's), else the window's end as a wait from the store's now.
+    blocked.set(address, now() + Math.max(1, decision.retryAfterMs ?? decision.resetAt - verdict.now));
   };
 
   return {

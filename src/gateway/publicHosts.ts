@@ -43,11 +43,12 @@ export function publicHostCheck({ host, publicHosts, trustedProxies }: PublicHos
 
 /**
  * Answers a request whose Host `check` refuses (421, connection closed) and returns true; returns
- * false, having written nothing, for one it accepts or when there is no check.
+ * false, having written nothing, for one it accepts or when there is no check. The answer's detail
+ * names `setting`, the one that decides which hosts are served.
  */
-export function refusedHost(check: HostCheck | undefined, req: IncomingMessage, res: ServerResponse): boolean {
+export function refusedHost(check: HostCheck | undefined, req: IncomingMessage, res: ServerResponse, setting = "server.publicHosts"): boolean {
   if (check === undefined || check(req.headers.host)) return false;
-  sendProblem(res, problems.misdirectedRequest, "This server does not answer for the host in the Host header (server.publicHosts).", { connection: "close" });
+  sendProblem(res, problems.misdirectedRequest, `This server does not answer for the host in the Host header (${setting}).`, { connection: "close" });
   return true;
 }
 

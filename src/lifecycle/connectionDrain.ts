@@ -29,8 +29,6 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { Server as NetServer } from "node:net";
 
 export interface ConnectionDrain {
-  /** True from `start()` on. */
-  readonly draining: boolean;
   /** Every response from now on asks its client to close the connection. */
   start(): void;
   /** Stops accepting and lets the open connections retire (see the header); resolves when none is left. */
@@ -48,9 +46,6 @@ export function connectionDrain(server: Server): ConnectionDrain {
   server.prependListener("checkContinue", retire);
 
   return {
-    get draining() {
-      return draining;
-    },
     start() {
       draining = true;
     },

@@ -76,10 +76,6 @@ export class Readiness {
     this.#shuttingDown = true;
   }
 
-  get shuttingDown(): boolean {
-    return this.#shuttingDown;
-  }
-
   async check(): Promise<ReadinessReport> {
     // Draining: answer at once, without waiting on probes, so a load balancer learns it quickly.
     if (this.#shuttingDown) return SHUTTING_DOWN;

@@ -18,7 +18,7 @@ import { DURATION_PATTERN, parseDuration } from "../config/duration.js";
 import { nameSchema } from "../config/schema.js";
 import { AD_HOC_ALGORITHMS, AD_HOC_BOUNDS, DEFAULT_NAMESPACE, type AdHocLimit } from "./adHocLimits.js";
 import type { DescriptorEntry } from "./descriptorPolicies.js";
-import { isWellFormed, NOT_WELL_FORMED } from "./wellFormedText.js";
+import { isWellFormed, NOT_WELL_FORMED } from "../config/wellFormedText.js";
 
 /** Most checks in one call. */
 export const MAX_CHECKS = 20;

@@ -2,7 +2,7 @@
  * Puts the rate-limit service together for src/sluice.ts: the service on the gateway's store and
  * the config's named policies, its callers (the admin token, and service tokens when there is a
  * database) and what they may use (`serviceTokens`), and the HTTP handler the dispatcher sends
- * /v1/ratelimit* to. The Envoy gRPC server takes `service.policies`, `authenticate`, `tokens()`
+ * /v1/ratelimit* to. The Envoy gRPC server takes `service.policies`, `authenticate`, `tokenSettings()`
  * and the same store from here.
  *
  * @example
@@ -43,7 +43,7 @@ export interface RunningRatelimitService {
   /** Who presents `Authorization: Bearer <token>` (over gRPC: the same metadata). */
   readonly authenticate: (authorization: string | undefined) => ServiceCaller | undefined;
   /** The `serviceTokens` settings in force. */
-  readonly tokens: () => ServiceTokensConfig;
+  readonly tokenSettings: () => ServiceTokensConfig;
   /** A reloaded config's policies and token settings, for calls from now on; counters carry over (their keys hold no numbers). */
   useConfig(config: RatelimitServiceConfig): void;
   /** Stops listening for token changes; the store and database belong to the caller. */
@@ -67,7 +67,7 @@ export async function openRatelimitService({ config, store, accounts, adminToken
     service,
     handle: createRatelimitHandler({ service, authenticate, requireScope: () => settings.requireScope, logger: log, shedder }),
     authenticate,
-    tokens: () => settings,
+    tokenSettings: () => settings,
     useConfig: (next) => {
       service.policies = compilePolicyBook(next.policies);
       settings = next.serviceTokens;

@@ -12,7 +12,8 @@
  * cannot make Sluice parse anything; 403 without the right), then the body (413 past
  * RATELIMIT_BODY_LIMIT, 400 for bad JSON or a bad field, naming it), then the token's scope (403
  * `out-of-scope` naming the first namespace or policy outside it; tokenScope.ts), then the decision. A client
- * that sent `Expect: 100-continue` is invited to send its body only once its token has passed.
+ * that sent `Expect: 100-continue` is invited to send its body only once its token has passed;
+ * a refusal before the body is read closes the connection of a request that declares one.
  * Answers are JSON with `cache-control: no-store`; every refusal is an RFC 9457 problem. A store
  * that cannot be reached answers 503 (ratelimitService.ts); anything unexpected is logged and
  * answers 500, revealing nothing.
@@ -25,9 +26,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { invalidParams, type InvalidParam } from "../config/invalidParams.js";
 import { releaseContinue } from "../gateway/edgeServer.js";
+import { declaresBody } from "../gateway/requestFraming.js";
 import { SHED_RETRY_AFTER_SECONDS, type LoadShedder } from "../lifecycle/loadShedder.js";
 import type { Logger } from "../observability/logger.js";
-import { problems } from "../problems/catalogue.js";
+import { problems, type ProblemKind } from "../problems/catalogue.js";
 import { sendProblem } from "../problems/problemDocument.js";
 import { decisionBody, type DecisionRequest } from "./decisionRequest.js";
 import type { RatelimitService, ServiceAnswer } from "./ratelimitService.js";
@@ -73,20 +75,20 @@ export function createRatelimitHandler({ service, authenticate, requireScope, lo
   return function ratelimitApi(req, res) {
     const query = req.url!.indexOf("?");
     const endpoint = ENDPOINTS.get(query < 0 ? req.url! : req.url!.slice(0, query));
-    if (endpoint === undefined) return discard(req, () => sendProblem(res, problems.notFound, `Nothing at ${req.method} ${req.url!.split("?")[0]}.`));
-    if (req.method !== "POST") return discard(req, () => sendProblem(res, problems.methodNotAllowed, "Use POST.", { allow: "POST" }));
+    if (endpoint === undefined) return refuseUnread(req, res, problems.notFound, `Nothing at ${req.method} ${req.url!.split("?")[0]}.`);
+    if (req.method !== "POST") return refuseUnread(req, res, problems.methodNotAllowed, "Use POST.", { allow: "POST" });
     // Before anything is read or counted: a shed call is never charged.
     const overloaded = shedder?.shed("service");
     if (overloaded !== undefined) {
-      return discard(req, () => sendProblem(res, problems.overloaded, `Sluice is overloaded: ${overloaded}. Retry in ${SHED_RETRY_AFTER_SECONDS}s.`, { "retry-after": String(SHED_RETRY_AFTER_SECONDS) }));
+      return refuseUnread(req, res, problems.overloaded, `Sluice is overloaded: ${overloaded}. Retry in ${SHED_RETRY_AFTER_SECONDS}s.`, { "retry-after": String(SHED_RETRY_AFTER_SECONDS) });
     }
 
     const caller = authenticate(req.headers.authorization);
     if (caller === undefined) {
-      return discard(req, () => sendProblem(res, problems.serviceUnauthorized, "Send Authorization: Bearer <service token>.", { "www-authenticate": "Bearer" }));
+      return refuseUnread(req, res, problems.serviceUnauthorized, "Send Authorization: Bearer <service token>.", { "www-authenticate": "Bearer" });
     }
     if (!caller.rights.includes(endpoint.right)) {
-      return discard(req, () => sendProblem(res, problems.forbidden, `This needs a token with the "${endpoint.right}" right.`));
+      return refuseUnread(req, res, problems.forbidden, `This needs a token with the "${endpoint.right}" right.`);
     }
 
     releaseContinue(req, res);
@@ -172,10 +174,10 @@ function readBody(req: IncomingMessage, done: (error: "too-large" | "aborted" | 
 }
 
 /**
- * Answers without reading the body: drains what the client sends so the connection can be reused.
- * (A client never invited to send its body gets `Connection: close` from node itself.)
+ * Answers without reading the body. A request that declares one has its connection closed, as the
+ * control plane's are (control/requestBodies.ts): the rest of the body, of any size, would
+ * otherwise have to be read to find the next request. One without a body keeps its connection.
  */
-function discard(req: IncomingMessage, answer: () => void): void {
-  req.resume();
-  answer();
+function refuseUnread(req: IncomingMessage, res: ServerResponse, kind: ProblemKind, detail: string, headers: Record<string, string> = {}): void {
+  sendProblem(res, kind, detail, declaresBody(req) ? { ...headers, connection: "close" } : headers);
 }

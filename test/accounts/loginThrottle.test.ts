@@ -77,9 +77,9 @@ for (const { name, newStore } of STORES) {
       clock.advance(2 * MINUTE);
       await fail(throttle, 1, "ada@example.com");
 
-      assert.deepEqual(await throttle.reserve("ada@example.com", "10.0.0.7"), { allowed: false, retryAfterSeconds: 13 * 60, limits: ["login.account-ip"] });
+      assert.deepEqual(await throttle.reserve("ada@example.com", "10.0.0.7"), { allowed: false, retryAfterSeconds: 13 * 60 });
       clock.advance(13 * MINUTE - 1_500);
-      assert.deepEqual(await throttle.reserve("ADA@example.com", "10.0.0.7"), { allowed: false, retryAfterSeconds: 2, limits: ["login.account-ip"] }, "rounded up to whole seconds");
+      assert.deepEqual(await throttle.reserve("ADA@example.com", "10.0.0.7"), { allowed: false, retryAfterSeconds: 2 }, "rounded up to whole seconds");
       clock.advance(1_500);
       assert.deepEqual(await throttle.reserve("ada@example.com", "10.0.0.7"), { allowed: true });
     });
@@ -88,7 +88,7 @@ for (const { name, newStore } of STORES) {
       const { throttle } = setup();
       const answers = await Promise.all(Array.from({ length: 20 }, () => throttle.reserve("eve-target@example.com", "10.0.0.7")));
       assert.equal(answers.filter((a) => a.allowed).length, 5);
-      for (const refused of answers.filter((a) => !a.allowed)) assert.deepEqual(refused, { allowed: false, retryAfterSeconds: 15 * 60, limits: ["login.account-ip"] });
+      for (const refused of answers.filter((a) => !a.allowed)) assert.deepEqual(refused, { allowed: false, retryAfterSeconds: 15 * 60 });
     });
 
     it("counts nothing for a refused attempt", async () => {
@@ -128,19 +128,19 @@ for (const { name, newStore } of STORES) {
         clock.advance(MINUTE);
       }
       const refused = await throttle.reserve("someone-new@example.com", "10.0.0.7");
-      assert.deepEqual(refused, { allowed: false, retryAfterSeconds: 24 * 3600 - 20 * 60, limits: ["login.ip"] });
+      assert.deepEqual(refused, { allowed: false, retryAfterSeconds: 24 * 3600 - 20 * 60 });
       assert.equal((await throttle.reserve("someone-new@example.com", "10.0.0.9")).allowed, true, "other addresses");
 
       clock.advance(24 * 60 * MINUTE - 20 * MINUTE);
       assert.equal((await throttle.reserve("someone-new@example.com", "10.0.0.7")).allowed, true);
     });
 
-    it("names both limits and waits for the later one when both are spent", async () => {
+    it("waits for the later limit when both are spent", async () => {
       const { clock, throttle } = setup();
       for (let account = 0; account < 19; account++) await fail(throttle, 5, `spray-${account}@example.com`);
       clock.advance(MINUTE);
       await fail(throttle, 5, "last@example.com");
-      assert.deepEqual(await throttle.reserve("last@example.com", "10.0.0.7"), { allowed: false, retryAfterSeconds: 24 * 3600 - 60, limits: ["login.account-ip", "login.ip"] });
+      assert.deepEqual(await throttle.reserve("last@example.com", "10.0.0.7"), { allowed: false, retryAfterSeconds: 24 * 3600 - 60 });
     });
   });
 }

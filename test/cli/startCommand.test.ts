@@ -1,6 +1,7 @@
 // `sluice start`'s banner, from a real process: the gateway's address, and the gRPC rate-limit
 // service's when `server.grpcPort` turns it on — the port it really listens on, which answers
-// Envoy's ShouldRateLimit.
+// Envoy's ShouldRateLimit. And what it says instead when the embedded database cannot be made
+// private: which file, and the chown that fixes it, without a stack trace.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -11,6 +12,7 @@ import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { grpcAddress, startBanner } from "../../src/cli/startCommand.js";
 import { envoyRlsClient } from "../service/grpc/envoyRlsClient.js";
+import { makeImmutable } from "../support/immutableFile.js";
 import { freshDataDir } from "../support/sluiceProcess.js";
 
 const SLUICE = fileURLToPath(new URL("../../src/cli/sluice.ts", import.meta.url));
@@ -66,5 +68,31 @@ describe("the start banner", () => {
       }
       assert.equal((await fetch(`${url}/healthz`)).status, 200);
     });
+  });
+});
+
+describe("`sluice start` on a data directory holding a file whose mode cannot be set", () => {
+  it("exits 2 (a misconfiguration: systemd does not restart it), naming the file and the chown that fixes it, without a stack trace", async (t) => {
+    const dataDir = await freshDataDir();
+    const stuck = join(dataDir, "db", "copied-in-by-root");
+    await writeFile(stuck, "");
+    const undo = await makeImmutable(stuck);
+    if (undo === undefined) return t.skip("needs root and chattr here, to make a file whose chmod fails");
+    try {
+      const child = spawn(process.execPath, ["--import", "tsx", SLUICE, "start", "--port", "0"], {
+        env: { PATH: process.env["PATH"], LOG_LEVEL: "warn", SLUICE_DATA_DIR: dataDir },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      const [code] = (await once(child, "exit")) as [number | null];
+      assert.equal(code, 2, stderr);
+      const directory = join(dataDir, "db");
+      assert.match(stderr, new RegExp(`^sluice: the embedded database in ${directory} cannot be made private: ${stuck} belongs to uid 0, and its mode cannot be set \\(SLUICE_ERR_DATA_DIR_NOT_PRIVATE\\)$`, "m"));
+      assert.match(stderr, new RegExp(`chown -R 0 ${directory}$`, "m"));
+      assert.doesNotMatch(stderr, /^\s+at /m, "no stack trace");
+    } finally {
+      undo();
+    }
   });
 });

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { openAccounts, type Accounts } from "../../src/accounts/accounts.js";
-import { PasswordHasher, scryptDerive, type DeriveKey } from "../../src/accounts/passwords.js";
+import { PasswordHasher, scryptDerive, type DeriveKey, type HashingBudget } from "../../src/accounts/passwords.js";
 import { SESSION_TTL_MS } from "../../src/accounts/sessions.js";
 import { AUTH_OPENAPI_PATHS, SESSION_SECURITY_SCHEMES } from "../../src/control/authRoutes.js";
 import type { Database } from "../../src/db/database.js";
@@ -339,7 +339,7 @@ function heldPasswords(holds: (password: string) => boolean = () => true) {
       gate.holding = false;
       for (const resume of gate.held.splice(0)) resume();
     },
-    passwords: (options: { newPasswords?: { concurrency: number; maxWaiting: number } } = {}) => new PasswordHasher({ params: { N: 2 ** 4, r: 1, p: 1 }, derive, ...options }),
+    passwords: (options: { checks?: HashingBudget; newPasswords?: HashingBudget } = {}) => new PasswordHasher({ params: { N: 2 ** 4, r: 1, p: 1 }, derive, ...options }),
   };
 }
 
@@ -373,6 +373,30 @@ for (const engine of TEST_ENGINES) {
     });
   });
 }
+
+describe("sign-ins while the password checker is full", () => {
+  // One check at a time and none waiting: while one is held, every other sign-in is busy.
+  const hasher = heldPasswords();
+  const env = withSluice(embedded, { passwords: () => hasher.passwords({ checks: { concurrency: 1, maxWaiting: 0 } }) });
+  const signIn = (password: string) => new TestBrowser(env.sluice.url).post("/auth/login", { email: "busy-target@example.com", password });
+
+  it("get 503 and spend none of the account's 5 attempts", async () => {
+    assert.equal((await new TestBrowser(env.sluice.url).post("/auth/signup", { email: "busy-target@example.com", password: PASSWORD })).status, 201);
+    hasher.gate.holding = true;
+    const first = signIn("wrong guess");
+    await until(() => env.accounts.passwords.checking.inFlight === 1);
+    for (let i = 0; i < 6; i++) {
+      const busy = await signIn(`busy guess ${i}`);
+      assertProblem(busy, problems.busy);
+      assert.equal(busy.headers.get("retry-after"), "1");
+    }
+    hasher.release();
+    assert.equal((await first).status, 401);
+
+    // One attempt spent: the owner still signs in (had the 503s counted, 7 would be, and this a 429).
+    assert.equal((await signIn(PASSWORD)).status, 200);
+  });
+});
 
 describe("sign-ups from one address", () => {
   const hasher = heldPasswords();

@@ -1,8 +1,8 @@
 // Service names and upstream addresses are not for the public. On the public port /readyz tells
 // its status only (the admin token gets the details) and the dashboard names the services to
 // signed-in users only. An operator who sets `server.statusPort` gets a listener of their own, on
-// loopback unless told otherwise, with /metrics, /readyz in full and /healthz, and the public port
-// no longer serves /metrics. Without one, /metrics stays on the public port, and a start-up
+// loopback unless told otherwise (then, like the public port, answering only this machine's names),
+// with /metrics, /readyz in full and /healthz, and the public port no longer serves /metrics. Without one, /metrics stays on the public port, and a start-up
 // warning says so when that port is not on loopback.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -11,6 +11,7 @@ import { problems } from "../../src/problems/catalogue.js";
 import { startSluice, type RunningSluice } from "../../src/sluice.js";
 import { startAccountsSluice, type AccountsSluice } from "../support/accountsSluice.js";
 import { capturingLogger } from "../support/logCapture.js";
+import { rawRequest } from "../support/rawRequest.js";
 import { TestBrowser } from "../support/testBrowser.js";
 
 const ADMIN_TOKEN = "status-admin-token";
@@ -58,6 +59,17 @@ services:
     const readyz = await fetch(`${running.sluice.url}/readyz`);
     assert.equal(readyz.status, 200);
     assert.deepEqual(await readyz.json(), { status: "ready" });
+  });
+
+  it("answers only this machine's names, as a loopback public port does: a rebound page cannot read it", async () => {
+    const { port } = new URL(status);
+    const rebound = await rawRequest(status, "/metrics", { headers: { host: `evil.example:${port}` } });
+    assert.equal(rebound.status, 421);
+    assert.equal((JSON.parse(rebound.body) as { code: string }).code, problems.misdirectedRequest.code);
+    assert.equal(rebound.headers["connection"], "close");
+    assert.doesNotMatch(rebound.body, /inventory|sluice_/);
+    assert.equal((await rawRequest(status, "/readyz", { headers: { host: `evil.example:${port}` } })).status, 421);
+    assert.equal((await rawRequest(status, "/metrics", { headers: { host: `localhost:${port}` } })).status, 200);
   });
 
   it("says it is shutting down while the instance drains", async () => {

@@ -1,16 +1,19 @@
 // The embedded database's files hold password hashes (in its tables and its write-ahead log), so
 // they are the Sluice user's alone: a new data directory is made 0700 with files 0600, whatever
 // the umask Sluice was started with; a directory an older Sluice left readable to everyone is
-// made private when it is opened; files the engine creates while it runs are private too; and
-// the systemd unit asks for the same.
+// made private when it is opened; files the engine creates while it runs are private too; a
+// directory holding a file whose mode cannot be set is not opened, with an error that names the
+// file and the chown that fixes it; and the systemd unit asks for the same.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { chmod, lstat, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { chmod, lstat, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { embeddedDatabaseDirectory, openDatabase } from "../../src/db/openDatabase.js";
 import type { Database } from "../../src/db/database.js";
+import { DataDirNotPrivate } from "../../src/db/privateFiles.js";
+import { makeImmutable } from "../support/immutableFile.js";
 
 const scratch: string[] = [];
 after(async () => {
@@ -95,6 +98,34 @@ describe("a data directory an older Sluice left readable to everyone", () => {
     } finally {
       await db.close();
     }
+  });
+});
+
+describe("a data directory holding a file whose mode cannot be set", () => {
+  it("is not opened: the error names the file and the chown that fixes it, and leaves the directory to the next open", async (t) => {
+    const dataDir = await scratchDir();
+    await (await openDatabase({ dataDir })).close();
+    const directory = embeddedDatabaseDirectory(dataDir);
+    const stuck = join(directory, "copied-in-by-root");
+    await writeFile(stuck, "");
+    const undo = await makeImmutable(stuck);
+    if (undo === undefined) return t.skip("needs root and chattr here, to make a file whose chmod fails");
+    try {
+      await assert.rejects(openDatabase({ dataDir }), (error: unknown) => {
+        assert.ok(error instanceof DataDirNotPrivate, String(error));
+        assert.equal(error.code, "SLUICE_ERR_DATA_DIR_NOT_PRIVATE");
+        assert.equal(error.path, stuck);
+        assert.equal(error.directory, directory);
+        assert.equal(error.owner, 0);
+        assert.equal(error.message, `cannot make ${stuck} private to the user Sluice runs as (uid 0; the file's owner is uid 0): EPERM. Every file in ${directory} must belong to that user: chown -R 0 ${directory}`);
+        return true;
+      });
+    } finally {
+      undo();
+    }
+    // Fixed, it opens: the failed open closed the engine and gave back its lock.
+    await (await openDatabase({ dataDir })).close();
+    assert.deepEqual(await notPrivate(directory), []);
   });
 });
 

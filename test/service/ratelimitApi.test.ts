@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { problems } from "../../src/problems/catalogue.js";
 import { decisionAnswer, decisionBody } from "../../src/service/decisionRequest.js";
+import { sendRaw } from "../gateway/hostile/hostileHarness.js";
 import { testRedisClient } from "../support/redis.js";
 import { ADMIN_TOKEN, startServiceSluice, type Backend, type ServiceSluice } from "./serviceSluice.js";
 
@@ -312,6 +313,32 @@ describe("what a bad request to the rate-limit API gets", () => {
     assert.match(body.schema.properties["burst"]!.description, /gcra only/);
     assert.match(body.schema.properties["capacity"]!.description, /token-bucket only/);
     for (const [name, example] of Object.entries(body.examples)) assert.equal(decisionBody.safeParse(example.value).success, true, `example "${name}" is a valid body`);
+  });
+});
+
+describe("a body the rate-limit API does not read", () => {
+  let sluice: ServiceSluice;
+  before(async () => {
+    sluice = await startServiceSluice(POLICIES);
+  });
+  after(() => sluice.close());
+  const host = () => new URL(sluice.url).host;
+
+  it("gets its answer at once, and the connection closes: another path, another method, no token", async () => {
+    // Each declares 64 MiB and sends 100 bytes: an answer that comes was given without the rest.
+    for (const [method, target, token, status] of [["POST", "/v1/ratelimit/other", ADMIN_TOKEN, 404], ["PUT", "/v1/ratelimit", ADMIN_TOKEN, 405], ["POST", "/v1/ratelimit", "", 401]] as const) {
+      const head = `${method} ${target} HTTP/1.1\r\nHost: ${host()}\r\ncontent-type: application/json\r\ncontent-length: ${64 * 1024 * 1024}\r\nauthorization: Bearer ${token}\r\n\r\n`;
+      const reply = await sendRaw({ sluice }, [head, "[".repeat(100)]);
+      assert.deepEqual(reply.statuses, [status], `${method} ${target}: ${reply.raw.slice(0, 300)}`);
+      assert.equal(reply.headers["connection"], "close");
+      assert.equal(reply.closedByServer, true, `${method} ${target}`);
+    }
+  });
+
+  it("keeps the connection of a refused request that has no body", async () => {
+    const get = (extra: string) => `GET /v1/ratelimit/other HTTP/1.1\r\nHost: ${host()}\r\n${extra}\r\n`;
+    const reply = await sendRaw({ sluice }, [get(""), get("Connection: close\r\n")]);
+    assert.deepEqual(reply.statuses, [404, 404]);
   });
 });
 

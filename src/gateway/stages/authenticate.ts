@@ -8,7 +8,8 @@
  *
  * Guessing is throttled (../invalidKeyThrottle.ts): each refused key or cookie counts against the
  * client address, and an address that has sent too many gets 429 without its credential being
- * looked up; only a key memory vouches for (`verifier.known`) still passes from it.
+ * looked up; only a key or session memory vouches for (`verifier.known`, `sessions.known`) still
+ * passes from it.
  */
 import type { ApiKeyVerifier, Consumer } from "../../accounts/consumer.js";
 import type { SessionConsumers } from "../../accounts/sessionConsumers.js";
@@ -42,7 +43,7 @@ export function authenticate(verifier: ApiKeyVerifier, sessions?: SessionConsume
     if (!hasKey && token === undefined) return missingKey;
     const wait = throttle?.blockedFor(exchange.clientIp);
     if (wait !== undefined) {
-      const known = hasKey ? verifier.known(key) : undefined;
+      const known = hasKey ? verifier.known(key) : sessions!.known(token!);
       if (known === undefined) return tooManyInvalidKeys(wait);
       exchange.consumer = known;
       return undefined;

@@ -21,7 +21,7 @@
  * loopback or the mesh's internal network (docs/ratelimit-service.md).
  *
  * @example
- * const rls = await startRateLimitGrpcServer({ host: "127.0.0.1", port: 8081, policies: () => book, authenticate, tokens: () => config.serviceTokens, store, logger });
+ * const rls = await startRateLimitGrpcServer({ host: "127.0.0.1", port: 8081, policies: () => book, authenticate, tokenSettings: () => config.serviceTokens, store, logger });
  * await rls.close();
  */
 import { fileURLToPath } from "node:url";
@@ -35,7 +35,7 @@ import type { RateLimitStore } from "../../stores/store.js";
 import type { PolicyBook } from "../descriptorPolicies.js";
 import type { ServiceCaller } from "../serviceAuth.js";
 import { domainOutOfScope } from "../tokenScope.js";
-import { firstNonUtf8Field, NON_UTF8_FIELD } from "./requestText.js";
+import { requestTextProblem, TEXT_PROBLEM } from "./requestText.js";
 import { InvalidRateLimitRequest, planDecision, responseFor, type PlannedDecision, type RateLimitRequestMessage, type RateLimitResponseMessage } from "./shouldRateLimit.js";
 
 /** proto/ at the package root: three levels up from src/service/grpc/ and from dist/service/grpc/. */
@@ -59,7 +59,7 @@ export interface RateLimitGrpcOptions {
   /** Who a call's `authorization` metadata names (the HTTP API's authenticator). */
   readonly authenticate: (authorization: string | undefined) => ServiceCaller | undefined;
   /** The `serviceTokens` settings in force (read per call, so a reload applies). */
-  readonly tokens: () => ServiceTokensConfig;
+  readonly tokenSettings: () => ServiceTokensConfig;
   readonly store: RateLimitStore;
   readonly logger: Logger;
   /** Refuses calls (UNAVAILABLE) while the process cannot keep up; never when undefined. */
@@ -81,8 +81,8 @@ export interface RunningRateLimitGrpc {
 
 /**
  * The RateLimitService definition, read from our proto files, whose request decoder also names
- * the first string that is not UTF-8 (which protobuf.js would read as U+FFFD): planDecision
- * refuses such a request.
+ * the first string that is not UTF-8 (which protobuf.js would read as U+FFFD), or says the bytes
+ * cannot be read as protobuf.js reads them (requestText.ts): planDecision refuses such a request.
  */
 export function rateLimitServiceDefinition(): ServiceDefinition {
   const definition = loadSync(RLS_PROTO, PROTO_LOADER_OPTIONS)["envoy.service.ratelimit.v3.RateLimitService"] as ServiceDefinition;
@@ -93,20 +93,20 @@ export function rateLimitServiceDefinition(): ServiceDefinition {
       ...method,
       requestDeserialize: (bytes: Buffer): RateLimitRequestMessage => {
         const request = decode(bytes) as RateLimitRequestMessage;
-        const nonUtf8 = firstNonUtf8Field(bytes);
-        return nonUtf8 === undefined ? request : { ...request, [NON_UTF8_FIELD]: nonUtf8 };
+        const problem = requestTextProblem(bytes);
+        return problem === undefined ? request : { ...request, [TEXT_PROBLEM]: problem };
       },
     },
   };
 }
 
-export async function startRateLimitGrpcServer({ host, port, policies, authenticate, tokens, store, logger, shedder }: RateLimitGrpcOptions): Promise<RunningRateLimitGrpc> {
+export async function startRateLimitGrpcServer({ host, port, policies, authenticate, tokenSettings, store, logger, shedder }: RateLimitGrpcOptions): Promise<RunningRateLimitGrpc> {
   const log = logger.child({ plane: "envoy-rls" });
   const server = new Server({ "grpc.max_receive_message_length": MAX_MESSAGE_BYTES });
 
   /** The refusal of a caller who may not ask about `domain`; undefined when it may. */
   function refusal(metadata: Metadata, domain: string): Partial<StatusObject> | undefined {
-    const settings = tokens();
+    const settings = tokenSettings();
     const [authorization] = metadata.get("authorization");
     if (authorization === undefined) {
       return settings.grpc === "required" ? { code: status.UNAUTHENTICATED, details: "send a service token as authorization: Bearer <token> metadata (serviceTokens.grpc is required)" } : undefined;

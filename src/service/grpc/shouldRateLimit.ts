@@ -21,7 +21,7 @@
 import type { Decision, Verdict } from "../../limiter/decision.js";
 import type { LimitCheck, Policy } from "../../limiter/policy.js";
 import { descriptorCheck, type DescriptorEntry, type PolicyBook } from "../descriptorPolicies.js";
-import { NON_UTF8_FIELD, NOT_UTF8 } from "./requestText.js";
+import { TEXT_PROBLEM } from "./requestText.js";
 
 /** A RateLimitRequest as proto-loader decodes it (keepCase, longs as numbers, enums as strings). */
 export interface RateLimitRequestMessage {
@@ -31,8 +31,8 @@ export interface RateLimitRequestMessage {
     readonly hits_addend?: { readonly value?: number | string | null } | null;
   }[] | null;
   readonly hits_addend?: number | null;
-  /** Set by the server's decoder: the first string whose bytes were not UTF-8 (requestText.ts). */
-  readonly [NON_UTF8_FIELD]?: string;
+  /** Set by the server's decoder: its first string whose bytes were not UTF-8, or why its bytes could not be checked (requestText.ts). */
+  readonly [TEXT_PROBLEM]?: string;
 }
 
 export type Code = "OK" | "OVER_LIMIT";
@@ -70,8 +70,8 @@ export interface PlannedDecision {
 
 /** Resolves every descriptor; throws InvalidRateLimitRequest for an unknown domain or a malformed request. */
 export function planDecision(book: PolicyBook, request: RateLimitRequestMessage): PlannedDecision {
-  const nonUtf8 = request[NON_UTF8_FIELD];
-  if (nonUtf8 !== undefined) throw new InvalidRateLimitRequest(`${nonUtf8}: ${NOT_UTF8}`);
+  const textProblem = request[TEXT_PROBLEM];
+  if (textProblem !== undefined) throw new InvalidRateLimitRequest(textProblem);
   const domain = request.domain ?? "";
   if (domain === "") throw new InvalidRateLimitRequest("domain is required");
   if (!book.has(domain)) throw new InvalidRateLimitRequest(`no policy named "${domain}"; configured policies: ${book.domains.join(", ") || "none"}`, true);

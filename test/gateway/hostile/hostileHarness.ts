@@ -78,7 +78,7 @@ export interface RawReply {
  * `giveUpMs` passes (then closedByServer is false). The client never half-closes: a gateway that
  * waited for the rest of a message would wait until the give-up.
  */
-export async function sendRaw(bench: HostileBench, parts: ReadonlyArray<string | Buffer | number>, giveUpMs = 3_000): Promise<RawReply> {
+export async function sendRaw(bench: { readonly sluice: { readonly url: string } }, parts: ReadonlyArray<string | Buffer | number>, giveUpMs = 3_000): Promise<RawReply> {
   const { port } = new URL(bench.sluice.url);
   const socket = connect(Number(port), "127.0.0.1");
   const chunks: Buffer[] = [];

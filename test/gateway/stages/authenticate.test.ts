@@ -6,8 +6,8 @@
 //
 // Then guessing: random well-formed sk_ keys each cost a database lookup, so an address that
 // sends too many invalid keys (server.invalidKeys) is answered 429 without any more lookups until
-// its window ends, while a key verified moments ago still passes from it and other addresses
-// are not affected.
+// its window ends, while a key or session verified moments ago still passes from it and other
+// addresses are not affected.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Accounts } from "../../../src/accounts/accounts.js";
@@ -128,5 +128,17 @@ services:
     assert.deepEqual(await from("198.51.100.7", warm), { status: 200, code: undefined, retryAfter: null, lookups: 0 });
     assert.equal((await from("198.51.100.7", cold)).status, 429, "a key not yet verified here waits like any other");
     assert.equal((await from("198.51.100.8", cold)).status, 200, "another address is not affected");
+  });
+
+  it("still serves a session looked up moments ago from a blocked address, as it does such a key", async () => {
+    const user = await guarded.accounts.createUser({ email: "dashboard-user@example.com", password: "correct horse battery" });
+    const warm = (await guarded.accounts.sessions.create(user.id)).token;
+    const cold = (await guarded.accounts.sessions.create(user.id)).token;
+    assert.equal((await from("198.51.100.9", undefined, `sluice_session=${warm}`)).status, 200);
+    await spend("198.51.100.9");
+    assert.equal((await from("198.51.100.9", undefined, `sluice_session=${warm}`)).status, 200);
+    assert.equal((await from("198.51.100.9", undefined, `sluice_session=${cold}`)).status, 429, "a session not looked up here in the last 2 s waits");
+    guarded.clock.advance(2_001);
+    assert.equal((await from("198.51.100.9", undefined, `sluice_session=${warm}`)).status, 429, "once the session cache has let it go, it waits too");
   });
 });

@@ -4,7 +4,7 @@
 // remaining units and time until reset, with OVER_LIMIT overall when any descriptor is over.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { status } from "@grpc/grpc-js";
+import { Client, credentials, status, type ServiceError } from "@grpc/grpc-js";
 import { parseConfig } from "../../../src/config/loader.js";
 import { startServiceSluice, TEST_STORES, type ServiceSluice } from "../../client/serviceSluice.js";
 import { envoyRlsClient, type EnvoyRlsClient, type RlsRequest } from "./envoyRlsClient.js";
@@ -145,6 +145,26 @@ for (const store of TEST_STORES) {
       }
       const pair = await rls.shouldRateLimit({ domain: "edge", descriptors: [{ entries: [{ key: "remote_address", value: "\ud83d\ude00 \ufffd" }] }] });
       assert.equal(pair.overall_code, "OK", "a surrogate pair (an emoji) and a real U+FFFD are text");
+    });
+
+    it("finds a bad string behind a group, and refuses bytes that could hide one from the check", async () => {
+      // Raw bytes, as no encoder writes them: a request, an unknown group 13, then a domain "a", 0xFF.
+      const request = Buffer.from([0x0a, 4, ...Buffer.from("edge"), 0x12, 7, 0x0a, 5, 0x0a, 1, 0x6b, 0x12, 0]);
+      const afterGroup = Buffer.concat([Buffer.from([0x6b, 0x08, 0x01, 0x6c]), request, Buffer.from([0x0a, 2, 0x61, 0xff])]);
+      // hits_addend (field 3, a uint32) sent length-delimited, with that domain inside.
+      const inHitsAddend = Buffer.concat([request, Buffer.from([0x1a, 4, 0x0a, 2, 0x61, 0xff])]);
+      const raw = new Client(`127.0.0.1:${sluice.grpcPort}`, credentials.createInsecure());
+      try {
+        for (const [bytes, details] of [[afterGroup, /^domain: not valid UTF-8/], [inHitsAddend, /^not a RateLimitRequest this service can read: field 3 has wire type 2/]] as const) {
+          const error = await new Promise<ServiceError | null>((resolve) => {
+            raw.makeUnaryRequest("/envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit", (b: Buffer) => b, (b: Buffer) => b, bytes, (e) => resolve(e));
+          });
+          assert.equal(error?.code, status.INVALID_ARGUMENT);
+          assert.match(error.details, details);
+        }
+      } finally {
+        raw.close();
+      }
     });
   });
 }
