@@ -1,12 +1,12 @@
 /** The algorithm registry: policy.algorithm → its pure implementation. */
 import type { Algorithm } from "../algorithm.js";
 import type { Policy } from "../policy.js";
-import { concurrency } from "./concurrency.js";
-import { fixedWindow } from "./fixedWindow.js";
-import { gcra } from "./gcra.js";
-import { slidingWindowCounter } from "./slidingWindowCounter.js";
-import { slidingWindowLog } from "./slidingWindowLog.js";
-import { tokenBucket } from "./tokenBucket.js";
+import { concurrency } from "./concurrency/concurrency.js";
+import { fixedWindow } from "./fixedWindow/fixedWindow.js";
+import { gcra } from "./gcra/gcra.js";
+import { slidingWindowCounter } from "./slidingWindowCounter/slidingWindowCounter.js";
+import { slidingWindowLog } from "./slidingWindowLog/slidingWindowLog.js";
+import { tokenBucket } from "./tokenBucket/tokenBucket.js";
 
 export { concurrency, fixedWindow, gcra, slidingWindowCounter, slidingWindowLog, tokenBucket };
 

@@ -1,7 +1,7 @@
 /**
  * The Redis side of the limiter: one Lua script decides a batch of decisions atomically, each of
  * them all-or-nothing over its limits, with the server's clock. It mirrors src/limiter/decideAll.ts
- * and src/limiter/algorithms/*.ts operation for operation (same formulas, same order, same
+ * and src/limiter/algorithms/ operation for operation (same formulas, same order, same
  * EPSILON), and the property tests in test/stores/ hold both to the same decisions.
  *
  * KEYS: every check's key, decision after decision.
