@@ -1,16 +1,32 @@
-// The registry is the one list of algorithms: the config's choices come from it in a fixed order,
-// and each entry carries a Redis code of its own and a parameter for the store's scripts.
+// The registry is the one list of algorithms: the config's choices come from it, in the order
+// the docs list them; each algorithm is a folder with its table tests beside, and each entry
+// carries a Redis code of its own and a parameter for the store's scripts.
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
 import { ALGORITHM_NAMES, algorithmOf, REGISTRATIONS, registrationOf } from "../../../src/limiter/algorithms/index.js";
 import type { Policy } from "../../../src/limiter/policy.js";
 
 const common = { name: "p", limit: 10, windowMs: 1000 } as const;
 
+/** An algorithm's folder: its name in camel case ("token-bucket" → tokenBucket). */
+const folderOf = (name: string) => name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+
 describe("the algorithm registry", () => {
-  it("lists the algorithms in the order the config and its docs offer them", () => {
-    assert.deepEqual(ALGORITHM_NAMES, ["gcra", "token-bucket", "sliding-window-log", "sliding-window-counter", "fixed-window", "concurrency"]);
-    assert.deepEqual(REGISTRATIONS.map((r) => r.name), ALGORITHM_NAMES);
+  it("offers the config the algorithms in the order docs/config.md lists them", async () => {
+    const docs = await readFile(new URL("../../../docs/config.md", import.meta.url), "utf8");
+    const row = /^\| `algorithm` \| (.*?) \| `gcra` \|/m.exec(docs)?.[1];
+    assert.deepEqual(row?.split(" \\| ").map((choice) => choice.replaceAll("`", "")), ALGORITHM_NAMES);
+  });
+
+  it("keeps each algorithm in a folder of its own, its table tests in the mirrored folder", () => {
+    for (const name of ALGORITHM_NAMES) {
+      const folder = folderOf(name);
+      for (const file of [`src/limiter/algorithms/${folder}/${folder}.ts`, `src/limiter/algorithms/${folder}/${folder}Lua.ts`, `test/limiter/algorithms/${folder}/${folder}.test.ts`]) {
+        assert.ok(existsSync(new URL(`../../../${file}`, import.meta.url)), `${name}: ${file}`);
+      }
+    }
   });
 
   it("registers each algorithm under its own name", () => {
