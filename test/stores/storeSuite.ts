@@ -128,7 +128,7 @@ export function runStoreSuite({ name, newStore }: StoreSuiteOptions): void {
           assert.deepEqual(beside.decisions.map((d) => [d.allowed, d.remaining]), [[false, 1], [true, 9]]);
           await consume(check(1, "c=alice", ONCE));
           assert.equal((await consume(check(1, "c=alice", shadow), check(1, "c=alice", ONCE))).allowed, false, "refused by the other limit");
-          assert.equal((await decide(check(0, "c=alice", shadow))).remaining, 1, "neither refused request was counted");
+          assert.equal((await decide(check(0, "c=alice", shadow))).remaining, 1, "nothing it refused, nor what another limit refused, was counted");
         });
 
         it("counts each key apart, and forgets a key on reset", async () => {

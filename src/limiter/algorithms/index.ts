@@ -24,7 +24,7 @@ import { tokenBucket } from "./tokenBucket/tokenBucket.js";
 import { tokenBucketLua } from "./tokenBucket/tokenBucketLua.js";
 
 export { concurrency, fixedWindow, gcra, slidingWindowCounter, slidingWindowLog, tokenBucket };
-export type { AlgorithmLua, LuaCheck, Registration } from "./registration.js";
+export type { AlgorithmLua } from "./registration.js";
 
 const REGISTRY = {
   "gcra": { code: "g", algorithm: gcra, lua: gcraLua },
