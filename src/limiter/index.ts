@@ -8,7 +8,7 @@
  *   const verdict = store.consume([{ key: "api|user-42", policy, cost: 1 }]);
  */
 export type { Algorithm, Outcome } from "./algorithm.js";
-export { algorithmOf, concurrency, fixedWindow, gcra, slidingWindowCounter, slidingWindowLog, tokenBucket } from "./algorithms/index.js";
+export { ALGORITHM_NAMES, algorithmOf, concurrency, fixedWindow, gcra, slidingWindowCounter, slidingWindowLog, tokenBucket } from "./algorithms/index.js";
 export type { Decision, Verdict } from "./decision.js";
 export { decideAll } from "./decideAll.js";
 export { bindingDecision, rateLimitHeader, rateLimitPolicyHeader, retryAfterSeconds } from "./headers.js";

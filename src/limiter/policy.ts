@@ -4,10 +4,6 @@
  * that means nothing to an algorithm (a burst on a fixed window) cannot be written.
  */
 
-/** The algorithms the engine implements; each has a pure `decide` in `./algorithms/`. */
-export const ALGORITHM_NAMES = ["gcra", "token-bucket", "sliding-window-log", "sliding-window-counter", "fixed-window", "concurrency"] as const;
-export type AlgorithmName = (typeof ALGORITHM_NAMES)[number];
-
 /** What a shared store's limit does when the store cannot answer in time; see docs/redis.md. */
 export const FAILURE_MODES = ["open", "closed", "local"] as const;
 export type FailureMode = (typeof FAILURE_MODES)[number];
@@ -59,7 +55,12 @@ export interface ConcurrencyPolicy extends PolicyBase {
   readonly algorithm: "concurrency";
 }
 
+/**
+ * Every algorithm's policy. Each has an entry in the registry (./algorithms/index.ts, which
+ * TypeScript holds to this union), from which ALGORITHM_NAMES comes.
+ */
 export type Policy = GcraPolicy | TokenBucketPolicy | SlidingWindowLogPolicy | SlidingWindowCounterPolicy | FixedWindowPolicy | ConcurrencyPolicy;
+export type AlgorithmName = Policy["algorithm"];
 
 /** One limit to apply to one request: which counter (`key`), under which policy, for how many units. */
 export interface LimitCheck {

@@ -19,7 +19,7 @@
 import { decideAll } from "../limiter/decideAll.js";
 import { algorithmOf } from "../limiter/algorithms/index.js";
 import type { Verdict } from "../limiter/decision.js";
-import { concurrency, type Lease } from "../limiter/algorithms/concurrency.js";
+import { concurrency, type Lease } from "../limiter/algorithms/concurrency/concurrency.js";
 import type { LeaseRelease, LimitCheck } from "../limiter/policy.js";
 import type { Clock, RateLimitStore } from "./store.js";
 

@@ -1,11 +1,12 @@
 // The in-process store: decisions on an injected clock, several limits consumed together or not
 // at all, and memory that stays bounded (expired state reclaimed, a cap on keys that evicts the
-// least recently used).
+// least recently used). Last, the store contract every store meets, for every algorithm.
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import type { LimitCheck, Policy } from "../../src/limiter/policy.js";
 import { MemoryStore, type MemoryStoreOptions } from "../../src/stores/memoryStore.js";
 import { ManualClock } from "../support/manualClock.js";
+import { runStoreSuite } from "./storeSuite.js";
 
 const twoPerSecond: Policy = { name: "fast", algorithm: "fixed-window", limit: 2, windowMs: 1000 };
 const fivePerMinute: Policy = { name: "slow", algorithm: "fixed-window", limit: 5, windowMs: 60_000 };
@@ -131,3 +132,5 @@ describe("MemoryStore", () => {
     assert.equal(store.size, 0);
   });
 });
+
+runStoreSuite({ name: "MemoryStore", newStore: (clock) => new MemoryStore({ clock, sweepIntervalMs: 0 }) });

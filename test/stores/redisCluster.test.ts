@@ -3,7 +3,7 @@
 // on different nodes is split into one atomic part per slot, admitted only if every part admits
 // (a refused request may have been charged by a part that admitted, and is never over-admitted).
 // Time comes from the nodes, a flushed script cache is reloaded on every node, and concurrent
-// callers on one key get exactly the limit.
+// callers on one key get exactly the limit. It meets the store contract, as every store does.
 import assert from "node:assert/strict";
 import { createServer, type AddressInfo, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
@@ -22,6 +22,7 @@ import { uniquePrefix } from "../support/redis.js";
 import { startRedisCluster, type RedisCluster } from "../support/redisCluster.js";
 import { queryRedis } from "../support/redisServer.js";
 import { comparable, randomHistory, randomPolicy } from "../support/storeHistories.js";
+import { runStoreSuite } from "./storeSuite.js";
 
 let cluster: RedisCluster;
 let seeds: string;
@@ -217,6 +218,9 @@ describe("RedisStore on a three-node Redis Cluster", () => {
     assert.ok(before <= verdict.now && verdict.now <= after, `${before} <= ${verdict.now} <= ${after}`);
   });
 });
+
+// Every test's limits count one subject, so each decision is one script on one node.
+runStoreSuite({ name: "RedisStore on a Redis Cluster", newStore: (clock) => clusterStore({ clock }) });
 
 describe("RedisStore on a Redis Cluster it cannot reach", () => {
   it("refuses a decision at once instead of holding it until the cluster answers", async () => {

@@ -1,10 +1,12 @@
-// The Redis store against a real Redis: it gives the memory store's decisions on the same
-// histories (one implementation in TypeScript, its mirror in Lua), takes time from the server,
-// survives a flushed script cache, and stays exact under concurrent callers.
+// The Redis store against a real Redis: it meets the store contract for every algorithm, gives
+// the memory store's decisions on the same histories (one implementation in TypeScript, its
+// mirror in Lua), takes time from the server, survives a flushed script cache, and stays exact
+// under concurrent callers.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { Redis } from "ioredis";
+import { ALGORITHM_NAMES } from "../../src/limiter/algorithms/index.js";
 import type { LimitCheck, Policy } from "../../src/limiter/policy.js";
 import { MemoryStore } from "../../src/stores/memoryStore.js";
 import { createRedisClient, lateReplyWindow } from "../../src/stores/redis/client.js";
@@ -14,6 +16,8 @@ import { StoreTimeout } from "../../src/stores/store.js";
 import { testRedisClient, uniquePrefix } from "../support/redis.js";
 import { comparable, randomHistory, randomPolicy } from "../support/storeHistories.js";
 import { queryRedis, startRedisServer, waitUntil, type RedisServer } from "../support/redisServer.js";
+import { ALGORITHM_CASES } from "../support/algorithmCases.js";
+import { runStoreSuite } from "./storeSuite.js";
 
 const admin = testRedisClient();
 const stores: RedisStore[] = [];
@@ -90,15 +94,11 @@ describe("RedisStore", () => {
   });
 });
 
+runStoreSuite({ name: "RedisStore", newStore: (clock) => new RedisStore({ client: testRedisClient(), keyPrefix: uniquePrefix(), clock }) });
+
 describe("RedisStore's refunds", () => {
-  const policies: Policy[] = [
-    { name: "g", algorithm: "gcra", limit: 3, windowMs: 60_000 },
-    { name: "t", algorithm: "token-bucket", limit: 3, windowMs: 60_000, capacity: 3 },
-    { name: "l", algorithm: "sliding-window-log", limit: 3, windowMs: 60_000 },
-    { name: "c", algorithm: "sliding-window-counter", limit: 3, windowMs: 60_000 },
-    { name: "f", algorithm: "fixed-window", limit: 3, windowMs: 60_000 },
-    { name: "x", algorithm: "concurrency", limit: 3, windowMs: 60_000 },
-  ];
+  // Every algorithm's policy of 3 units, over a minute.
+  const policies: Policy[] = ALGORITHM_NAMES.map((name) => ({ ...ALGORITHM_CASES[name].policy, windowMs: 60_000 }));
   for (const policy of policies) {
     it(`${policy.algorithm}: gives back a charge, leaving the state as if the decision had not been made`, async () => {
       let now = 1_700_000_000_000;

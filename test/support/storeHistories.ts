@@ -1,20 +1,16 @@
 /**
  * Random request histories for holding two stores to the same decisions (fast-check): a small
- * random policy of any algorithm, a history of gaps and two costs per step, and the view of a
- * verdict both stores must agree on. The Redis store's tests (single server and Cluster) use it.
+ * random policy of any registered algorithm (its own fields from ./algorithmCases.ts), a history
+ * of gaps and two costs per step, and the view of a verdict both stores must agree on. The Redis
+ * store's tests (single server and Cluster) use it.
  */
 import fc from "fast-check";
+import { ALGORITHM_NAMES } from "../../src/limiter/algorithms/index.js";
 import type { Verdict } from "../../src/limiter/decision.js";
 import type { Policy } from "../../src/limiter/policy.js";
+import { ALGORITHM_CASES } from "./algorithmCases.js";
 
-export const randomPolicy = fc.oneof(
-  fc.record({ algorithm: fc.constant("gcra" as const), burst: fc.integer({ min: 1, max: 6 }) }),
-  fc.record({ algorithm: fc.constant("token-bucket" as const), capacity: fc.integer({ min: 1, max: 6 }) }),
-  fc.record({ algorithm: fc.constant("sliding-window-log" as const) }),
-  fc.record({ algorithm: fc.constant("sliding-window-counter" as const) }),
-  fc.record({ algorithm: fc.constant("fixed-window" as const), align: fc.constantFrom("clock" as const, "first-request" as const) }),
-  fc.record({ algorithm: fc.constant("concurrency" as const) }),
-).chain((shape) => fc.record({
+export const randomPolicy = fc.oneof(...ALGORITHM_NAMES.map((name) => ALGORITHM_CASES[name].shape)).chain((shape) => fc.record({
   limit: fc.integer({ min: 1, max: 5 }),
   windowMs: fc.integer({ min: 1, max: 10 }).map((n) => n * 100),
   shadow: fc.boolean(),

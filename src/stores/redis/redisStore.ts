@@ -33,6 +33,7 @@
  * charge. Batching applies per slot: parts of one turn that share a slot travel in one call.
  */
 import type { Cluster, Redis } from "ioredis";
+import { registrationOf } from "../../limiter/algorithms/index.js";
 import type { Decision, Verdict } from "../../limiter/decision.js";
 import type { LeaseRelease, LimitCheck, Policy } from "../../limiter/policy.js";
 import { StoreTimeout, type Clock, type LateOutcome, type SharedStore } from "../store.js";
@@ -89,6 +90,11 @@ class Pending implements Unit {
     this.settled();
     this.reject(error);
   }
+}
+
+/** The script's parameter of a policy: its algorithm's parameterOf (a GCRA burst, a bucket's capacity, …). */
+function parameterOf(policy: Policy): number {
+  return registrationOf(policy.algorithm).lua.parameterOf(policy);
 }
 
 /** The script fields of a policy, formatted once per policy object rather than once per check. */
@@ -448,14 +454,4 @@ export function hashedPart(key: string): string {
     if (close > open + 1) return key.slice(open + 1, close);
   }
   return key;
-}
-
-/** The script's per-algorithm parameter: gcra burst, token-bucket capacity, 1 for a clock-aligned fixed window. */
-function parameterOf(policy: Policy): number {
-  switch (policy.algorithm) {
-    case "gcra": return policy.burst ?? 0;
-    case "token-bucket": return policy.capacity;
-    case "fixed-window": return policy.align === "clock" ? 1 : 0;
-    default: return 0;
-  }
 }

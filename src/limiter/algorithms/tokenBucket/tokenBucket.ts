@@ -4,8 +4,8 @@
  * were counted. It admits exactly what GCRA admits with burst = capacity (a property test holds
  * the two together); choose it when you think in "capacity and refill rate". See docs/algorithms.md.
  */
-import { costExceedsCapacity, EPSILON, type Algorithm } from "../algorithm.js";
-import type { TokenBucketPolicy } from "../policy.js";
+import { costExceedsCapacity, EPSILON, type Algorithm } from "../../algorithm.js";
+import type { TokenBucketPolicy } from "../../policy.js";
 
 /** [tokens, at]: the bucket held `tokens` at epoch ms `at`. */
 export type TokenBucketState = readonly [tokens: number, at: number];

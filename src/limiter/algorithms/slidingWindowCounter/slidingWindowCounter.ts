@@ -8,8 +8,8 @@
  * previous window's requests all came at its very end, and it refuses early when they came at
  * its start.
  */
-import { costExceedsCapacity, EPSILON, type Algorithm } from "../algorithm.js";
-import type { SlidingWindowCounterPolicy } from "../policy.js";
+import { costExceedsCapacity, EPSILON, type Algorithm } from "../../algorithm.js";
+import type { SlidingWindowCounterPolicy } from "../../policy.js";
 
 /** [start, previous, current]: counts of the windows starting at start − window and at start. */
 export type SlidingWindowCounterState = readonly [start: number, previous: number, current: number];

@@ -4,8 +4,8 @@
  * that crashed) lapses after the policy's window, so a lost release cannot shrink the limit for
  * ever. State per key: the live leases.
  */
-import { costExceedsCapacity, type Algorithm } from "../algorithm.js";
-import type { ConcurrencyPolicy } from "../policy.js";
+import { costExceedsCapacity, type Algorithm } from "../../algorithm.js";
+import type { ConcurrencyPolicy } from "../../policy.js";
 
 /** [lease, units, expiresAt] */
 export type Lease = readonly [lease: string, units: number, expiresAt: number];

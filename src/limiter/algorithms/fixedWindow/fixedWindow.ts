@@ -6,8 +6,8 @@
  * resets at 00:00 UTC for everyone. Either way it admits up to 2 × limit − 1 around the end of a
  * window. See docs/algorithms.md.
  */
-import { costExceedsCapacity, type Algorithm } from "../algorithm.js";
-import type { FixedWindowPolicy } from "../policy.js";
+import { costExceedsCapacity, type Algorithm } from "../../algorithm.js";
+import type { FixedWindowPolicy } from "../../policy.js";
 
 /** [start, count]: `count` units admitted in the window that began at `start`. */
 export type FixedWindowState = readonly [start: number, count: number];

@@ -7,8 +7,8 @@
  *
  * @example gcra.decide(undefined, { name: "api", algorithm: "gcra", limit: 10, windowMs: 1000 }, now, 1)
  */
-import { costExceedsCapacity, type Algorithm } from "../algorithm.js";
-import type { GcraPolicy } from "../policy.js";
+import { costExceedsCapacity, type Algorithm } from "../../algorithm.js";
+import type { GcraPolicy } from "../../policy.js";
 
 /**
  * Times closer than a microsecond are equal: an epoch-ms double near 1.7e12 carries ~0.25 µs of

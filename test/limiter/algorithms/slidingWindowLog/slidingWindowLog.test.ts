@@ -2,8 +2,8 @@
 // window of 1000 ms, wherever it starts, ever holds more than 3 units.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { slidingWindowLog } from "../../../src/limiter/algorithms/slidingWindowLog.js";
-import type { Policy } from "../../../src/limiter/policy.js";
+import { slidingWindowLog } from "../../../../src/limiter/algorithms/slidingWindowLog/slidingWindowLog.js";
+import type { Policy } from "../../../../src/limiter/policy.js";
 
 const threePerSecond: Policy = { name: "log", algorithm: "sliding-window-log", limit: 3, windowMs: 1000 };
 

@@ -2,8 +2,8 @@
 // emission interval is 200 ms: a full bucket admits 5 at once, then one every 200 ms.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { gcra } from "../../../src/limiter/algorithms/gcra.js";
-import type { GcraPolicy } from "../../../src/limiter/policy.js";
+import { gcra } from "../../../../src/limiter/algorithms/gcra/gcra.js";
+import type { GcraPolicy } from "../../../../src/limiter/policy.js";
 
 const fivePerSecond: GcraPolicy = { name: "api", algorithm: "gcra", limit: 5, windowMs: 1000 };
 

@@ -2,8 +2,8 @@
 // locked out until that window ends (the original scenario: 5 a minute, then wait out the minute).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { fixedWindow, type FixedWindowState } from "../../../src/limiter/algorithms/fixedWindow.js";
-import type { Policy } from "../../../src/limiter/policy.js";
+import { fixedWindow, type FixedWindowState } from "../../../../src/limiter/algorithms/fixedWindow/fixedWindow.js";
+import type { Policy } from "../../../../src/limiter/policy.js";
 
 const threePerSecond: Policy = { name: "fixed", algorithm: "fixed-window", limit: 3, windowMs: 1000 };
 

@@ -5,8 +5,8 @@
  *
  * State: admitted unit timestamps, oldest first. A unit admitted at t counts while now < t + window.
  */
-import { costExceedsCapacity, type Algorithm } from "../algorithm.js";
-import type { SlidingWindowLogPolicy } from "../policy.js";
+import { costExceedsCapacity, type Algorithm } from "../../algorithm.js";
+import type { SlidingWindowLogPolicy } from "../../policy.js";
 
 export const slidingWindowLog: Algorithm<readonly number[], SlidingWindowLogPolicy> = {
   name: "sliding-window-log",
