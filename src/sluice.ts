@@ -6,11 +6,11 @@
  * straight into the gateway pipeline, /v1/ratelimit* into the rate-limit service's handler
  * (src/service/), everything else into Fastify. That keeps the framework off the hot paths
  * (docs/architecture.md and bench/README.md explain the measurements behind it). A Host that
- * server.publicHosts does not accept goes nowhere: 421 (gateway/publicHosts.ts).
+ * server.publicHosts does not accept goes nowhere: 421 (edge/publicHosts.ts).
  *
  * The gateway serves one compiled generation of the config at a time (lifecycle/liveGateway.ts):
  * `reload` compiles a new one and swaps it in for new requests; `close` drains as Envoy does
- * (lifecycle/connectionDrain.ts): /readyz turns 503 and every response says `Connection: close`
+ * (edge/connectionDrain.ts): /readyz turns 503 and every response says `Connection: close`
  * (gRPC: GOAWAY), the listeners close after `server.drainDelay`, kept-alive connections retire
  * within `server.keepAliveTimeout`, requests in flight get up to `server.shutdownTimeout` to
  * finish, then pools, store and demo services close.
@@ -32,36 +32,37 @@ import { AUTH_OPENAPI } from "./control/authRoutes.js";
 import { registerControlPlane } from "./control/controlPlane.js";
 import { startStatusListener, type StatusListener } from "./control/statusRoutes.js";
 import { startDemoServices, type DemoServiceName, type RunningDemo } from "./demo/demoServices.js";
-import { trustFromConfig } from "./gateway/clientAddress.js";
-import { answerClientError } from "./gateway/clientErrors.js";
-import { createEdgeServer } from "./gateway/edgeServer.js";
+import { trustFromConfig } from "./edge/clientAddress.js";
+import { answerClientError } from "./edge/clientErrors.js";
+import { createEdgeServer } from "./edge/edgeServer.js";
 import { invalidKeyThrottle } from "./gateway/invalidKeyThrottle.js";
 import { responseForUpgrade, UpgradedSockets } from "./gateway/upstream/webSocketTunnel.js";
 import { createGatewayHandler } from "./gateway/pipeline.js";
-import { isLoopback, publicHostCheck, refusedHost } from "./gateway/publicHosts.js";
-import { planLimits } from "./gateway/planLimits.js";
+import { isLoopback, publicHostCheck, refusedHost } from "./edge/publicHosts.js";
+import { planLimits } from "./accounts/planLimits.js";
 import { closeRouteTable, compileRouteTable } from "./gateway/routeTable.js";
 import { API_PREFIX } from "./gateway/stages/route.js";
-import { connectionDrain } from "./lifecycle/connectionDrain.js";
+import { connectionDrain } from "./edge/connectionDrain.js";
 import { LiveGateway } from "./lifecycle/liveGateway.js";
 import { LiveRouteTable } from "./lifecycle/liveRouteTable.js";
-import { LoadShedder } from "./lifecycle/loadShedder.js";
+import { LoadShedder } from "./edge/loadShedder.js";
 import { Readiness } from "./lifecycle/readiness.js";
 import { reloadableConfig } from "./lifecycle/restartOnlyChanges.js";
 import { createLogger, type Logger } from "./observability/logger.js";
-import { gatewayObserver } from "./observability/gatewayObserver.js";
+import { gatewayObserver } from "./gateway/gatewayObserver.js";
 import { createMetrics, type SluiceMetrics } from "./observability/metrics.js";
-import { upstreamHealth } from "./observability/upstreamHealth.js";
+import { upstreamHealth } from "./gateway/upstream/upstreamHealth.js";
 import { openRatelimitService } from "./service/openRatelimitService.js";
 import { RATELIMIT_PREFIX } from "./service/ratelimitApi.js";
-import { RATELIMIT_OPENAPI } from "./service/ratelimitOpenApi.js";
+import { RATELIMIT_OPENAPI } from "./control/ratelimitOpenApi.js";
 import { startRateLimitGrpcServer, type RunningRateLimitGrpc } from "./service/grpc/rateLimitGrpcServer.js";
 import { createLimiterStore } from "./stores/createStore.js";
-import type { Clock, RateLimitStore } from "./stores/store.js";
-import { ADMIN_LIVE_OPENAPI } from "./usage/adminLiveRoutes.js";
+import type { Clock } from "./limits/clock.js";
+import type { RateLimitStore } from "./stores/store.js";
+import { ADMIN_LIVE_OPENAPI } from "./control/adminLiveRoutes.js";
 import { usageRecorder } from "./usage/usageRecorder.js";
 import { usageRepository } from "./usage/usageRepository.js";
-import { USAGE_OPENAPI } from "./usage/usageRoutes.js";
+import { USAGE_OPENAPI } from "./control/usageRoutes.js";
 
 export interface SluiceOptions {
   readonly config: SluiceConfig;
@@ -139,7 +140,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
   const sessions = accounts && sessionConsumers(accounts, { now: accounts.now });
   // OpenTelemetry spans of gateway requests, when configured; restart-only, so every generation
   // shares it. Imported only then: the SDK and its exporter take 0.4 s to load.
-  const tracing = config.tracing && (await import("./observability/tracing.js")).gatewayTracing(config.tracing, logger);
+  const tracing = config.tracing && (await import("./gateway/tracing.js")).gatewayTracing(config.tracing, logger);
   // POST /v1/ratelimit: decisions for any application, on the gateway's own store (src/service/).
   const ratelimit = await openRatelimitService({ config, store, accounts, adminToken: options.adminToken, logger, shedder });
   // What outlives the gateway generations, closed once nothing serves requests: the last usage
@@ -198,7 +199,7 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
     logController: new LogController({ disableRequestLogging: true }),
     // Bytes node's parser refuses (smuggling shapes, oversized headers, slow clients) get a problem document, then the connection closes.
     clientErrorHandler: answerClientError,
-    // A gateway or rate-limit API request with `Expect: 100-continue` is invited to send its body only once admitted (gateway/edgeServer.ts).
+    // A gateway or rate-limit API request with `Expect: 100-continue` is invited to send its body only once admitted (edge/edgeServer.ts).
     serverFactory: (controlPlane) =>
       createEdgeServer(config.server, (req: IncomingMessage, res: ServerResponse) => {
         if (refusedHost(acceptsHost, req, res)) return;

@@ -19,7 +19,7 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Database, Queryable } from "../db/database.js";
-import { sha256Hex } from "./apiKeyDigest.js";
+import { sha256Hex } from "../config/apiKeyDigest.js";
 
 export const API_KEY_PREFIX = "sk_";
 /** Base62 characters after the prefix: 32 × log2(62) ≈ 190.5 bits of randomness. */

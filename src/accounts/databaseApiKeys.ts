@@ -28,7 +28,7 @@
  * authenticate(verifier); // … and on shutdown: await verifier.close();
  */
 import type { Database } from "../db/database.js";
-import { sha256Hex } from "./apiKeyDigest.js";
+import { sha256Hex } from "../config/apiKeyDigest.js";
 import { API_KEY_PATTERN, API_KEYS_CHANNEL, OWNER_KEYS_PREFIX, type ActiveApiKey, type ApiKeyRepository } from "./apiKeys.js";
 import type { ApiKeyVerifier, Consumer } from "./consumer.js";
 

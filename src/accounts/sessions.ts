@@ -19,7 +19,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Database, Queryable } from "../db/database.js";
-import { sha256Hex } from "./apiKeyDigest.js";
+import { sha256Hex } from "../config/apiKeyDigest.js";
 
 /** The session cookie's name over plain HTTP, and over HTTPS (where the `__Host-` prefix binds it to this host). */
 export const SESSION_COOKIE = "sluice_session";

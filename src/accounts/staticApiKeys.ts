@@ -7,7 +7,7 @@
  * @example staticApiKeys({ demo: { keys: ["secret-key"] } }).verify("secret-key") // → { id: "demo" }
  */
 import type { SluiceConfig } from "../config/schema.js";
-import { apiKeyDigest, HASHED_KEY_PREFIX, sha256Hex } from "./apiKeyDigest.js";
+import { apiKeyDigest, HASHED_KEY_PREFIX, sha256Hex } from "../config/apiKeyDigest.js";
 import type { ApiKeyVerifier, Consumer } from "./consumer.js";
 
 export function staticApiKeys(consumers: SluiceConfig["consumers"]): ApiKeyVerifier {

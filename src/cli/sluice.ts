@@ -10,8 +10,9 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config/loader.js";
 import { DataDirNotPrivate } from "../db/privateFiles.js";
-import { DEMO_SERVICE_NAMES, type DemoServiceName } from "../demo/names.js";
-import { createStdoutLogger, LOG_LEVELS, type LogLevel } from "../observability/logger.js";
+import { DEMO_SERVICE_NAMES, type DemoServiceName } from "../config/demoNames.js";
+import { LOG_LEVELS, type LogLevel } from "../config/schema.js";
+import { createStdoutLogger } from "../observability/logger.js";
 import type { AccountCommand, CommandIo } from "./accountCommand.js";
 import { describeFailure, UsageError, type Failure } from "./cliErrors.js";
 import { keysCommand } from "./keysCommand.js";

@@ -3,17 +3,33 @@
  * (`SluiceConfig`), the loader validates with it, and `npm run schema` publishes it as JSON Schema
  * (schema/sluice.config.schema.json) for editors. docs/config.md documents every field.
  */
+import proxyaddr from "proxy-addr";
 import { z } from "zod";
-import { apiKeyDigest } from "../accounts/apiKeyDigest.js";
-import { DEMO_SERVICE_NAMES } from "../demo/names.js";
-import { isTrustEntry } from "../gateway/clientAddress.js";
-import { BALANCE_STRATEGIES } from "../gateway/upstream/balancer.js";
-import { isReservedHeader } from "../gateway/upstream/headerNames.js";
+import { apiKeyDigest } from "./apiKeyDigest.js";
+import { DEMO_SERVICE_NAMES } from "./demoNames.js";
+import { isReservedHeader } from "./headerNames.js";
 import { ALGORITHM_NAMES } from "../limiter/algorithms/index.js";
 import { FAILURE_MODES } from "../limiter/policy.js";
-import { LOG_LEVELS } from "../observability/logger.js";
 import { BYTE_SIZE_PATTERN, parseByteSize } from "./byteSize.js";
 import { DURATION_PATTERN, parseDuration } from "./duration.js";
+
+/** How a service spreads requests over its targets (gateway/upstream/balancer.ts). */
+export const BALANCE_STRATEGIES = ["round-robin", "least-in-flight"] as const;
+export type BalanceStrategy = (typeof BALANCE_STRATEGIES)[number];
+
+/** The levels of `log.level` and LOG_LEVEL, most severe first (observability/logger.ts). */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Whether `entry` is an address, a CIDR range or a named range that edge/clientAddress.ts's compileTrust accepts. */
+function isTrustEntry(entry: string): boolean {
+  try {
+    proxyaddr.compile(entry);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, {
   error: "use 1–63 lower-case letters, digits, '-' or '_', starting with a letter or digit",

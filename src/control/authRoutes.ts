@@ -32,7 +32,8 @@ import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, type PasswordHasher, Password
 import type { Place } from "../accounts/semaphore.js";
 import { SESSION_COOKIE, SessionStore } from "../accounts/sessions.js";
 import { EmailTaken, InvalidEmail, normalizeEmail, ROLES, UserRepository, type User } from "../accounts/users.js";
-import { addressKey, clientAddress, type TrustFunction } from "../gateway/clientAddress.js";
+import { clientAddress, type TrustFunction } from "../edge/clientAddress.js";
+import { addressKey } from "../limits/addressKey.js";
 import { problems } from "../problems/catalogue.js";
 import { replyProblem } from "../problems/fastifyProblems.js";
 import type { RateLimitStore } from "../stores/store.js";

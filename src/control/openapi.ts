@@ -5,7 +5,7 @@
  * serves it.
  */
 import type { RouteTable } from "../gateway/routeTable.js";
-import { API_KEY_HEADER } from "../gateway/stages/authenticate.js";
+import { API_KEY_HEADER } from "../config/headerNames.js";
 import { problems } from "../problems/catalogue.js";
 
 type Json = Record<string, unknown>;

@@ -16,7 +16,7 @@
  * app.post("/auth/login", takesBody(SMALL_BODY_LIMIT), handler);
  */
 import type { FastifyInstance } from "fastify";
-import { declaresBody } from "../gateway/requestFraming.js";
+import { declaresBody } from "../edge/requestFraming.js";
 import { problems } from "../problems/catalogue.js";
 import { replyNotFound, replyProblem } from "../problems/fastifyProblems.js";
 

@@ -10,7 +10,7 @@
  * - The status listener (`server.statusPort`, on `server.statusHost`: loopback unless told
  *   otherwise) serves all three, readiness with its details, for whoever can reach it. On a
  *   loopback address it answers only this machine's names, as the public port does by default
- *   (gateway/publicHosts.ts): a DNS-rebinding page cannot read it from the developer's browser.
+ *   (edge/publicHosts.ts): a DNS-rebinding page cannot read it from the developer's browser.
  *
  * @example
  * registerStatusRoutes(app, { readiness, metrics, details: (request) => isAdminToken(request, token) });
@@ -19,9 +19,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
 import type { SluiceConfig } from "../config/schema.js";
-import { answerClientError } from "../gateway/clientErrors.js";
-import { createEdgeServer } from "../gateway/edgeServer.js";
-import { publicHostCheck, refusedHost } from "../gateway/publicHosts.js";
+import { answerClientError } from "../edge/clientErrors.js";
+import { createEdgeServer } from "../edge/edgeServer.js";
+import { publicHostCheck, refusedHost } from "../edge/publicHosts.js";
 import type { Readiness, ReadinessReport } from "../lifecycle/readiness.js";
 import type { SluiceMetrics } from "../observability/metrics.js";
 import { useProblemResponses } from "../problems/fastifyProblems.js";

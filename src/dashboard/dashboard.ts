@@ -4,7 +4,7 @@
  * usage as charts and change their password; and for admins, to manage users and plans, see the
  * services' health and inspect and reset any caller's limits. The page holds no data and no
  * secrets; its script calls the JSON API beside it (authRoutes.ts, accountRoutes.ts,
- * src/usage/usageRoutes.ts, adminApi.ts, src/usage/adminLiveRoutes.ts) and, for the playground,
+ * src/control/usageRoutes.ts, adminApi.ts, src/control/adminLiveRoutes.ts) and, for the playground,
  * the gateway's /api/* with the session cookie. Admin pages are shown to anyone who opens them;
  * the API answers a non-admin 403 and the page says so. The services' names (services.json) are
  * for signed-in users only: they are not public.

@@ -3,7 +3,7 @@
  * several Sluice instances can run on one host). Config refers to them as `demo://<name>`.
  */
 import type { FastifyInstance } from "fastify";
-import { DEMO_SERVICE_NAMES, type DemoServiceName } from "./names.js";
+import { DEMO_SERVICE_NAMES, type DemoServiceName } from "../config/demoNames.js";
 import { createRandomNumberService } from "./randomNumberService.js";
 import { createRecommendationsService } from "./recommendationsService.js";
 import { createUsersService } from "./usersService.js";

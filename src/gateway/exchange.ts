@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Consumer } from "../accounts/consumer.js";
 import type { Verdict } from "../limiter/decision.js";
-import type { RequestTrace } from "../observability/tracing.js";
+import type { RequestTrace } from "./tracing.js";
 import type { ProblemKind } from "../problems/catalogue.js";
 import { sendProblem } from "../problems/problemDocument.js";
 import type { CompiledRoute, CompiledService } from "./routeTable.js";
@@ -40,7 +40,7 @@ export class Exchange {
   ended: (() => void) | undefined = undefined;
   upstreamStartedAt = 0;
   upstreamRespondedAt = 0;
-  /** The request's spans, when tracing is on (observability/tracing.ts); undefined when off. */
+  /** The request's spans, when tracing is on (gateway/tracing.ts); undefined when off. */
   trace: RequestTrace | undefined = undefined;
 
   constructor(

@@ -26,7 +26,7 @@
 import type { Verdict } from "../limiter/decision.js";
 import type { FixedWindowPolicy } from "../limiter/policy.js";
 import type { RateLimitStore } from "../stores/store.js";
-import { addressKey } from "./clientAddress.js";
+import { addressKey } from "../limits/addressKey.js";
 
 export interface InvalidKeyThrottle {
   /** Whole seconds until the address may send keys again; undefined when it may now. No I/O. */

@@ -11,17 +11,17 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { ApiKeyVerifier } from "../accounts/consumer.js";
 import type { SessionConsumers } from "../accounts/sessionConsumers.js";
-import type { LoadShedder } from "../lifecycle/loadShedder.js";
+import type { LoadShedder } from "../edge/loadShedder.js";
 import type { LimiterMetrics } from "../observability/metrics.js";
-import type { GatewayTracing } from "../observability/tracing.js";
+import type { GatewayTracing } from "./tracing.js";
 import { problems } from "../problems/catalogue.js";
 import type { RateLimitStore } from "../stores/store.js";
 import type { UsageRecorder } from "../usage/usageRecorder.js";
-import type { TrustFunction } from "./clientAddress.js";
+import type { TrustFunction } from "../edge/clientAddress.js";
 import { Exchange, type Rejection, type Stage } from "./exchange.js";
 import type { InvalidKeyThrottle } from "./invalidKeyThrottle.js";
-import { declaresBody } from "./requestFraming.js";
-import type { PlanLimits } from "./planLimits.js";
+import { declaresBody } from "../edge/requestFraming.js";
+import type { PlanLimits } from "../accounts/planLimits.js";
 import type { RouteTable } from "./routeTable.js";
 import { authenticate } from "./stages/authenticate.js";
 import { identify } from "./stages/identify.js";
@@ -51,7 +51,7 @@ export interface GatewayDeps {
   readonly usage?: Pick<UsageRecorder, "record"> | undefined;
   /** Largest request body of a service that sets none (config: server.maxBodySize); none when undefined. */
   readonly maxBodySize?: number | undefined;
-  /** Told once when each request ends, however it ends: metrics and the access log (observability/gatewayObserver.ts). */
+  /** Told once when each request ends, however it ends: metrics and the access log (gateway/gatewayObserver.ts). */
   readonly exchangeEnded?: ((exchange: Exchange) => void) | undefined;
   /** OpenTelemetry spans of each request, its stages and its upstream call (config: tracing); none when undefined. */
   readonly tracing?: GatewayTracing | undefined;

@@ -8,13 +8,13 @@
  * whose body never completed.
  *
  * A client that sent `Expect: 100-continue` is invited to send its body here too, and only here:
- * the edge server holds node's automatic `100 Continue` back (edgeServer.ts), so a request that
+ * the edge server holds node's automatic `100 Continue` back (edge/edgeServer.ts), so a request that
  * authentication, routing or the limits refuse gets its final answer without one, and its body
  * is never sent. The `Expect` header itself is not forwarded: undici sends the body at once.
  */
 import { Transform, type Readable, type TransformCallback } from "node:stream";
 import { problems } from "../problems/catalogue.js";
-import { releaseContinue } from "./edgeServer.js";
+import { releaseContinue } from "../edge/edgeServer.js";
 import type { Exchange, Rejection } from "./exchange.js";
 
 /** Called once, by the proxy stage, for a request that has a body: the body is wanted now. */

@@ -18,7 +18,8 @@
  * change (nearly all of them) is returned as is, without allocating.
  *
  * Routes are matched on `routingPath` (the same path without `;` parameters), and a `param:`
- * limit counts by `segmentValue`, so no spelling of one path gets counters of its own.
+ * limit counts by one spelling of a segment's value (limits/limitKeys.ts), so no spelling of one
+ * path gets counters of its own.
  *
  * @example
  * normalizePath("/api/shop//items/%7euser") // "/api/shop/items/~user"
@@ -130,20 +131,3 @@ export function routingPath(path: string): string {
 }
 
 const PATH_PARAMETERS = /;[^/]*/g;
-
-/**
- * One spelling of a path segment's value, for a counter's key: the escapes a normalized path
- * still holds decoded (`104%21` and `104!` are one value to the upstream's router). A value
- * that is not valid UTF-8 once decoded keeps its spelling. `segment` comes from `routingPath`.
- *
- * @example
- * segmentValue("caf%C3%A9") // "café"
- */
-export function segmentValue(segment: string): string {
-  if (segment.indexOf("%") === -1) return segment;
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}

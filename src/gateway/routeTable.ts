@@ -6,22 +6,16 @@
  * `closeRouteTable`.
  */
 import type { Dispatcher } from "undici";
-import type { LimitConfig, RouteConfig, ServiceConfig, SluiceConfig } from "../config/schema.js";
+import type { RouteConfig, ServiceConfig, SluiceConfig } from "../config/schema.js";
 import { rateLimitPolicyHeader } from "../limiter/headers.js";
-import type { Policy } from "../limiter/policy.js";
-import type { Clock } from "../stores/store.js";
-import type { Exchange } from "./exchange.js";
-import { compileLimitKey } from "./limitKeys.js";
+import type { Clock } from "../limits/clock.js";
+import { compilePolicy, type CompiledLimit } from "../limits/compilePolicy.js";
+import { compileLimitKey } from "../limits/limitKeys.js";
 import { Balancer } from "./upstream/balancer.js";
 import { HealthChecker } from "./upstream/healthCheck.js";
 import { RetryBudget } from "./upstream/retryBudget.js";
 import { compileRewrites, type CompiledRewrites } from "./upstream/rewrites.js";
 import { UpstreamTarget } from "./upstream/target.js";
-
-export interface CompiledLimit {
-  readonly policy: Policy;
-  readonly key: (exchange: Exchange) => string;
-}
 
 export interface CompiledRoute {
   /** `service:index`, or `service:*` for a service without routes; used in limit keys. */
@@ -81,7 +75,7 @@ export interface RouteTableOptions {
 export function compileRouteTable(config: SluiceConfig, upstreams: ReadonlyMap<string, readonly string[]>, options: RouteTableOptions = {}): RouteTable {
   const now = options.now ?? Date.now;
   const limits = new Map<string, CompiledLimit>(
-    Object.entries(config.limits).map(([name, limit]) => [name, { policy: toPolicy(name, limit), key: compileLimitKey(name, limit.by, config.server.ipv6Prefix) }]),
+    Object.entries(config.limits).map(([name, limit]) => [name, { policy: compilePolicy(name, limit), key: compileLimitKey(name, limit.by, config.server.ipv6Prefix) }]),
   );
   const pick = (names: readonly string[]) => names.map((name) => limits.get(name)!);
 
@@ -183,24 +177,6 @@ function compileRoute(id: string, route: RouteSettings, limits: readonly Compile
 }
 
 /** A concurrency lease nobody releases (a crashed gateway) lapses after this, unless the limit says otherwise. */
-const DEFAULT_LEASE_MS = 60_000;
-
-export function toPolicy(name: string, limit: LimitConfig): Policy {
-  const common = {
-    name,
-    limit: limit.limit,
-    windowMs: limit.window ?? DEFAULT_LEASE_MS,
-    ...(limit.shadow && { shadow: true }),
-    onStoreFailure: limit.onStoreFailure,
-  };
-  switch (limit.algorithm) {
-    case "gcra": return { ...common, algorithm: "gcra", ...(limit.burst !== undefined && { burst: limit.burst }) };
-    case "token-bucket": return { ...common, algorithm: "token-bucket", capacity: limit.capacity ?? limit.limit };
-    case "fixed-window": return { ...common, algorithm: "fixed-window", ...(limit.align !== undefined && { align: limit.align }) };
-    default: return { ...common, algorithm: limit.algorithm };
-  }
-}
-
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

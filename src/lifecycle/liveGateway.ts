@@ -7,7 +7,7 @@
  * last request has ended (undici's close would wait for requests it had dispatched, but not for a
  * request still deciding its limits between the route and the proxy stages).
  *
- * Draining at shutdown is the server's, for every response alike (connectionDrain.ts).
+ * Draining at shutdown is the server's, for every response alike (edge/connectionDrain.ts).
  *
  * @example
  * const live = new LiveGateway(first, logger);

@@ -16,11 +16,10 @@
  * const access = createAccessLogger(logger);       // batched JSON lines, or `logger` itself on a TTY
  */
 import { pino, type DestinationStream, type Logger } from "pino";
+import type { LogLevel } from "../config/schema.js";
 
 export type { Logger };
 
-export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const REDACT = ["req.headers.authorization", "req.headers.cookie", 'req.headers["x-api-key"]', "headers.authorization", "headers.cookie", 'headers["x-api-key"]'];
 

@@ -20,11 +20,9 @@
 import cluster from "node:cluster";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type Metric } from "prom-client";
 import type { Decision, Verdict } from "../limiter/decision.js";
-import type { StoreObserver } from "../stores/failoverStore.js";
-import { PLANES, type Plane } from "../lifecycle/loadShedder.js";
+import { SHED_PLANES, type ShedPlane, type StoreObserver, type UpstreamHealth } from "./observers.js";
 import { clusterMetricsRenderer } from "./clusterMetrics.js";
 import { GatewayMetrics, LATENCY_BUCKETS, STATUS_CLASSES, UNMATCHED, type HistogramCounts } from "./gatewayMetrics.js";
-import type { UpstreamHealth } from "./upstreamHealth.js";
 
 /** What one limit did with one request, the `outcome` label of `sluice_limiter_decisions_total`. */
 export const LIMITER_OUTCOMES = ["allowed", "limited", "shadow_limited", "store_failure_open", "store_failure_closed", "store_failure_local"] as const;
@@ -129,7 +127,7 @@ export interface MetricsOptions {
   readonly limits?: Iterable<string>;
   /** The database API keys' cache (accounts); no cache series when undefined. */
   readonly apiKeyCache?: CacheCounts | undefined;
-  /** The upstream targets' health, read at scrape (upstreamHealth.ts); no series when undefined. */
+  /** The upstream targets' health, read at scrape (gateway/upstream/upstreamHealth.ts); no series when undefined. */
   readonly upstreamHealth?: (() => Iterable<UpstreamHealth>) | undefined;
   /** Also export prom-client's process and Node.js metrics (default true). */
   readonly processMetrics?: boolean;
@@ -145,7 +143,7 @@ export interface SluiceMetrics {
   /** Pass to the failover store; a memory store never calls it. */
   readonly storeObserver: StoreObserver;
   /** Counts a request the load shedder refused, by plane (gateway, service, grpc). */
-  shed(plane: Plane): void;
+  shed(plane: ShedPlane): void;
   /** The Prometheus text format's media type, for the response to a scrape. */
   readonly contentType: string;
   /** Every series in the Prometheus text format (in a cluster worker: every worker's, aggregated). */
@@ -245,7 +243,7 @@ export function createMetrics({ limits = [], apiKeyCache, upstreamHealth, proces
   // Every label value from the start, so a rate over them is defined before the first event.
   for (const kind of ["timeout", "error"]) storeErrors.inc({ kind }, 0);
   for (const effect of ["refunded", "kept", "over_admitted", "none"]) lateReplies.inc({ effect }, 0);
-  for (const plane of PLANES) shed.inc({ plane }, 0);
+  for (const plane of SHED_PLANES) shed.inc({ plane }, 0);
   const storeCalls = new Histogram({
     name: "sluice_limiter_store_duration_seconds",
     help: "Time the shared limiter store took to answer a decision, or to fail it (a timeout at the deadline).",

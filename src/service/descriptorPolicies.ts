@@ -27,7 +27,7 @@
  * // → { kind: "limited", policy: { name: "emails.identifier", algorithm: "gcra", … }, key: "svc-policy:emails:gcra|identifier=user-42" }
  */
 import type { DescriptorRuleConfig, SluiceConfig } from "../config/schema.js";
-import { toPolicy } from "../gateway/routeTable.js";
+import { compilePolicy } from "../limits/compilePolicy.js";
 import type { LimitCheck, Policy } from "../limiter/policy.js";
 
 /** One entry of a descriptor, as Envoy sends it (`RateLimitDescriptor.Entry`). */
@@ -113,7 +113,7 @@ function compileLevel(path: string, rules: readonly DescriptorRuleConfig[]): Lev
   for (const rule of rules) {
     const name = `${path}.${rule.key}${rule.value === undefined ? "" : `=${rule.value}`}`;
     const compiled: Rule = {
-      policy: rule.limit && toPolicy(name, rule.limit),
+      policy: rule.limit && compilePolicy(name, rule.limit),
       next: rule.descriptors && compileLevel(name, rule.descriptors),
     };
     let byKey = level.get(rule.key);

@@ -13,7 +13,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Accounts } from "../accounts/accounts.js";
 import type { ServiceTokensConfig, SluiceConfig } from "../config/schema.js";
-import type { LoadShedder } from "../lifecycle/loadShedder.js";
+import type { LoadShedder } from "../edge/loadShedder.js";
 import type { Logger } from "../observability/logger.js";
 import type { RateLimitStore } from "../stores/store.js";
 import { compilePolicyBook } from "./descriptorPolicies.js";

@@ -25,9 +25,9 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { invalidParams, type InvalidParam } from "../config/invalidParams.js";
-import { releaseContinue } from "../gateway/edgeServer.js";
-import { declaresBody } from "../gateway/requestFraming.js";
-import { SHED_RETRY_AFTER_SECONDS, type LoadShedder } from "../lifecycle/loadShedder.js";
+import { releaseContinue } from "../edge/edgeServer.js";
+import { declaresBody } from "../edge/requestFraming.js";
+import { SHED_RETRY_AFTER_SECONDS, type LoadShedder } from "../edge/loadShedder.js";
 import type { Logger } from "../observability/logger.js";
 import { problems, type ProblemKind } from "../problems/catalogue.js";
 import { sendProblem } from "../problems/problemDocument.js";
@@ -49,7 +49,7 @@ export interface RatelimitApiDeps {
   /** serviceTokens.requireScope of the config in force. */
   readonly requireScope: () => boolean;
   readonly logger: Logger;
-  /** Refuses calls while the process cannot keep up (lifecycle/loadShedder.ts); never when undefined. */
+  /** Refuses calls while the process cannot keep up (edge/loadShedder.ts); never when undefined. */
   readonly shedder?: Pick<LoadShedder, "shed"> | undefined;
 }
 

@@ -16,7 +16,7 @@
  * const tokens = await serviceTokenVerifier(serviceTokenRepository(db), db);
  * tokens.verify("st_…"); // → { id, rights: ["decide"], scope: null } or undefined
  */
-import { sha256Hex } from "../accounts/apiKeyDigest.js";
+import { sha256Hex } from "../config/apiKeyDigest.js";
 import type { Database } from "../db/database.js";
 import { SERVICE_TOKEN_PATTERN, SERVICE_TOKENS_CHANNEL, type ServiceTokenRepository, type ServiceTokenRight, type TokenScope } from "./serviceTokens.js";
 

@@ -19,7 +19,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Database, Queryable } from "../db/database.js";
-import { sha256Hex } from "../accounts/apiKeyDigest.js";
+import { sha256Hex } from "../config/apiKeyDigest.js";
 import { API_KEY_PREFIX, generateApiKey } from "../accounts/apiKeys.js";
 
 export const SERVICE_TOKEN_PREFIX = "st_";

@@ -7,11 +7,13 @@
  */
 import type { SluiceConfig } from "../config/schema.js";
 import type { Logger } from "../observability/logger.js";
-import { FailoverStore, type StoreObserver } from "./failoverStore.js";
+import type { StoreObserver } from "../observability/observers.js";
+import { FailoverStore } from "./failoverStore.js";
 import { MemoryStore } from "./memoryStore.js";
 import { createRedisClient, createRedisCluster, createRedisSentinelClient, lateReplyWindow } from "./redis/client.js";
 import { RedisStore } from "./redis/redisStore.js";
-import type { Clock, RateLimitStore } from "./store.js";
+import type { Clock } from "../limits/clock.js";
+import type { RateLimitStore } from "./store.js";
 import { redactUrl } from "../observability/redactUrl.js";
 
 export interface StoreChoice {

@@ -26,33 +26,9 @@ import type { Decision, Verdict } from "../limiter/decision.js";
 import type { LeaseRelease, LimitCheck } from "../limiter/policy.js";
 import { Breaker } from "./breaker.js";
 import type { MemoryStore } from "./memoryStore.js";
-import { StoreTimeout, type Clock, type LateOutcome, type RateLimitStore, type SharedStore } from "./store.js";
-
-/**
- * What the failover store tells whoever watches it; `observability/metrics.ts` turns it into
- * Prometheus series.
- *
- * @example
- * new FailoverStore({ primary, fallback, timeoutMs: 50, logger, observer: metrics.storeObserver });
- */
-export interface StoreObserver {
-  /** A decision call to the primary answered or failed after `seconds` (a timed-out one at the deadline). */
-  storeCall(seconds: number): void;
-  /** A decision call failed: its deadline passed ("timeout") or the store refused it ("error"). */
-  storeFailure(kind: "timeout" | "error"): void;
-  /**
-   * A reply that missed its deadline came after all: its charge was given back ("refunded"),
-   * stands for an admitted caller ("kept"), or the store had refused a caller the failure modes
-   * admitted ("over-admitted"), or there was nothing to settle ("none").
-   */
-  lateReply(effect: LateEffect): void;
-  /** The breaker opened: at start-up, or after failures without an answer for a deadline's length. */
-  outageBegan(): void;
-  /** The breaker closed after `seconds`. */
-  outageEnded(seconds: number): void;
-}
-
-export type LateEffect = "refunded" | "kept" | "over-admitted" | "none";
+import type { Clock } from "../limits/clock.js";
+import type { LateEffect, StoreObserver } from "../observability/observers.js";
+import { StoreTimeout, type LateOutcome, type RateLimitStore, type SharedStore } from "./store.js";
 
 export interface FailoverStoreOptions {
   readonly primary: SharedStore;

@@ -21,7 +21,8 @@ import { algorithmOf } from "../limiter/algorithms/index.js";
 import type { Verdict } from "../limiter/decision.js";
 import { concurrency, type Lease } from "../limiter/algorithms/concurrency/concurrency.js";
 import type { LeaseRelease, LimitCheck } from "../limiter/policy.js";
-import type { Clock, RateLimitStore } from "./store.js";
+import type { Clock } from "../limits/clock.js";
+import type { RateLimitStore } from "./store.js";
 
 export interface MemoryStoreOptions {
   readonly clock?: Clock;

@@ -21,8 +21,6 @@ export interface RateLimitStore {
   close(): Promise<void>;
 }
 
-/** Milliseconds since the epoch; injected so tests move time instead of sleeping. */
-export type Clock = () => number;
 
 /**
  * A store many gateways share (Redis). It can fail, so the failover store stands in front of it:

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { afterEach, before, beforeEach, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { sha256Hex } from "../../src/accounts/apiKeyDigest.js";
+import { sha256Hex } from "../../src/config/apiKeyDigest.js";
 import { API_KEYS_CHANNEL, apiKeyRepository, generateApiKey, notifyKeyChanged, type ActiveApiKey, type ApiKeyRepository } from "../../src/accounts/apiKeys.js";
 import type { Consumer } from "../../src/accounts/consumer.js";
 import { databaseApiKeys, type DatabaseApiKeys, type DatabaseApiKeysOptions } from "../../src/accounts/databaseApiKeys.js";

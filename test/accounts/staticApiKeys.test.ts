@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
-import { apiKeyDigest, HASHED_KEY_PREFIX, sha256Hex } from "../../src/accounts/apiKeyDigest.js";
+import { apiKeyDigest, HASHED_KEY_PREFIX, sha256Hex } from "../../src/config/apiKeyDigest.js";
 import { hasPlaintextKeys, staticApiKeys } from "../../src/accounts/staticApiKeys.js";
 
 /** SHA-256 computed independently of the module under test. */

@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { sha256Hex } from "../../src/accounts/apiKeyDigest.js";
+import { sha256Hex } from "../../src/config/apiKeyDigest.js";
 import { ConfigError, DEMO_CONFIG_PATH, loadConfig, parseConfig } from "../../src/config/loader.js";
 
 /** The server's limits against hostile clients and overload, at their defaults (docs/config.md). */

@@ -4,7 +4,7 @@
 // spellings: the path routes are matched on, and a segment's value in a limit key.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { normalizePath, routingPath, segmentValue } from "../../src/gateway/requestPath.js";
+import { normalizePath, routingPath } from "../../src/gateway/requestPath.js";
 
 const KEPT: readonly string[] = [
   "/",
@@ -108,18 +108,5 @@ describe("routingPath", () => {
   ];
   for (const [path, expected] of cases) {
     it(`${JSON.stringify(path)} is routed as ${JSON.stringify(expected)}`, () => assert.equal(routingPath(path), expected));
-  }
-});
-
-describe("segmentValue", () => {
-  const cases: ReadonlyArray<readonly [string, string]> = [
-    ["104", "104"],
-    ["104%21", "104!"],
-    ["caf%C3%A9", "café"],
-    ["a%20b", "a b"],
-    ["%C3", "%C3"], // not UTF-8 once decoded: kept as spelled
-  ];
-  for (const [segment, expected] of cases) {
-    it(`${JSON.stringify(segment)} counts as ${JSON.stringify(expected)}`, () => assert.equal(segmentValue(segment), expected));
   }
 });

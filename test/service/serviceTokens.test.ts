@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { setImmediate as setImmediatePromise } from "node:timers/promises";
-import { sha256Hex } from "../../src/accounts/apiKeyDigest.js";
+import { sha256Hex } from "../../src/config/apiKeyDigest.js";
 import { SERVICE_TOKEN_PATTERN, generateServiceToken, serviceTokenRepository } from "../../src/service/serviceTokens.js";
 import { serviceTokenVerifier } from "../../src/service/serviceTokenVerifier.js";
 import { openTestDatabase, TEST_ENGINES } from "../support/databases.js";

@@ -11,7 +11,8 @@ import { afterEach, describe, it } from "node:test";
 import { ALGORITHM_NAMES, registrationOf } from "../../src/limiter/algorithms/index.js";
 import type { Decision } from "../../src/limiter/decision.js";
 import type { LimitCheck, Policy } from "../../src/limiter/policy.js";
-import type { Clock, RateLimitStore } from "../../src/stores/store.js";
+import type { Clock } from "../../src/limits/clock.js";
+import type { RateLimitStore } from "../../src/stores/store.js";
 import { ALGORITHM_CASES, T0 } from "../support/algorithmCases.js";
 import { ManualClock } from "../support/manualClock.js";
 

@@ -14,11 +14,11 @@
 import type { ApiKeyVerifier, Consumer } from "../../accounts/consumer.js";
 import type { SessionConsumers } from "../../accounts/sessionConsumers.js";
 import { SECURE_SESSION_COOKIE, SESSION_COOKIE } from "../../accounts/sessions.js";
+import { API_KEY_HEADER } from "../../config/headerNames.js";
 import { problems } from "../../problems/catalogue.js";
 import type { Exchange, Rejection, Stage } from "../exchange.js";
 import type { InvalidKeyThrottle } from "../invalidKeyThrottle.js";
 
-export const API_KEY_HEADER = "x-api-key";
 const CHALLENGE = { "www-authenticate": `ApiKey header="${API_KEY_HEADER}"` };
 
 const missingKey: Rejection = { kind: problems.unauthorized, detail: `Send your API key in the ${API_KEY_HEADER} header.`, headers: CHALLENGE };

@@ -1,15 +1,15 @@
 /**
  * Stage 1, identify: who is on the other end of the socket, who the client behind it is, and
  * which request this is. The client is the right-most address no trusted proxy vouches for
- * (see ../clientAddress.ts); with no trusted proxies configured it is the socket peer and
+ * (see edge/clientAddress.ts); with no trusted proxies configured it is the socket peer and
  * X-Forwarded-For is ignored. An incoming `x-request-id` is kept when it is short and plain.
- * A request whose framing other hops could read differently (../requestFraming.ts) stops here.
+ * A request whose framing other hops could read differently (edge/requestFraming.ts) stops here.
  */
 import { randomUUID } from "node:crypto";
 import { problems } from "../../problems/catalogue.js";
-import { clientAddress, peerAddress, type TrustFunction } from "../clientAddress.js";
+import { clientAddress, peerAddress, type TrustFunction } from "../../edge/clientAddress.js";
 import type { Stage } from "../exchange.js";
-import { framingProblem } from "../requestFraming.js";
+import { framingProblem } from "../../edge/requestFraming.js";
 
 const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/;
 

@@ -18,7 +18,7 @@ import { problems } from "../../problems/catalogue.js";
 import type { RateLimitStore } from "../../stores/store.js";
 import type { UsageRecorder } from "../../usage/usageRecorder.js";
 import type { Exchange, Rejection, Stage } from "../exchange.js";
-import type { CompiledPlan, PlanLimits } from "../planLimits.js";
+import type { CompiledPlan, PlanLimits } from "../../accounts/planLimits.js";
 import type { CompiledRoute } from "../routeTable.js";
 
 /** The limits a request is checked against, and their `RateLimit-Policy` header. */

@@ -1,11 +1,11 @@
 /**
- * Stage 2, shed: when this process cannot keep up (lifecycle/loadShedder.ts), a new request is
+ * Stage 2, shed: when this process cannot keep up (edge/loadShedder.ts), a new request is
  * refused with 503 and `Retry-After` here, after it is identified (so the refusal carries its
  * request id into the access log) and before anything authenticates or counts it: a shed request
  * is never charged against a limit, nor admitted past one.
  */
-import type { LoadShedder } from "../../lifecycle/loadShedder.js";
-import { SHED_RETRY_AFTER_SECONDS } from "../../lifecycle/loadShedder.js";
+import type { LoadShedder } from "../../edge/loadShedder.js";
+import { SHED_RETRY_AFTER_SECONDS } from "../../edge/loadShedder.js";
 import { problems } from "../../problems/catalogue.js";
 import type { Stage } from "../exchange.js";
 

@@ -8,10 +8,8 @@
  * const balancer = new Balancer(targets, "least-in-flight");
  * const target = balancer.pick(undefined);
  */
+import type { BalanceStrategy } from "../../config/schema.js";
 import type { UpstreamTarget } from "./target.js";
-
-export const BALANCE_STRATEGIES = ["round-robin", "least-in-flight"] as const;
-export type BalanceStrategy = (typeof BALANCE_STRATEGIES)[number];
 
 export class Balancer {
   #next = 0;

@@ -10,7 +10,7 @@
  * const breaker = new CircuitBreaker({ failures: 5, backoffMs: 5_000, maxBackoffMs: 60_000 }, Date.now);
  * if (breaker.admits()) send(); // then breaker.succeeded() or breaker.failed()
  */
-import type { Clock } from "../../stores/store.js";
+import type { Clock } from "../../limits/clock.js";
 
 export interface CircuitBreakerSettings {
   /** Consecutive failures that open the breaker. */

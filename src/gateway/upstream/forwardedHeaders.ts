@@ -9,16 +9,16 @@
  * element appended. From anyone else they are dropped and start afresh at the peer, so every
  * entry an upstream sees was written by a proxy it can trust through Sluice.
  *
- * With tracing on (observability/tracing.ts), `traceparent` and `tracestate` are the gateway's
+ * With tracing on (gateway/tracing.ts), `traceparent` and `tracestate` are the gateway's
  * own, naming its span of the upstream call; with tracing off they pass as the client sent them.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
 import proxyaddr from "proxy-addr";
-import type { TrustFunction } from "../clientAddress.js";
+import type { TrustFunction } from "../../edge/clientAddress.js";
 import type { Exchange } from "../exchange.js";
-import { API_KEY_HEADER } from "../stages/authenticate.js";
-import { GATEWAY_OWNED, HOP_BY_HOP } from "./headerNames.js";
+import { API_KEY_HEADER } from "../../config/headerNames.js";
+import { GATEWAY_OWNED, HOP_BY_HOP } from "../../config/headerNames.js";
 import { carriesOwnSecret, withoutOwnCookies } from "./ownCredentials.js";
 import type { HeaderRewrites } from "./rewrites.js";
 

@@ -9,7 +9,7 @@
  * Sluice's cookies are the names in SLUICE_COOKIE_NAMES, also with the `__Host-` or `__Secure-`
  * prefix, in any case. Its Bearer secrets are the admin token, the API key the request was
  * authenticated with, and anything shaped like a key or token Sluice makes (`sk_` or `st_` and
- * 32 base62 characters). `x-api-key` itself is a header the gateway owns (headerNames.ts).
+ * 32 base62 characters). `x-api-key` itself is a header the gateway owns (config/headerNames.ts).
  *
  * The common request carries none of them: a Cookie header that does not mention a Sluice
  * cookie is returned as it is, without a string made, and a Set-Cookie costs one test.

@@ -8,7 +8,7 @@
  * budget.requested();                       // every request
  * if (budget.tryRetry()) dispatchAgain();   // spends one retry if the budget allows
  */
-import type { Clock } from "../../stores/store.js";
+import type { Clock } from "../../limits/clock.js";
 
 export interface RetryBudgetSettings {
   /** Retries allowed per request over the window (0.2: one in five). */

@@ -5,7 +5,7 @@
  * admin API show.
  */
 import { Pool } from "undici";
-import type { Clock } from "../../stores/store.js";
+import type { Clock } from "../../limits/clock.js";
 import { CircuitBreaker, type CircuitBreakerSettings } from "./circuitBreaker.js";
 
 export interface TargetTimeouts {

@@ -15,7 +15,7 @@
  * Errors, as Envoy reads them (it applies its `failure_mode_deny` to any error): no token where
  * one is required, or one Sluice does not know, is UNAUTHENTICATED; a token without the `decide`
  * right or outside its scope PERMISSION_DENIED; a malformed request INVALID_ARGUMENT, a domain
- * with no policy NOT_FOUND, a store that throws or an overloaded process (lifecycle/loadShedder.ts)
+ * with no policy NOT_FOUND, a store that throws or an overloaded process (edge/loadShedder.ts)
  * UNAVAILABLE (the failover store normally answers by each limit's onStoreFailure instead),
  * anything else a logged INTERNAL that reveals nothing. The listener is plaintext: bind it to
  * loopback or the mesh's internal network (docs/ratelimit-service.md).
@@ -29,7 +29,7 @@ import { Server, ServerCredentials, status, type Metadata, type ServerUnaryCall,
 import { loadSync } from "@grpc/proto-loader";
 import type { Logger } from "pino";
 import type { ServiceTokensConfig } from "../../config/schema.js";
-import type { LoadShedder } from "../../lifecycle/loadShedder.js";
+import type { LoadShedder } from "../../edge/loadShedder.js";
 import type { Verdict } from "../../limiter/decision.js";
 import type { RateLimitStore } from "../../stores/store.js";
 import type { PolicyBook } from "../descriptorPolicies.js";

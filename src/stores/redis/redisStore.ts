@@ -36,7 +36,8 @@ import type { Cluster, Redis } from "ioredis";
 import { registrationOf } from "../../limiter/algorithms/index.js";
 import type { Decision, Verdict } from "../../limiter/decision.js";
 import type { LeaseRelease, LimitCheck, Policy } from "../../limiter/policy.js";
-import { StoreTimeout, type Clock, type LateOutcome, type SharedStore } from "../store.js";
+import type { Clock } from "../../limits/clock.js";
+import { StoreTimeout, type LateOutcome, type SharedStore } from "../store.js";
 import { ALGORITHM_CODES, DECIDE_SCRIPT, DECIDE_SCRIPT_SHA, REPLY_FIELDS } from "./decideScript.js";
 import { REFUND_SCRIPT, REFUND_SCRIPT_SHA } from "./refundScript.js";
 

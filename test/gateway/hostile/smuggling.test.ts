@@ -1,8 +1,8 @@
 // Request smuggling: messages whose length or target two HTTP implementations could read
 // differently. Each is refused with 400 and a problem document, the connection is closed (where
 // the next request would start is unknowable), and the upstream receives nothing. Most shapes
-// are refused by node's strict parser (src/gateway/clientErrors.ts answers), the rest by the
-// identify stage (src/gateway/requestFraming.ts).
+// are refused by node's strict parser (src/edge/clientErrors.ts answers), the rest by the
+// identify stage (src/edge/requestFraming.ts).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { KEY, problemCode, request, sendRaw, startHostileBench, upstreamReceivedSince, type HostileBench } from "./hostileHarness.js";

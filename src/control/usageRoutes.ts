@@ -18,12 +18,12 @@ import type { Accounts } from "../accounts/accounts.js";
 import type { Consumer } from "../accounts/consumer.js";
 import { problems } from "../problems/catalogue.js";
 import { replyProblem } from "../problems/fastifyProblems.js";
-import { jsonResponse, problemResponse } from "../control/parseBody.js";
-import { requireUser } from "../control/sessionAuth.js";
-import type { OpenApiSection } from "../control/openapi.js";
+import { jsonResponse, problemResponse } from "./parseBody.js";
+import { requireUser } from "./sessionAuth.js";
+import type { OpenApiSection } from "./openapi.js";
 import type { LimitStateReader } from "./limitState.js";
-import type { UsageRecorder } from "./usageRecorder.js";
-import { HOUR_MS, MINUTE_MS, type UsageRepository } from "./usageRepository.js";
+import type { UsageRecorder } from "../usage/usageRecorder.js";
+import { HOUR_MS, MINUTE_MS, type UsageRepository } from "../usage/usageRepository.js";
 
 export interface UsageRoutesDeps {
   readonly accounts: Accounts;

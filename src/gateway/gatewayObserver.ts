@@ -14,13 +14,13 @@
  * const ended = gatewayObserver({ metrics: metrics.gateway, logger, accessLog: config.log.access, table });
  * res.on("close", () => ended(exchange));
  */
-import type { Exchange } from "../gateway/exchange.js";
-import type { CompiledRoute, CompiledService, RouteTable } from "../gateway/routeTable.js";
+import type { Exchange } from "./exchange.js";
+import type { CompiledRoute, CompiledService, RouteTable } from "./routeTable.js";
 import type { Verdict } from "../limiter/decision.js";
 import { bindingDecision } from "../limiter/headers.js";
-import { UNMATCHED, type GatewayMetrics, type RouteSeries } from "./gatewayMetrics.js";
-import type { Logger } from "./logger.js";
-import { decisionOutcome, type LimiterOutcome } from "./metrics.js";
+import { UNMATCHED, type GatewayMetrics, type RouteSeries } from "../observability/gatewayMetrics.js";
+import type { Logger } from "../observability/logger.js";
+import { decisionOutcome, type LimiterOutcome } from "../observability/metrics.js";
 
 export interface GatewayObserverOptions {
   readonly metrics: GatewayMetrics;

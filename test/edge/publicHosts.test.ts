@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { parseConfig } from "../../src/config/loader.js";
-import { publicHostCheck, type HostCheck } from "../../src/gateway/publicHosts.js";
+import { publicHostCheck, type HostCheck } from "../../src/edge/publicHosts.js";
 import { rawRequest } from "../support/rawRequest.js";
 import { startRecordingUpstream, type RecordingUpstream } from "../support/recordingUpstream.js";
 import { startTestSluice, type TestSluice } from "../support/testSluice.js";

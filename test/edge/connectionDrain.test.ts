@@ -10,7 +10,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { Client } from "undici";
-import { connectionDrain, type ConnectionDrain } from "../../src/lifecycle/connectionDrain.js";
+import { connectionDrain, type ConnectionDrain } from "../../src/edge/connectionDrain.js";
 
 describe("connectionDrain", () => {
   let server: Server;

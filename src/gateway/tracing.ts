@@ -32,11 +32,11 @@ import {
   ATTR_NETWORK_PEER_ADDRESS, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT, ATTR_SERVICE_NAME, ATTR_URL_PATH, ATTR_URL_SCHEME,
 } from "@opentelemetry/semantic-conventions";
 import type { SluiceConfig } from "../config/schema.js";
-import type { Exchange, Rejection, Stage } from "../gateway/exchange.js";
+import type { Exchange, Rejection, Stage } from "./exchange.js";
 import { problems, type ProblemKind } from "../problems/catalogue.js";
 import { requestOutcome } from "./gatewayObserver.js";
-import type { Logger } from "./logger.js";
-import { redactUrl } from "./redactUrl.js";
+import type { Logger } from "../observability/logger.js";
+import { redactUrl } from "../observability/redactUrl.js";
 
 export type TracingConfig = NonNullable<SluiceConfig["tracing"]>;
 

@@ -5,6 +5,7 @@
 // without the limit. Over the wire, against a real upstream, with the counter's limit of 2.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { segmentValue } from "../../src/limits/limitKeys.js";
 import { rawRequest } from "../support/rawRequest.js";
 import { startRecordingUpstream, type RecordingUpstream } from "../support/recordingUpstream.js";
 import { startTestSluice, type TestSluice } from "../support/testSluice.js";
@@ -67,4 +68,17 @@ describe("routes", () => {
   it("match a literal segment with a ; parameter, so it cannot slip to the catch-all route", async () => {
     assert.deepEqual(await statuses(["/api/shop/report", "/api/shop/report;x", "/api/shop/report;jsessionid=1"]), [200, 200, 429]);
   });
+});
+
+describe("segmentValue", () => {
+  const cases: ReadonlyArray<readonly [string, string]> = [
+    ["104", "104"],
+    ["104%21", "104!"],
+    ["caf%C3%A9", "café"],
+    ["a%20b", "a b"],
+    ["%C3", "%C3"], // not UTF-8 once decoded: kept as spelled
+  ];
+  for (const [segment, expected] of cases) {
+    it(`${JSON.stringify(segment)} counts as ${JSON.stringify(expected)}`, () => assert.equal(segmentValue(segment), expected));
+  }
 });

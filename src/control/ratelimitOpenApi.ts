@@ -3,10 +3,10 @@
  * that validate the body and type the answer (decisionRequest.ts), so the document cannot drift
  * from what is served.
  */
-import type { OpenApiSection } from "../control/openapi.js";
-import { jsonRequestBody, jsonResponse, openApiSchema, problemResponse, RETRY_AFTER_HEADER } from "../control/parseBody.js";
-import { decisionAnswer, decisionBody } from "./decisionRequest.js";
-import { RATELIMIT_PREFIX, RESET_PATH } from "./ratelimitApi.js";
+import type { OpenApiSection } from "./openapi.js";
+import { jsonRequestBody, jsonResponse, openApiSchema, problemResponse, RETRY_AFTER_HEADER } from "./parseBody.js";
+import { decisionAnswer, decisionBody } from "../service/decisionRequest.js";
+import { RATELIMIT_PREFIX, RESET_PATH } from "../service/ratelimitApi.js";
 
 const TAG = "rate-limit service";
 

@@ -5,7 +5,7 @@
 // noticing that is the shedder's whole job.
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { LoadShedder, type Plane } from "../../src/lifecycle/loadShedder.js";
+import { LoadShedder, type Plane } from "../../src/edge/loadShedder.js";
 import { capturingLogger } from "../support/logCapture.js";
 
 const shedders: LoadShedder[] = [];

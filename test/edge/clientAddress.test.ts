@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
-import { addressKey, clientAddress, compileTrust, type TrustedProxies } from "../../src/gateway/clientAddress.js";
+import { clientAddress, compileTrust, type TrustedProxies } from "../../src/edge/clientAddress.js";
+import { addressKey } from "../../src/limits/addressKey.js";
 
 interface AddressCase {
   readonly name: string;

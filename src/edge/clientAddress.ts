@@ -7,13 +7,13 @@
 // at the first address that no trusted proxy vouches for. With no trust configured the header is
 // ignored entirely.
 //
-// IPv6 clients are usually handed a whole /64 (or more), so counting single IPv6 addresses lets
-// one client rotate through 2^64 counters. `addressKey` therefore groups IPv6 addresses by prefix.
+// IPv6 clients are usually handed a whole /64 (or more); limits/addressKey.ts groups them by
+// prefix when an address becomes part of a counter's key.
 //
 // The trust function is compiled once (at config load, where a bad CIDR throws); the per-request
 // path allocates little: proxy-addr's address list, and one parse only for IPv6 addresses.
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
-import { isIP, isIPv4, isIPv6 } from "node:net";
+import { isIP } from "node:net";
 import ipaddr from "ipaddr.js";
 import proxyaddr from "proxy-addr";
 
@@ -76,16 +76,6 @@ export function trustFromConfig(setting: number | readonly string[] | undefined)
   return compileTrust(typeof setting === "number" ? { hops: setting } : setting && { cidrs: setting });
 }
 
-/** Whether `entry` is an address, a CIDR range or a named range that `compileTrust` accepts. */
-export function isTrustEntry(entry: string): boolean {
-  try {
-    proxyaddr.compile(entry);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The client address a request is counted by: the right-most untrusted address, IPv4-mapped IPv6
  * unmapped. Never throws on request input. A malformed X-Forwarded-For entry is never returned:
@@ -105,34 +95,6 @@ export function clientAddress(req: AddressedRequest, trust: TrustFunction | unde
     if (address !== undefined && isIP(address) !== 0) return unmapIPv4(address);
   }
   return socketAddress;
-}
-
-/**
- * The rate-limit counter key for an address. IPv4 (dotted decimal) is returned as is. IPv6 is
- * masked to `ipv6PrefixLength` bits (0–128) and written in canonical compressed form with the
- * prefix, e.g. "2001:db8:1:2::/64"; at 128 it is the full canonical address with no "/128"
- * suffix. IPv4-mapped IPv6 becomes its IPv4 address; a zone id ("%eth0") is dropped. Anything
- * unparsable, including non-canonical IPv4 spellings such as "127.1", is returned unchanged.
- * Throws a RangeError only for an invalid prefix length (a configuration bug, not request input).
- */
-export function addressKey(address: string, ipv6PrefixLength: number): string {
-  if (!Number.isInteger(ipv6PrefixLength) || ipv6PrefixLength < 0 || ipv6PrefixLength > 128) {
-    throw new RangeError(`IPv6 prefix length must be an integer from 0 to 128, got ${ipv6PrefixLength}`);
-  }
-  if (isIPv4(address) || !isIPv6(address)) return address;
-  let ip: ipaddr.IPv6;
-  try {
-    ip = ipaddr.IPv6.parse(address);
-  } catch {
-    return address;
-  }
-  if (ip.isIPv4MappedAddress()) return ip.toIPv4Address().toString();
-  const parts = ip.parts.map((part, index) => {
-    const bits = ipv6PrefixLength - index * 16;
-    return bits >= 16 ? part : bits <= 0 ? 0 : part & (0xffff << (16 - bits)) & 0xffff;
-  });
-  const canonical = new ipaddr.IPv6(parts).toString();
-  return ipv6PrefixLength === 128 ? canonical : `${canonical}/${ipv6PrefixLength}`;
 }
 
 /** `::ffff:1.2.3.4` (or `::ffff:102:304`) → `1.2.3.4`; anything else unchanged. */

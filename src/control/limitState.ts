@@ -7,7 +7,7 @@
  *
  * Which counters: each route of each service (the key's scopes only) with its limits, plus the
  * caller's plan limits, with each limit's counter key built by the gateway's own key builders
- * (limitKeys.ts) from a stand-in exchange. A limit whose key depends on more than the caller (for
+ * (limits/limitKeys.ts) from the caller as a limit subject. A limit whose key depends on more than the caller (for
  * a consumer: the client address, a header or a path parameter; for an address: the consumer)
  * has no one counter to show and is left out. An address also shows its sign-in and sign-up
  * throttles (loginThrottle.ts, signupThrottle.ts), so an admin can see and lift a lock-out. Counters shared by several routes
@@ -17,14 +17,14 @@
  * const limits = limitState({ store, table, plans, ipv6Prefix: 64 });
  * await limits.ofConsumer({ id: "user:…", plan: "free" }); // → [{ counter, name, remaining, resetAt, … }]
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Consumer } from "../accounts/consumer.js";
 import { LOGIN_FAILURES_PER_IP, loginThrottleKeys } from "../accounts/loginThrottle.js";
 import { SIGNUPS_PER_IP, signupThrottleKey } from "../accounts/signupThrottle.js";
-import { addressKey } from "../gateway/clientAddress.js";
-import { Exchange } from "../gateway/exchange.js";
-import type { PlanLimits } from "../gateway/planLimits.js";
-import type { CompiledLimit, CompiledRoute, CompiledService, RouteTable } from "../gateway/routeTable.js";
+import { addressKey } from "../limits/addressKey.js";
+import type { PlanLimits } from "../accounts/planLimits.js";
+import type { CompiledRoute, CompiledService, RouteTable } from "../gateway/routeTable.js";
+import type { CompiledLimit } from "../limits/compilePolicy.js";
+import type { LimitSubject } from "../limits/limitKeys.js";
 import type { LimitCheck, Policy } from "../limiter/policy.js";
 import type { RateLimitStore } from "../stores/store.js";
 
@@ -70,18 +70,9 @@ const PROBE = "probe";
 /** Headers or path parameters that answer every name with PROBE: a key that reads them changes. */
 const everyName = new Proxy({}, { get: (_target, name) => (typeof name === "string" ? PROBE : undefined) }) as Record<string, string>;
 
-/**
- * A stand-in request for building counter keys. Only the fields key builders read are set; the
- * socket and response are never touched off the hot path.
- */
-function standIn(consumer: Consumer | undefined, clientIp: string, service: CompiledService, route: CompiledRoute, vary: boolean): Exchange {
-  const exchange = new Exchange({ headers: vary ? everyName : {} } as unknown as IncomingMessage, undefined as unknown as ServerResponse);
-  exchange.consumer = consumer;
-  exchange.clientIp = clientIp;
-  exchange.service = service;
-  exchange.route = route;
-  exchange.params = vary ? everyName : {};
-  return exchange;
+/** What a request of `consumer` from `clientIp` on `route` says to a limit key; with `vary`, every header and parameter reads PROBE. */
+function subjectOf(consumer: Consumer | undefined, clientIp: string, service: CompiledService, route: CompiledRoute, vary: boolean): LimitSubject {
+  return { consumer, clientIp, service, route, params: vary ? everyName : {}, req: { headers: vary ? everyName : {} } };
 }
 
 export function limitState(deps: LimitStateDeps): LimitStateReader {
@@ -102,8 +93,8 @@ export function limitState(deps: LimitStateDeps): LimitStateReader {
           ...(plan?.limits ?? []).map((l): [CompiledLimit, Candidate["source"]] => [l, "plan"]),
         ];
         for (const [limit, source] of limits) {
-          const one = limit.key(standIn(subject.consumer ?? { id: "probe-a" }, subject.ip ?? "192.0.2.1", service, route, false));
-          const other = limit.key(standIn(subject.consumer ?? { id: "probe-b" }, subject.ip ?? "192.0.2.2", service, route, true));
+          const one = limit.key(subjectOf(subject.consumer ?? { id: "probe-a" }, subject.ip ?? "192.0.2.1", service, route, false));
+          const other = limit.key(subjectOf(subject.consumer ?? { id: "probe-b" }, subject.ip ?? "192.0.2.2", service, route, true));
           if (one !== other) continue;
           const known = found.get(one);
           if (known === undefined) found.set(one, { check: { key: one, policy: limit.policy, cost: 0 }, source, services: [service.name] });

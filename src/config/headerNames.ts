@@ -2,9 +2,12 @@
  * Which headers the proxy never copies from one side to the other: those describing one
  * connection rather than the message (RFC 9110 §7.6.1, plus proxy-only ones), and on requests
  * the ones the gateway sets itself, so a client cannot forge them. The config's header
- * rewrites may touch neither kind (schema.ts refuses them).
+ * rewrites may touch neither kind (schema.ts refuses them); the gateway's proxy drops them
+ * (gateway/upstream/forwardedHeaders.ts).
  */
-import { API_KEY_HEADER } from "../stages/authenticate.js";
+
+/** The request header an API key travels in. */
+export const API_KEY_HEADER = "x-api-key";
 
 export const HOP_BY_HOP: ReadonlySet<string> = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate"]);
 

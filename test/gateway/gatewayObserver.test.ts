@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { parseConfig } from "../../src/config/loader.js";
 import type { Verdict } from "../../src/limiter/decision.js";
 import type { Policy } from "../../src/limiter/policy.js";
-import { requestOutcome } from "../../src/observability/gatewayObserver.js";
+import { requestOutcome } from "../../src/gateway/gatewayObserver.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { startSluice, type RunningSluice } from "../../src/sluice.js";
 import { metricLines } from "../support/metricLines.js";

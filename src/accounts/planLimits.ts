@@ -6,11 +6,11 @@
  * with its route's, all or nothing.
  */
 import type { Logger } from "pino";
-import { planLimitConfigs, PLANS_CHANNEL, type Plan } from "../accounts/plans.js";
+import { planLimitConfigs, PLANS_CHANNEL, type Plan } from "./plans.js";
 import type { Database } from "../db/database.js";
 import { rateLimitPolicyHeader } from "../limiter/headers.js";
-import { compileLimitKey } from "./limitKeys.js";
-import { toPolicy, type CompiledLimit } from "./routeTable.js";
+import { compileLimitKey } from "../limits/limitKeys.js";
+import { compilePolicy, type CompiledLimit } from "../limits/compilePolicy.js";
 
 export interface CompiledPlan {
   readonly limits: readonly CompiledLimit[];
@@ -48,7 +48,7 @@ export function compilePlans(plans: readonly Plan[], ipv6Prefix: number): Map<st
   const compiled = new Map<string, CompiledPlan>();
   for (const plan of plans) {
     const limits = Object.entries(planLimitConfigs(plan)).map(([name, limit]): CompiledLimit => ({
-      policy: toPolicy(name, limit),
+      policy: compilePolicy(name, limit),
       // Counters of plan limits live apart from the config's limits of the same name.
       key: compileLimitKey(`plan:${plan.name}:${name}`, limit.by, ipv6Prefix),
     }));

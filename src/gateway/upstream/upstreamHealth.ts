@@ -7,15 +7,8 @@
  * @example
  * createMetrics({ upstreamHealth: () => upstreamHealth(table) });
  */
-import type { RouteTable } from "../gateway/routeTable.js";
-
-/** One upstream target's reading. */
-export interface UpstreamHealth {
-  readonly service: string;
-  /** The target's origin, e.g. "http://10.0.0.7:9000" (never credentials). */
-  readonly target: string;
-  readonly healthy: 0 | 1;
-}
+import type { UpstreamHealth } from "../../observability/observers.js";
+import type { RouteTable } from "../routeTable.js";
 
 export function* upstreamHealth(table: RouteTable): Generator<UpstreamHealth> {
   for (const service of table.values()) {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Accounts } from "../../src/accounts/accounts.js";
 import type { ApiKeyView } from "../../src/control/accountRoutes.js";
-import { USAGE_HOURS, USAGE_MINUTES, USAGE_OPENAPI } from "../../src/usage/usageRoutes.js";
+import { USAGE_HOURS, USAGE_MINUTES, USAGE_OPENAPI } from "../../src/control/usageRoutes.js";
 import { startAccountsSluice, type AccountsSluice } from "../support/accountsSluice.js";
 import { ManualClock } from "../support/manualClock.js";
 import { signedIn as signedInAs } from "../support/signedIn.js";

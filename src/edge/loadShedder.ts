@@ -19,9 +19,10 @@
  */
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
+import type { ShedPlane } from "../observability/observers.js";
 
-export const PLANES = ["gateway", "service", "grpc"] as const;
-export type Plane = (typeof PLANES)[number];
+/** Where a request is shed: the gateway, POST /v1/ratelimit or gRPC. */
+export type Plane = ShedPlane;
 
 export interface LoadShedderOptions {
   /** Shed while the event loop runs later than this (ms). */
