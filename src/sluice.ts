@@ -1,12 +1,15 @@
 /**
- * Starts Sluice: the demo backends when the config refers to them, the limiter store, the
- * gateway pipeline on /api/*, and the control plane beside it, all on one port.
+ * Starts Sluice, in named steps: the demo backends the config refers to (startDemos), what
+ * outlives a config's generations, the limiter store first (openShared), the gateway
+ * (openGateway), the control plane (openControlPlane), and the listeners (listen); `reload` and
+ * `close` are reloader and shutDown.
  *
- * One node:http server receives every request and decides once, by prefix, where it goes: /api/*
- * straight into the gateway pipeline, /v1/ratelimit* into the rate-limit service's handler
- * (src/service/), everything else into Fastify. That keeps the framework off the hot paths
- * (docs/architecture.md and bench/README.md explain the measurements behind it). A Host that
- * server.publicHosts does not accept goes nowhere: 421 (edge/publicHosts.ts).
+ * The public port is Sluice's own node:http server (edge/edgeServer.ts), which receives every
+ * request and decides once, by prefix, where it goes: /api/* straight into the gateway pipeline,
+ * /v1/ratelimit* into the rate-limit service's handler (src/service/), everything else into
+ * Fastify's router (`routing`), which owns no listener. That keeps the framework off the hot
+ * paths (docs/architecture.md and bench/README.md explain the measurements behind it). A Host
+ * that server.publicHosts does not accept goes nowhere: 421 (edge/publicHosts.ts).
  *
  * The gateway serves one compiled generation of the config at a time (lifecycle/liveGateway.ts):
  * `reload` compiles a new one and swaps it in for new requests; `close` drains as Envoy does
@@ -15,13 +18,13 @@
  * within `server.keepAliveTimeout`, requests in flight get up to `server.shutdownTimeout` to
  * finish, then pools, store and demo services close.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { setTimeout as delay } from "node:timers/promises";
-import Fastify, { LogController, type FastifyBaseLogger } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Accounts } from "./accounts/accounts.js";
 import { verifierChain } from "./accounts/consumer.js";
-import { sessionConsumers } from "./accounts/sessionConsumers.js";
+import { sessionConsumers, type SessionConsumers } from "./accounts/sessionConsumers.js";
 import { hasPlaintextKeys, staticApiKeys } from "./accounts/staticApiKeys.js";
 import { ConfigError } from "./config/loader.js";
 import type { SluiceConfig } from "./config/schema.js";
@@ -32,17 +35,16 @@ import { AUTH_OPENAPI } from "./control/authRoutes.js";
 import { registerControlPlane } from "./control/controlPlane.js";
 import { startStatusListener, type StatusListener } from "./control/statusRoutes.js";
 import { startDemoServices, type DemoServiceName, type RunningDemo } from "./demo/demoServices.js";
-import { trustFromConfig } from "./edge/clientAddress.js";
-import { answerClientError } from "./edge/clientErrors.js";
+import { trustFromConfig, type TrustFunction } from "./edge/clientAddress.js";
 import { createEdgeServer } from "./edge/edgeServer.js";
 import { invalidKeyThrottle } from "./gateway/invalidKeyThrottle.js";
 import { responseForUpgrade, UpgradedSockets } from "./gateway/upstream/webSocketTunnel.js";
 import { createGatewayHandler } from "./gateway/pipeline.js";
 import { isLoopback, publicHostCheck, refusedHost } from "./edge/publicHosts.js";
-import { planLimits } from "./accounts/planLimits.js";
-import { closeRouteTable, compileRouteTable } from "./gateway/routeTable.js";
+import { planLimits, type PlanLimits } from "./accounts/planLimits.js";
+import { closeRouteTable, compileRouteTable, type RouteTable } from "./gateway/routeTable.js";
 import { API_PREFIX } from "./gateway/stages/route.js";
-import { connectionDrain } from "./edge/connectionDrain.js";
+import { connectionDrain, type ConnectionDrain } from "./edge/connectionDrain.js";
 import { LiveGateway } from "./lifecycle/liveGateway.js";
 import { LiveRouteTable } from "./lifecycle/liveRouteTable.js";
 import { LoadShedder } from "./edge/loadShedder.js";
@@ -50,9 +52,10 @@ import { Readiness } from "./lifecycle/readiness.js";
 import { reloadableConfig } from "./lifecycle/restartOnlyChanges.js";
 import { createLogger, type Logger } from "./observability/logger.js";
 import { gatewayObserver } from "./gateway/gatewayObserver.js";
+import type { GatewayTracing } from "./gateway/tracing.js";
 import { createMetrics, type SluiceMetrics } from "./observability/metrics.js";
 import { upstreamHealth } from "./gateway/upstream/upstreamHealth.js";
-import { openRatelimitService } from "./service/openRatelimitService.js";
+import { openRatelimitService, type RunningRatelimitService } from "./service/openRatelimitService.js";
 import { RATELIMIT_PREFIX } from "./service/ratelimitApi.js";
 import { RATELIMIT_OPENAPI } from "./control/ratelimitOpenApi.js";
 import { startRateLimitGrpcServer, type RunningRateLimitGrpc } from "./service/grpc/rateLimitGrpcServer.js";
@@ -60,7 +63,7 @@ import { createLimiterStore } from "./stores/createStore.js";
 import type { Clock } from "./limits/clock.js";
 import type { RateLimitStore } from "./stores/store.js";
 import { ADMIN_LIVE_OPENAPI } from "./control/adminLiveRoutes.js";
-import { usageRecorder } from "./usage/usageRecorder.js";
+import { usageRecorder, type UsageRecorder } from "./usage/usageRecorder.js";
 import { usageRepository } from "./usage/usageRepository.js";
 import { USAGE_OPENAPI } from "./control/usageRoutes.js";
 
@@ -110,22 +113,82 @@ const DEMO_SCHEME = "demo://";
 export async function startSluice(options: SluiceOptions): Promise<RunningSluice> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.log.level);
-  const { accounts } = options;
-  const plans = accounts && await planLimits(accounts.plans, accounts.db, { ipv6Prefix: config.server.ipv6Prefix, logger });
-  const demoEnabled = options.demo ?? true;
-  // Demo services started for this config and for any reloaded one; a reload keeps them running.
-  const demos: RunningDemo[] = [];
-  const startDemos = async (next: SluiceConfig) => {
-    const started = await startNeededDemos(next, demoEnabled, demos);
-    if (started !== undefined) demos.push(started);
+  const demos = await startDemos(config, options.demo ?? true);
+  // The metrics read the route table of whichever generation serves at each scrape.
+  const serving: { table?: RouteTable } = {};
+  const shared = await openShared(options, logger, demos, () => serving.table);
+  const gateway = openGateway(options, logger, shared, demos);
+  serving.table = gateway.table;
+  let control: ControlPlane | undefined;
+  let listeners: Listeners;
+  try {
+    control = await openControlPlane(options, logger, shared, gateway);
+    listeners = await listen(config, logger, shared, gateway, control);
+  } catch (error) {
+    await Promise.allSettled([control?.app.close(), gateway.live.close()]);
+    await shared.close();
+    throw error;
+  }
+  warnAboutExposure(config, logger, listeners);
+  logger.info({ url: listeners.url, status: listeners.status?.url, services: [...gateway.table.keys()], demo: demos.first ? Object.fromEntries(demos.first.urls) : undefined }, "sluice is listening");
+  return {
+    url: listeners.url,
+    demo: demos.first,
+    metrics: shared.metrics,
+    grpcPort: listeners.grpc?.port,
+    statusUrl: listeners.status?.url,
+    reload: reloader(logger, demos, shared, gateway, control),
+    close: () => shutDown(logger, shared, gateway, control, listeners),
   };
-  await startDemos(config);
-  const demo = demos[0];
-  const closeDemos = () => Promise.all(demos.map((d) => d.close()));
-  // Read at each scrape: the targets of whichever configuration serves now (`table`, below).
-  const metrics = createMetrics({ limits: Object.keys(config.limits), apiKeyCache: accounts?.keyVerifier.cacheLookups, upstreamHealth: () => upstreamHealth(table), pendingDecisions: () => store.pending ?? 0 });
+}
+
+/** The demo services `demo://` upstreams name, started for the config and for any reloaded one; a reload keeps them running. */
+interface Demos {
+  readonly first: RunningDemo | undefined;
+  /** Starts those a config names that are not running yet. */
+  startFor(config: SluiceConfig): Promise<void>;
+  resolve(upstream: string): string;
+  close(): Promise<unknown>;
+}
+
+async function startDemos(config: SluiceConfig, enabled: boolean): Promise<Demos> {
+  const running: RunningDemo[] = [];
+  const demos: Demos = {
+    get first() {
+      return running[0];
+    },
+    startFor: async (next) => {
+      const started = await startNeededDemos(next, enabled, running);
+      if (started !== undefined) running.push(started);
+    },
+    resolve: (upstream) => resolveUpstream(upstream, running),
+    close: () => Promise.all(running.map((d) => d.close())),
+  };
+  await demos.startFor(config);
+  return demos;
+}
+
+/** What outlives the gateway's generations: the limiter store, metrics, load shedder, usage counts, sessions, traces and the rate-limit service. */
+interface Shared {
+  readonly metrics: SluiceMetrics;
+  readonly store: RateLimitStore;
+  readonly trust: TrustFunction | undefined;
+  readonly shedder: LoadShedder;
+  readonly plans: PlanLimits | undefined;
+  readonly usage: UsageRecorder | undefined;
+  readonly sessions: SessionConsumers | undefined;
+  readonly tracing: GatewayTracing | undefined;
+  readonly ratelimit: RunningRatelimitService;
+  /** Closed once nothing serves requests: the last usage counts are written, the last spans exported. */
+  close(): Promise<unknown>;
+}
+
+async function openShared(options: SluiceOptions, logger: Logger, demos: Demos, table: () => RouteTable | undefined): Promise<Shared> {
+  const { config, accounts } = options;
+  const plans = accounts && await planLimits(accounts.plans, accounts.db, { ipv6Prefix: config.server.ipv6Prefix, logger });
+  // Read at each scrape: the upstream targets serving now, and the decisions waiting for the store.
+  const metrics = createMetrics({ limits: Object.keys(config.limits), apiKeyCache: accounts?.keyVerifier.cacheLookups, upstreamHealth: () => upstreamHealth(table() ?? new Map()), pendingDecisions: () => store.pending ?? 0 });
   const store = options.store ?? createLimiterStore({ limiter: config.limiter, redisUrl: options.redisUrl, logger, clock: options.clock, observer: metrics.storeObserver });
-  const trust = trustFromConfig(config.server.trustedProxies);
   // New gateway and rate-limit requests get 503, uncounted, while the process cannot keep up (server.overload; restart-only).
   const shedder = new LoadShedder({
     maxEventLoopDelayMs: config.server.overload.maxEventLoopDelay,
@@ -136,171 +199,242 @@ export async function startSluice(options: SluiceOptions): Promise<RunningSluice
   });
   // Each caller's requests per minute, counted in memory and written in batches (src/usage/).
   const usage = accounts && usageRecorder(usageRepository(accounts.db), { now: accounts.now, onError: (error) => logger.warn({ err: error }, "could not write usage counts; they are kept for the next flush") });
-  const closeUsage = () => usage?.close().catch((error: unknown) => logger.error({ err: error }, "could not write the last usage counts"));
-  const sessions = accounts && sessionConsumers(accounts, { now: accounts.now });
   // OpenTelemetry spans of gateway requests, when configured; restart-only, so every generation
   // shares it. Imported only then: the SDK and its exporter take 0.4 s to load.
   const tracing = config.tracing && (await import("./gateway/tracing.js")).gatewayTracing(config.tracing, logger);
   // POST /v1/ratelimit: decisions for any application, on the gateway's own store (src/service/).
   const ratelimit = await openRatelimitService({ config, store, accounts, adminToken: options.adminToken, logger, shedder });
-  // What outlives the gateway generations, closed once nothing serves requests: the last usage
-  // counts are written, the last spans exported.
-  const closeShared = () => {
-    shedder.stop();
-    return Promise.allSettled([store.close(), closeDemos(), plans?.close(), closeUsage(), ratelimit.close(), tracing?.close()]);
+  return {
+    metrics,
+    store,
+    trust: trustFromConfig(config.server.trustedProxies),
+    shedder,
+    plans,
+    usage,
+    sessions: accounts && sessionConsumers(accounts, { now: accounts.now }),
+    tracing,
+    ratelimit,
+    close: () => {
+      shedder.stop();
+      const closeUsage = usage?.close().catch((error: unknown) => logger.error({ err: error }, "could not write the last usage counts"));
+      return Promise.allSettled([store.close(), demos.close(), plans?.close(), closeUsage, ratelimit.close(), tracing?.close()]);
+    },
   };
-  /** One generation of the gateway: what a config compiles to. The store, plans and sessions outlive it. */
+}
+
+/** The gateway: one compiled generation of the config at a time, swapped on reload (lifecycle/liveGateway.ts). */
+interface Gateway {
+  readonly live: LiveGateway;
+  /** The route table of whichever generation serves now. */
+  readonly table: RouteTable;
+  readonly config: () => SluiceConfig;
+  /** Compiles `next` and serves it to new requests; requests in flight finish on the previous one. */
+  swap(next: SluiceConfig): void;
+}
+
+function openGateway(options: SluiceOptions, logger: Logger, shared: Shared, demos: Demos): Gateway {
+  const { accounts } = options;
+  /** One generation: what a config compiles to. The store, plans and sessions outlive it. */
   const compile = (next: SluiceConfig) => {
-    const table = compileRouteTable(next, new Map(Object.entries(next.services).map(([name, s]) => [name, s.upstreams.map((u) => resolveUpstream(u, demos))])), { now: options.clock });
+    const table = compileRouteTable(next, new Map(Object.entries(next.services).map(([name, s]) => [name, s.upstreams.map((u) => demos.resolve(u))])), { now: options.clock });
     const configKeys = staticApiKeys(next.consumers);
     const handle = createGatewayHandler({
       table,
       verifier: accounts ? verifierChain(configKeys, accounts.keyVerifier) : configKeys,
-      store,
+      store: shared.store,
       logger,
       legacyHeaders: next.limiter.legacyHeaders,
-      trust,
-      limiterMetrics: metrics.limiter,
-      plans,
-      sessions,
-      invalidKeys: next.server.invalidKeys === false ? undefined : invalidKeyThrottle(store, next.server.invalidKeys, { ipv6Prefix: next.server.ipv6Prefix, now: options.clock }),
-      usage,
+      trust: shared.trust,
+      limiterMetrics: shared.metrics.limiter,
+      plans: shared.plans,
+      sessions: shared.sessions,
+      invalidKeys: next.server.invalidKeys === false ? undefined : invalidKeyThrottle(shared.store, next.server.invalidKeys, { ipv6Prefix: next.server.ipv6Prefix, now: options.clock }),
+      usage: shared.usage,
       maxBodySize: next.server.maxBodySize,
-      exchangeEnded: gatewayObserver({ metrics: metrics.gateway, logger: options.accessLogger ?? logger, accessLog: next.log.access, table }),
-      tracing,
+      exchangeEnded: gatewayObserver({ metrics: shared.metrics.gateway, logger: options.accessLogger ?? logger, accessLog: next.log.access, table }),
+      tracing: shared.tracing,
       adminToken: options.adminToken,
-      shedder,
+      shedder: shared.shedder,
     });
     return { config: next, table, handle, close: () => closeRouteTable(table) };
   };
-  let current = compile(config);
+  let current = compile(options.config);
   const live = new LiveGateway(current, logger);
   const table = new LiveRouteTable(() => current.table);
-  const readiness = new Readiness({
-    store,
-    database: accounts?.db,
-    services: () => table.values(),
-    failsClosed: () => Object.entries(current.config.limits).filter(([, l]) => l.onStoreFailure === "closed" && !l.shadow).map(([name]) => name),
-  });
-  const docs = new ApiDocs(table, [...(accounts ? [AUTH_OPENAPI, ACCOUNT_OPENAPI, USAGE_OPENAPI, ADMIN_OPENAPI, ADMIN_LIVE_OPENAPI] : []), RATELIMIT_OPENAPI]);
+  return {
+    live,
+    table,
+    config: () => current.config,
+    swap: (next) => {
+      current = compile(next);
+      live.swap(current);
+    },
+  };
+}
 
-  // Host names answered (server.publicHosts): on a loopback address, by default, only this machine's (DNS rebinding).
-  const acceptsHost = publicHostCheck(config.server);
-  // Sockets taken over by WebSocket upgrades, cut at the shutdown deadline like other connections.
-  const upgraded = new UpgradedSockets();
+/** The control plane: Fastify, its routes registered and ready; it gets the requests the edge hands it and owns no listener. */
+interface ControlPlane {
+  readonly app: FastifyInstance;
+  readonly docs: ApiDocs;
+  readonly readiness: Readiness;
+  readonly logger: FastifyBaseLogger;
+}
+
+async function openControlPlane(options: SluiceOptions, logger: Logger, shared: Shared, gateway: Gateway): Promise<ControlPlane> {
+  const { config, accounts } = options;
+  const readiness = new Readiness({
+    store: shared.store,
+    database: accounts?.db,
+    services: () => gateway.table.values(),
+    failsClosed: () => Object.entries(gateway.config().limits).filter(([, l]) => l.onStoreFailure === "closed" && !l.shadow).map(([name]) => name),
+  });
+  const docs = new ApiDocs(gateway.table, [...(accounts ? [AUTH_OPENAPI, ACCOUNT_OPENAPI, USAGE_OPENAPI, ADMIN_OPENAPI, ADMIN_LIVE_OPENAPI] : []), RATELIMIT_OPENAPI]);
   // Typed as Fastify's logger, so Fastify's generics are not inferred from pino's richer type.
   const controlLogger: FastifyBaseLogger = logger.child({ plane: "control" });
   const app = Fastify({
     loggerInstance: controlLogger,
     // The same proxies the gateway believes: behind them, X-Forwarded-Proto says whether the
     // browser used HTTPS (the session cookie is then Secure), and request.ip is the client.
-    trustProxy: trust ?? false,
+    trustProxy: shared.trust ?? false,
     // The control plane logs its errors, not a line per docs asset fetched.
     logController: new LogController({ disableRequestLogging: true }),
-    // Bytes node's parser refuses (smuggling shapes, oversized headers, slow clients) get a problem document, then the connection closes.
-    clientErrorHandler: answerClientError,
-    // A gateway or rate-limit API request with `Expect: 100-continue` is invited to send its body only once admitted (edge/edgeServer.ts).
-    serverFactory: (controlPlane) =>
-      createEdgeServer(config.server, (req: IncomingMessage, res: ServerResponse) => {
-        if (refusedHost(acceptsHost, req, res)) return;
-        if (req.url?.startsWith(API_PREFIX)) live.handle(req, res);
-        else if (req.url?.startsWith(RATELIMIT_PREFIX)) ratelimit.handle(req, res);
-        else controlPlane(req, res);
-      }, (req) => req.url?.startsWith(API_PREFIX) === true || req.url?.startsWith(RATELIMIT_PREFIX) === true).on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-        // WebSocket upgrades run the gateway's pipeline on a response written to the socket (gateway/upstream/webSocketTunnel.ts).
-        if (!req.url?.startsWith(API_PREFIX)) {
-          socket.destroy();
-          return;
-        }
-        const res = responseForUpgrade(req, upgraded.track(socket), head);
-        if (!refusedHost(acceptsHost, req, res)) live.handle(req, res);
-      }),
   });
-  const drain = connectionDrain(app.server);
-  // Envoy's ShouldRateLimit over gRPC, when configured: the same store and named policies as /v1/ratelimit.
-  let grpc: RunningRateLimitGrpc | undefined;
-  // The operators' listener, when configured: metrics and readiness details off the public port.
-  const { statusPort } = config.server;
-  let status: StatusListener | undefined;
+  const statusListener = config.server.statusPort !== undefined;
   try {
-    await registerControlPlane(app, { table, docs, metrics: statusPort === undefined ? metrics : undefined, accounts, limiterStore: store, adminToken: options.adminToken, trust, ipv6Prefix: config.server.ipv6Prefix, usage, plans, readiness });
-    await Promise.all([docs.refresh(), store.ready?.()]);
-    await app.listen({ host: config.server.host, port: config.server.port });
-    if (statusPort !== undefined) status = await startStatusListener({ ...config.server, statusPort }, { readiness, metrics }, controlLogger);
+    await registerControlPlane(app, { table: gateway.table, docs, metrics: statusListener ? undefined : shared.metrics, accounts, limiterStore: shared.store, adminToken: options.adminToken, trust: shared.trust, ipv6Prefix: config.server.ipv6Prefix, usage: shared.usage, plans: shared.plans, readiness });
+    await Promise.all([docs.refresh(), shared.store.ready?.(), app.ready()]);
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  return { app, docs, readiness, logger: controlLogger };
+}
+
+/** What listens: the public port (every plane), the optional status listener and the optional gRPC port. */
+interface Listeners {
+  readonly url: string;
+  readonly server: Server;
+  readonly drain: ConnectionDrain;
+  readonly upgraded: UpgradedSockets;
+  readonly status: StatusListener | undefined;
+  readonly grpc: RunningRateLimitGrpc | undefined;
+}
+
+/**
+ * The public port is Sluice's own node:http server (edge/edgeServer.ts): a Host it does not
+ * accept gets 421, /api/* goes to the gateway, /v1/ratelimit* to the rate-limit service, and the
+ * rest to Fastify's router, which never sees the gateway's requests.
+ */
+async function listen(config: SluiceConfig, logger: Logger, shared: Shared, gateway: Gateway, control: ControlPlane): Promise<Listeners> {
+  const { live } = gateway;
+  const { ratelimit } = shared;
+  // Host names answered (server.publicHosts): on a loopback address, by default, only this machine's (DNS rebinding).
+  const acceptsHost = publicHostCheck(config.server);
+  // Sockets taken over by WebSocket upgrades, cut at the shutdown deadline like other connections.
+  const upgraded = new UpgradedSockets();
+  const dispatch = (req: IncomingMessage, res: ServerResponse) => {
+    if (refusedHost(acceptsHost, req, res)) return;
+    if (req.url?.startsWith(API_PREFIX)) live.handle(req, res);
+    else if (req.url?.startsWith(RATELIMIT_PREFIX)) ratelimit.handle(req, res);
+    else control.app.routing(req, res);
+  };
+  // A gateway or rate-limit API request with `Expect: 100-continue` is invited to send its body only once admitted.
+  const holdsContinue = (req: IncomingMessage) => req.url?.startsWith(API_PREFIX) === true || req.url?.startsWith(RATELIMIT_PREFIX) === true;
+  const server = createEdgeServer(config.server, dispatch, holdsContinue).on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // WebSocket upgrades run the gateway's pipeline on a response written to the socket (gateway/upstream/webSocketTunnel.ts).
+    if (!req.url?.startsWith(API_PREFIX)) {
+      socket.destroy();
+      return;
+    }
+    const res = responseForUpgrade(req, upgraded.track(socket), head);
+    if (!refusedHost(acceptsHost, req, res)) live.handle(req, res);
+  });
+  const drain = connectionDrain(server);
+  let status: StatusListener | undefined;
+  let grpc: RunningRateLimitGrpc | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ host: config.server.host, port: config.server.port }, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    const { statusPort } = config.server;
+    // The operators' listener, when configured: metrics and readiness details off the public port.
+    if (statusPort !== undefined) status = await startStatusListener({ ...config.server, statusPort }, { readiness: control.readiness, metrics: shared.metrics }, control.logger);
+    // Envoy's ShouldRateLimit over gRPC, when configured: the same store and named policies as /v1/ratelimit.
     if (config.server.grpcPort !== undefined) {
       grpc = await startRateLimitGrpcServer({
-        host: config.server.host, port: config.server.grpcPort, policies: () => ratelimit.service.policies, authenticate: ratelimit.authenticate, tokenSettings: ratelimit.tokenSettings, store, logger, shedder,
+        host: config.server.host, port: config.server.grpcPort, policies: () => ratelimit.service.policies, authenticate: ratelimit.authenticate, tokenSettings: ratelimit.tokenSettings, store: shared.store, logger, shedder: shared.shedder,
       });
     }
   } catch (error) {
-    await Promise.allSettled([app.close(), status?.close(), grpc?.close(), live.close()]);
-    await closeShared();
+    await Promise.allSettled([drain.close(0), status?.close(), grpc?.close()]);
     throw error;
   }
-
-  const address = app.server.address();
+  const address = server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.server.port;
   const host = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;
-  const url = `http://${host}:${port}`;
-  if (hasPlaintextKeys(config.consumers) && !isLoopback(config.server.host)) {
+  return { url: `http://${host}:${port}`, server, drain, upgraded, status, grpc };
+}
+
+function warnAboutExposure(config: SluiceConfig, logger: Logger, listeners: Listeners): void {
+  if (isLoopback(config.server.host)) return;
+  if (hasPlaintextKeys(config.consumers)) {
     logger.warn({ host: config.server.host }, 'the config holds plaintext API keys and Sluice listens beyond loopback: store keys as "sha256:<hex>" (docs/security.md)');
   }
-  if (status === undefined && !isLoopback(config.server.host)) {
+  if (listeners.status === undefined) {
     logger.warn({ host: config.server.host }, "/metrics, which names every service and upstream address, is served on the public port beyond loopback: set server.statusPort to serve it on a listener of its own (docs/security.md)");
   }
-  logger.info({ url, status: status?.url, services: [...table.keys()], demo: demo ? Object.fromEntries(demo.urls) : undefined }, "sluice is listening");
+}
 
-  // One reload at a time, in the order asked: a file saved twice applies its last version last.
-  let reloads: Promise<unknown> = Promise.resolve();
+/** `reload`: one at a time, in the order asked, so a file saved twice applies its last version last. */
+function reloader(logger: Logger, demos: Demos, shared: Shared, gateway: Gateway, control: ControlPlane): RunningSluice["reload"] {
   const reload = async (edited: SluiceConfig) => {
-    const { config: next, pending } = reloadableConfig(current.config, edited);
-    await startDemos(next);
-    current = compile(next);
-    live.swap(current);
-    ratelimit.useConfig(next);
-    docs.refresh().catch((error: unknown) => logger.warn({ err: error }, "could not rebuild the API docs after a reload"));
-    logger.info({ services: [...current.table.keys()], limits: Object.keys(next.limits) }, "configuration reloaded: new requests use it, requests in flight finish on the previous one");
+    const { config: next, pending } = reloadableConfig(gateway.config(), edited);
+    await demos.startFor(next);
+    gateway.swap(next);
+    shared.ratelimit.useConfig(next);
+    control.docs.refresh().catch((error: unknown) => logger.warn({ err: error }, "could not rebuild the API docs after a reload"));
+    logger.info({ services: [...gateway.table.keys()], limits: Object.keys(next.limits) }, "configuration reloaded: new requests use it, requests in flight finish on the previous one");
     if (pending.length > 0) logger.warn({ pending }, `${pending.join(", ")} changed: ${pending.length === 1 ? "it takes" : "they take"} effect after a restart; the running ${pending.length === 1 ? "value stays" : "values stay"}`);
     return { pending };
   };
-
-  return {
-    url,
-    demo,
-    metrics,
-    grpcPort: grpc?.port,
-    statusUrl: status?.url,
-    reload: (edited) => {
-      const next = reloads.then(() => reload(edited));
-      reloads = next.catch(() => undefined);
-      return next;
-    },
-    close: async () => {
-      const { drainDelay, shutdownTimeout, keepAliveTimeout } = current.config.server;
-      logger.info({ inFlight: live.inFlight, drainDelay, shutdownTimeout }, "shutting down: /readyz answers 503 and responses close their connections, then the listener closes and requests in flight finish");
-      readiness.shutDown();
-      drain.start();
-      grpc?.drain();
-      // Readiness answers 503 while the listener still accepts: a load balancer stops sending first.
-      if (drainDelay !== undefined) await delay(drainDelay);
-      const deadline = setTimeout(() => {
-        logger.warn({ inFlight: live.inFlight, shutdownTimeout }, "requests still in flight at the shutdown deadline: closing their connections");
-        app.server.closeAllConnections();
-        upgraded.destroyAll(); // WebSocket tunnels: node:http no longer tracks their sockets
-      }, shutdownTimeout);
-      // gRPC calls in flight finish (or are cut off) alongside HTTP's, before the store closes; the
-      // status listener says "shutting down" until the public port has closed.
-      const grpcClosed = grpc?.close();
-      // No new connections; a kept-alive one closes after its next response, or idle within keepAliveTimeout.
-      await drain.close(keepAliveTimeout);
-      await app.close();
-      await Promise.all([grpcClosed, status?.close()]);
-      // Still under the deadline: WebSocket tunnels (which app.close does not wait for) count as in flight.
-      await live.close();
-      clearTimeout(deadline);
-      await closeShared();
-    },
+  let reloads: Promise<unknown> = Promise.resolve();
+  return (edited) => {
+    const next = reloads.then(() => reload(edited));
+    reloads = next.catch(() => undefined);
+    return next;
   };
+}
+
+/** Drains as Envoy does (see the header), then closes what outlives the gateway. */
+async function shutDown(logger: Logger, shared: Shared, gateway: Gateway, control: ControlPlane, listeners: Listeners): Promise<void> {
+  const { live } = gateway;
+  const { drainDelay, shutdownTimeout, keepAliveTimeout } = gateway.config().server;
+  logger.info({ inFlight: live.inFlight, drainDelay, shutdownTimeout }, "shutting down: /readyz answers 503 and responses close their connections, then the listener closes and requests in flight finish");
+  control.readiness.shutDown();
+  listeners.drain.start();
+  listeners.grpc?.drain();
+  // Readiness answers 503 while the listener still accepts: a load balancer stops sending first.
+  if (drainDelay !== undefined) await delay(drainDelay);
+  const deadline = setTimeout(() => {
+    logger.warn({ inFlight: live.inFlight, shutdownTimeout }, "requests still in flight at the shutdown deadline: closing their connections");
+    listeners.server.closeAllConnections();
+    listeners.upgraded.destroyAll(); // WebSocket tunnels: node:http no longer tracks their sockets
+  }, shutdownTimeout);
+  // gRPC calls in flight finish (or are cut off) alongside HTTP's, before the store closes; the
+  // status listener says "shutting down" until the public port has closed.
+  const grpcClosed = listeners.grpc?.close();
+  // No new connections; a kept-alive one closes after its next response, or idle within keepAliveTimeout.
+  await listeners.drain.close(keepAliveTimeout);
+  await control.app.close();
+  await Promise.all([grpcClosed, listeners.status?.close()]);
+  // Still under the deadline: WebSocket tunnels (which the listener's close does not wait for) count as in flight.
+  await live.close();
+  clearTimeout(deadline);
+  await shared.close();
 }
 
 /** Starts only the demo services that the config's `demo://` upstreams name (the schema checked the names). */

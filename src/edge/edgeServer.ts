@@ -18,7 +18,7 @@
  */
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
 import type { SluiceConfig } from "../config/schema.js";
-import { refuseConnect } from "./clientErrors.js";
+import { answerClientError, refuseConnect } from "./clientErrors.js";
 import { declaresBody } from "./requestFraming.js";
 
 export type ServerLimits = Pick<SluiceConfig["server"], "headersTimeout" | "requestTimeout" | "idleTimeout" | "keepAliveTimeout" | "maxHeaderSize" | "maxConnections">;
@@ -34,6 +34,7 @@ export function createEdgeServer(limits: ServerLimits, listener: RequestListener
   server.maxConnections = limits.maxConnections;
   server.setTimeout(limits.idleTimeout); // no 'timeout' listener: node destroys the silent socket
   server.on("connect", refuseConnect);
+  server.on("clientError", answerClientError);
   // With a listener, node sends no 100 itself and emits 'checkContinue' instead of 'request'.
   server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
     // A request without a body has nothing to hold back, and keeps its connection when invited.

@@ -141,9 +141,14 @@ consumers:
         signalled = true;
         sluice.child.kill("SIGTERM");
         if (drainDelay !== undefined) {
-          const readiness = await fetch(`${sluice.url}/readyz`);
-          const body = (await readiness.json()) as { status: string; reasons?: string[] };
-          assert.deepEqual([readiness.status, body.status, readiness.headers.get("connection")], [503, "shutting down", "close"]);
+          // A signal is delivered asynchronously: a probe sent right after kill() may still be
+          // answered "ready". Within the drain delay it must turn to "shutting down".
+          const readyz = async () => {
+            const readiness = await fetch(`${sluice.url}/readyz`);
+            const body = (await readiness.json()) as { status: string };
+            return [readiness.status, body.status, readiness.headers.get("connection")];
+          };
+          assert.deepEqual(await pollUntil(readyz, ([status]) => status === 503, 800), [503, "shutting down", "close"]);
         }
         await Promise.all(clients);
         const { child } = sluice;
