@@ -367,6 +367,8 @@ async function listen(config: SluiceConfig, logger: Logger, shared: Shared, gate
     if (config.server.grpcPort !== undefined) {
       grpc = await startRateLimitGrpcServer({
         host: config.server.host, port: config.server.grpcPort, policies: () => ratelimit.service.policies, authenticate: ratelimit.authenticate, tokenSettings: ratelimit.tokenSettings, store: shared.store, logger, shedder: shared.shedder,
+        // The gRPC health service says what /readyz says.
+        ready: async () => (await control.readiness.check()).ready,
       });
     }
   } catch (error) {

@@ -21,6 +21,13 @@
  * values are URI-encoded, so neither `|`, `&`, `=` nor braces can make two descriptors one key.
  * Gateway keys begin with a limit's name, which cannot contain `:`, so the two never meet.
  *
+ * Overrides. Envoy may send a descriptor with a limit of its own (`RateLimitOverride`: so many
+ * requests per SECOND … YEAR). Envoy's reference service then counts that descriptor by the
+ * override, whatever rule it matches (or none), in fixed windows aligned to the clock, a month
+ * being 30 days and a year 365; so does `overriddenLimit`. Its counter is the descriptor's, in a
+ * key of its own per unit (`svc-policy:<domain>:override-<unit>:fixed-window|…`): changing the
+ * requests per unit keeps the count, as with configured limits, and another unit starts afresh.
+ *
  * @example
  * const book = compilePolicyBook(config.policies);
  * book.resolve("emails", [{ key: "identifier", value: "user-42" }]);
@@ -66,6 +73,33 @@ type Level = ReadonlyMap<string, { readonly byDefault: Rule | undefined; readonl
 
 const UNLIMITED: DescriptorLimit = { kind: "unlimited" };
 const NO_RULE: DescriptorLimit = { kind: "no-rule" };
+
+/** A descriptor's own limit, as Envoy's `RateLimitOverride` states it. */
+export interface LimitOverride {
+  readonly requestsPerUnit: number;
+  readonly unit: OverrideUnit;
+}
+
+/** The units of an override, with their length as Envoy's reference service counts them. */
+export const OVERRIDE_UNITS = { SECOND: 1_000, MINUTE: 60_000, HOUR: 3_600_000, DAY: 86_400_000, MONTH: 30 * 86_400_000, YEAR: 365 * 86_400_000 } as const;
+export type OverrideUnit = keyof typeof OVERRIDE_UNITS;
+
+/**
+ * What limits a descriptor that carries an override: the override, counted in clock-aligned fixed
+ * windows (see the header). `resolved` is what the rules say; only its store-failure mode carries
+ * over, and it is not shadowed, as in Envoy's reference service.
+ */
+export function overriddenLimit(domain: string, entries: readonly DescriptorEntry[], resolved: DescriptorLimit, override: LimitOverride): Extract<DescriptorLimit, { kind: "limited" }> {
+  const policy: Policy = {
+    name: `${domain}:override`,
+    algorithm: "fixed-window",
+    align: "clock",
+    limit: override.requestsPerUnit,
+    windowMs: OVERRIDE_UNITS[override.unit],
+    onStoreFailure: (resolved.kind === "limited" ? resolved.policy.onStoreFailure : undefined) ?? "open",
+  };
+  return { kind: "limited", policy, key: policyCounterKey(`${domain}:override-${override.unit.toLowerCase()}`, policy, entries) };
+}
 
 /** Compiles the config's `policies` once: every rule's Policy is built here, not per call. */
 export function compilePolicyBook(policies: SluiceConfig["policies"]): PolicyBook {

@@ -20,13 +20,22 @@
  * anything else a logged INTERNAL that reveals nothing. The listener is plaintext: bind it to
  * loopback or the mesh's internal network (docs/ratelimit-service.md).
  *
+ * Neighbours on the same port, for the tools that expect them: the standard health service
+ * (grpcHealth.ts: SERVING while /readyz says ready) and server reflection (`grpc.reflection.v1`
+ * and `v1alpha`, @grpc/reflection), so grpcurl lists and calls the service without our proto files.
+ * Neither takes a token: they say only what the proto files in this repository say, and whether
+ * the instance is ready.
+ *
  * @example
  * const rls = await startRateLimitGrpcServer({ host: "127.0.0.1", port: 8081, policies: () => book, authenticate, tokenSettings: () => config.serviceTokens, store, logger });
  * await rls.close();
  */
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ReflectionService } from "@grpc/reflection";
 import { Server, ServerCredentials, status, type Metadata, type ServerUnaryCall, type sendUnaryData, type ServiceDefinition, type StatusObject } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
+import { protoPath as healthProtoPath } from "grpc-health-check";
 import type { Logger } from "pino";
 import type { ServiceTokensConfig } from "../../config/schema.js";
 import type { LoadShedder } from "../../edge/loadShedder.js";
@@ -35,12 +44,17 @@ import type { RateLimitStore } from "../../stores/store.js";
 import type { PolicyBook } from "../descriptorPolicies.js";
 import type { ServiceCaller } from "../serviceAuth.js";
 import { domainOutOfScope } from "../tokenScope.js";
+import { grpcHealth, HEALTH_SERVICE } from "./grpcHealth.js";
 import { requestTextProblem, TEXT_PROBLEM } from "./requestText.js";
 import { InvalidRateLimitRequest, planDecision, responseFor, type PlannedDecision, type RateLimitRequestMessage, type RateLimitResponseMessage } from "./shouldRateLimit.js";
 
 /** proto/ at the package root: three levels up from src/service/grpc/ and from dist/service/grpc/. */
 export const PROTO_ROOT = fileURLToPath(new URL("../../../proto/", import.meta.url));
 export const RLS_PROTO = "envoy/service/ratelimit/v3/rls.proto";
+export const RLS_SERVICE = "envoy.service.ratelimit.v3.RateLimitService";
+/** grpc-health-check's proto folder, and its health.proto within it. */
+const HEALTH_PROTO_ROOT = dirname(dirname(dirname(healthProtoPath)));
+const HEALTH_PROTO = "health/v1/health.proto";
 
 /** How both sides read the messages: snake_case names, 64-bit numbers as numbers, enums by name. */
 export const PROTO_LOADER_OPTIONS = { keepCase: true, longs: Number, enums: String, defaults: false, oneofs: true, includeDirs: [PROTO_ROOT] };
@@ -64,6 +78,8 @@ export interface RateLimitGrpcOptions {
   readonly logger: Logger;
   /** Refuses calls (UNAVAILABLE) while the process cannot keep up; never when undefined. */
   readonly shedder?: Pick<LoadShedder, "shed"> | undefined;
+  /** Whether the instance is ready, as /readyz says: the health service's status. Always, when undefined. */
+  readonly ready?: (() => Promise<boolean>) | undefined;
 }
 
 export interface RunningRateLimitGrpc {
@@ -85,7 +101,7 @@ export interface RunningRateLimitGrpc {
  * cannot be read as protobuf.js reads them (requestText.ts): planDecision refuses such a request.
  */
 export function rateLimitServiceDefinition(): ServiceDefinition {
-  const definition = loadSync(RLS_PROTO, PROTO_LOADER_OPTIONS)["envoy.service.ratelimit.v3.RateLimitService"] as ServiceDefinition;
+  const definition = loadSync(RLS_PROTO, PROTO_LOADER_OPTIONS)[RLS_SERVICE] as ServiceDefinition;
   const method = definition["ShouldRateLimit"]!;
   const decode = method.requestDeserialize;
   return {
@@ -100,7 +116,13 @@ export function rateLimitServiceDefinition(): ServiceDefinition {
   };
 }
 
-export async function startRateLimitGrpcServer({ host, port, policies, authenticate, tokenSettings, store, logger, shedder }: RateLimitGrpcOptions): Promise<RunningRateLimitGrpc> {
+/** What reflection describes: the rate-limit service and the health service, from the same proto files they are served from. */
+function reflection(): ReflectionService {
+  const files = loadSync([RLS_PROTO, HEALTH_PROTO], { ...PROTO_LOADER_OPTIONS, includeDirs: [PROTO_ROOT, HEALTH_PROTO_ROOT] });
+  return new ReflectionService(files, { services: [RLS_SERVICE, HEALTH_SERVICE] });
+}
+
+export async function startRateLimitGrpcServer({ host, port, policies, authenticate, tokenSettings, store, logger, shedder, ready }: RateLimitGrpcOptions): Promise<RunningRateLimitGrpc> {
   const log = logger.child({ plane: "envoy-rls" });
   const server = new Server({ "grpc.max_receive_message_length": MAX_MESSAGE_BYTES });
 
@@ -175,6 +197,9 @@ export async function startRateLimitGrpcServer({ host, port, policies, authentic
   }
 
   server.addService(rateLimitServiceDefinition(), { ShouldRateLimit: shouldRateLimit });
+  const health = grpcHealth({ services: [RLS_SERVICE], ready, onError: (error) => log.warn({ err: error }, "could not read readiness for the gRPC health service; it says NOT_SERVING") });
+  health.addTo(server);
+  reflection().addToServer(server);
   const hostPart = host.includes(":") ? `[${host}]` : host;
   const address = `${hostPart}:${port}`;
   const boundPort = await new Promise<number>((resolve, reject) => {
@@ -184,8 +209,12 @@ export async function startRateLimitGrpcServer({ host, port, policies, authentic
 
   return {
     port: boundPort,
-    drain: () => server.drain(`${hostPart}:${boundPort}`, SHUTDOWN_GRACE_MS),
+    drain: () => {
+      health.drain();
+      server.drain(`${hostPart}:${boundPort}`, SHUTDOWN_GRACE_MS);
+    },
     close: () => new Promise<void>((resolve) => {
+      health.close();
       const force = setTimeout(() => server.forceShutdown(), SHUTDOWN_GRACE_MS);
       server.tryShutdown(() => {
         clearTimeout(force);

@@ -7,8 +7,9 @@
  * as Envoy's own service (Go's protobuf) refuses it.
  *
  * The fields read (numbers as in proto/): RateLimitRequest `domain` = 1, `descriptors` = 2 and
- * `hits_addend` = 3; RateLimitDescriptor `entries` = 1 and `hits_addend` = 3; Entry `key` = 1 and
- * `value` = 2. Other fields are skipped, groups (wire types 3 and 4) included.
+ * `hits_addend` = 3; RateLimitDescriptor `entries` = 1, `limit` = 2 (holds no string: its bytes are
+ * not walked) and `hits_addend` = 3; Entry `key` = 1 and `value` = 2. Other fields are skipped,
+ * groups (wire types 3 and 4) included.
  *
  * The walk must read the bytes as protobuf.js does, or a string could pass unchecked: protobuf.js
  * reads a known field by its declared type whatever wire type its tag says (a `hits_addend` sent
@@ -37,7 +38,7 @@ const I32 = 5;
 
 /** Each message's known fields and their wire types, as proto/ declares them. */
 const REQUEST_FIELDS = new Map([[1, LEN], [2, LEN], [3, VARINT]]);
-const DESCRIPTOR_FIELDS = new Map([[1, LEN], [3, LEN]]);
+const DESCRIPTOR_FIELDS = new Map([[1, LEN], [2, LEN], [3, LEN]]);
 const ENTRY_FIELDS = new Map([[1, LEN], [2, LEN]]);
 
 /** Deepest nesting of groups walked; protobuf.js refuses past 100, Envoy sends none. */

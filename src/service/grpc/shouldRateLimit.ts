@@ -10,6 +10,12 @@
  * the rule), `limit_remaining` and `duration_until_reset` when a limit matched; only OK when the
  * descriptor matched a rule without a limit or no rule at all (Envoy's own service answers both so).
  *
+ * Overrides: a descriptor's own `limit` (Envoy's `RateLimitOverride`) is applied as Envoy's
+ * reference service applies it (descriptorPolicies.ts's overriddenLimit): that many requests per
+ * unit, whatever rule the descriptor matches, and its `current_limit` states it as sent. An
+ * override Sluice cannot apply exactly is INVALID_ARGUMENT, never ignored: no unit (UNKNOWN), a
+ * unit Sluice does not know, or 0 requests per unit.
+ *
  * Units: a descriptor's own `hits_addend` when set (0 reads without consuming), else the
  * request's, where 0 (unset) means 1.
  *
@@ -20,7 +26,7 @@
  */
 import type { Decision, Verdict } from "../../limiter/decision.js";
 import type { LimitCheck, Policy } from "../../limiter/policy.js";
-import { descriptorCheck, type DescriptorEntry, type PolicyBook } from "../descriptorPolicies.js";
+import { descriptorCheck, OVERRIDE_UNITS, overriddenLimit, type DescriptorEntry, type LimitOverride, type OverrideUnit, type PolicyBook } from "../descriptorPolicies.js";
 import { TEXT_PROBLEM } from "./requestText.js";
 
 /** A RateLimitRequest as proto-loader decodes it (keepCase, longs as numbers, enums as strings). */
@@ -28,6 +34,7 @@ export interface RateLimitRequestMessage {
   readonly domain?: string;
   readonly descriptors?: readonly {
     readonly entries?: readonly { readonly key?: string; readonly value?: string }[] | null;
+    readonly limit?: { readonly requests_per_unit?: number | null; readonly unit?: string | number | null } | null;
     readonly hits_addend?: { readonly value?: number | string | null } | null;
   }[] | null;
   readonly hits_addend?: number | null;
@@ -36,7 +43,7 @@ export interface RateLimitRequestMessage {
 }
 
 export type Code = "OK" | "OVER_LIMIT";
-export type Unit = "SECOND" | "MINUTE" | "HOUR" | "DAY";
+export type Unit = "SECOND" | "MINUTE" | "HOUR" | "DAY" | OverrideUnit;
 
 export interface DescriptorStatusMessage {
   readonly code: Code;
@@ -66,6 +73,8 @@ export interface PlannedDecision {
   readonly checks: readonly LimitCheck[];
   /** Per descriptor, the index of its check in `checks`, or -1 when nothing limits it. */
   readonly checkOf: readonly number[];
+  /** Per check, the unit of the descriptor's override, stated as sent; undefined for a configured limit. */
+  readonly overrideUnits?: readonly (OverrideUnit | undefined)[];
 }
 
 /** Resolves every descriptor; throws InvalidRateLimitRequest for an unknown domain or a malformed request. */
@@ -80,16 +89,20 @@ export function planDecision(book: PolicyBook, request: RateLimitRequestMessage)
   if (descriptors.length > RLS_BOUNDS.maxDescriptors) throw new InvalidRateLimitRequest(`descriptors: at most ${RLS_BOUNDS.maxDescriptors} descriptors`);
   const requestHits = hits(request.hits_addend ?? 0, "hits_addend") || 1;
   const checks: LimitCheck[] = [];
+  const overrideUnits: (OverrideUnit | undefined)[] = [];
   const checkOf = descriptors.map((descriptor, i) => {
     const entries = descriptorEntries(descriptor.entries ?? [], i);
     const own = descriptor.hits_addend;
     const cost = own === null || own === undefined ? requestHits : hits(Number(own.value ?? 0), `descriptors[${i}].hits_addend`);
-    const limit = book.resolve(domain, entries);
-    if (limit?.kind !== "limited") return -1;
+    const override = limitOverride(descriptor.limit, i);
+    const resolved = book.resolve(domain, entries)!;
+    const limit = override === undefined ? resolved : overriddenLimit(domain, entries, resolved, override);
+    if (limit.kind !== "limited") return -1;
     checks.push(descriptorCheck(limit, cost));
+    overrideUnits.push(override?.unit);
     return checks.length - 1;
   });
-  return { checks, checkOf };
+  return { checks, checkOf, overrideUnits };
 }
 
 /**
@@ -107,7 +120,7 @@ export function responseFor(plan: PlannedDecision, verdict: Verdict | undefined,
     const over = decision.policy.shadow !== true && (!decision.allowed || (fromCache && decision.remaining < plan.checks[index]!.cost));
     return {
       code: over ? "OVER_LIMIT" : "OK",
-      current_limit: envoyLimit(decision.policy),
+      current_limit: envoyLimit(decision.policy, plan.overrideUnits?.[index]),
       limit_remaining: decision.remaining,
       duration_until_reset: durationUntil(decision, state!.now),
     };
@@ -117,8 +130,9 @@ export function responseFor(plan: PlannedDecision, verdict: Verdict | undefined,
 
 const UNITS: readonly (readonly [Unit, number])[] = [["SECOND", 1_000], ["MINUTE", 60_000], ["HOUR", 3_600_000], ["DAY", 86_400_000]];
 
-/** The policy as requests per unit (see the header for windows that are not one unit). */
-export function envoyLimit(policy: Policy): NonNullable<DescriptorStatusMessage["current_limit"]> {
+/** The policy as requests per unit (see the header for windows that are not one unit); an override's as sent. */
+export function envoyLimit(policy: Policy, overrideUnit?: OverrideUnit): NonNullable<DescriptorStatusMessage["current_limit"]> {
+  if (overrideUnit !== undefined) return { requests_per_unit: policy.limit, unit: overrideUnit, name: policy.name };
   const [unit, unitMs] = UNITS.find(([, ms]) => ms >= policy.windowMs) ?? UNITS[UNITS.length - 1]!;
   const requests = policy.windowMs === unitMs ? policy.limit : Math.max(1, Math.round((policy.limit * unitMs) / policy.windowMs));
   return { requests_per_unit: requests, unit, name: policy.name };
@@ -134,6 +148,21 @@ function durationUntil(decision: Decision, now: number): { seconds: number; nano
 function hits(value: number, field: string): number {
   if (!Number.isSafeInteger(value) || value < 0 || value > RLS_BOUNDS.maxHits) throw new InvalidRateLimitRequest(`${field}: at most ${RLS_BOUNDS.maxHits}`);
   return value;
+}
+
+/** A descriptor's `limit`, checked; undefined when it sends none. */
+function limitOverride(limit: NonNullable<RateLimitRequestMessage["descriptors"]>[number]["limit"], index: number): LimitOverride | undefined {
+  if (limit === null || limit === undefined) return undefined;
+  const field = `descriptors[${index}].limit`;
+  const unit = limit.unit ?? "UNKNOWN";
+  if (typeof unit !== "string" || !Object.hasOwn(OVERRIDE_UNITS, unit)) {
+    throw new InvalidRateLimitRequest(`${field}.unit: one of ${Object.keys(OVERRIDE_UNITS).join(", ")} (got ${String(unit)}); Sluice applies an override exactly or not at all`);
+  }
+  const requestsPerUnit = Number(limit.requests_per_unit ?? 0);
+  if (!Number.isSafeInteger(requestsPerUnit) || requestsPerUnit < 1) {
+    throw new InvalidRateLimitRequest(`${field}.requests_per_unit: at least 1 (an override of 0 would refuse every request; leave the descriptor out instead)`);
+  }
+  return { requestsPerUnit, unit: unit as OverrideUnit };
 }
 
 function descriptorEntries(entries: readonly { readonly key?: string; readonly value?: string }[], index: number): DescriptorEntry[] {

@@ -10,6 +10,8 @@ import type { RateLimitResponseMessage } from "../../../src/service/grpc/shouldR
 
 export interface RlsDescriptor {
   readonly entries: readonly { readonly key: string; readonly value: string }[];
+  /** Envoy's RateLimitOverride; `unit` by name, as proto-loader takes enums. */
+  readonly limit?: { readonly requests_per_unit?: number; readonly unit?: string };
   readonly hits_addend?: { readonly value: number };
 }
 

@@ -4,7 +4,9 @@
 // remaining units and time until reset, with OVER_LIMIT overall when any descriptor is over.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Client, credentials, status, type ServiceError } from "@grpc/grpc-js";
+import { createRequire } from "node:module";
+import { Client, credentials, loadPackageDefinition, status, type ClientDuplexStream, type ServiceError } from "@grpc/grpc-js";
+import { loadSync } from "@grpc/proto-loader";
 import { parseConfig } from "../../../src/config/loader.js";
 import { startServiceSluice, TEST_STORES, type ServiceSluice } from "../../client/serviceSluice.js";
 import { envoyRlsClient, type EnvoyRlsClient, type RlsRequest } from "./envoyRlsClient.js";
@@ -102,6 +104,46 @@ for (const store of TEST_STORES) {
       assert.equal(own.statuses[0]?.limit_remaining ?? 0, 2);
     });
 
+    it("applies a descriptor's limit override as Envoy's reference service does: that many per unit, whatever rule matches, on a counter of its own", async () => {
+      const hourly = { entries: [{ key: "remote_address", value: "10.9.0.1" }], limit: { requests_per_unit: 2, unit: "HOUR" } };
+      const first = await rls.shouldRateLimit({ domain: "edge", descriptors: [hourly] });
+      assert.deepEqual(
+        { code: first.statuses[0]?.code, limit: first.statuses[0]?.current_limit, remaining: first.statuses[0]?.limit_remaining },
+        { code: "OK", limit: { requests_per_unit: 2, unit: "HOUR", name: "edge:override" }, remaining: 1 },
+      );
+      // Fixed windows aligned to the clock, as the reference service counts: it resets at the next whole hour.
+      const reset = (first.statuses[0]?.duration_until_reset?.seconds ?? 0) + (first.statuses[0]?.duration_until_reset?.nanos ?? 0) / 1e9;
+      const toNextHour = 3600 - ((Date.now() / 1000) % 3600);
+      const apart = Math.abs(reset - toNextHour);
+      assert.ok(apart < 60 || apart > 3540, `resets at the next whole hour (${reset}s, ${toNextHour}s)`);
+      await rls.shouldRateLimit({ domain: "edge", descriptors: [hourly] });
+      const over = await rls.shouldRateLimit({ domain: "edge", descriptors: [hourly] });
+      assert.equal(over.overall_code, "OVER_LIMIT");
+      // The configured rule (2 a minute) keeps its own counter for the same address.
+      const configured = await rls.shouldRateLimit({ domain: "edge", descriptors: [{ entries: hourly.entries }] });
+      assert.deepEqual([configured.overall_code, configured.statuses[0]?.limit_remaining, configured.statuses[0]?.current_limit?.name], ["OK", 1, "edge.remote_address"]);
+      // A descriptor no rule matches, and one whose rule has no limit, are limited by their override too.
+      const unruled = await rls.shouldRateLimit({
+        domain: "edge",
+        descriptors: [
+          { entries: [{ key: "header_match", value: "override" }], limit: { requests_per_unit: 7, unit: "MONTH" } },
+          { entries: [{ key: "generic_key", value: "health" }], limit: { requests_per_unit: 1, unit: "SECOND" } },
+        ],
+      });
+      assert.deepEqual(unruled.statuses.map((s) => [s.code, s.current_limit?.requests_per_unit, s.current_limit?.unit, s.limit_remaining]), [["OK", 7, "MONTH", 6], ["OK", 1, "SECOND", 0]]);
+    });
+
+    it("refuses an override it cannot apply exactly (no unit, 0 per unit) with INVALID_ARGUMENT naming the field", async () => {
+      const entries = [{ key: "remote_address", value: "10.9.0.2" }];
+      for (const [limit, field] of [[{ requests_per_unit: 5 }, "descriptors[0].limit.unit"], [{ unit: "MINUTE" }, "descriptors[0].limit.requests_per_unit"]] as const) {
+        await assert.rejects(rls.shouldRateLimit({ domain: "edge", descriptors: [{ entries, limit }] }), (error: { code: number; details: string }) => {
+          assert.equal(error.code, status.INVALID_ARGUMENT);
+          assert.equal(error.details.split(":")[0], field);
+          return true;
+        });
+      }
+    });
+
     it("answers OK without a limit for a rule without one and for a descriptor no rule matches", async () => {
       const response = await rls.shouldRateLimit({
         domain: "edge",
@@ -182,6 +224,48 @@ describe("several Sluice instances sharing one Redis", () => {
     } finally {
       for (const client of clients) client.close();
       await Promise.all([first.close(), second.close()]);
+    }
+  });
+});
+
+/** A stock reflection client (grpcurl's protocol): @grpc/grpc-js on the reflection.proto @grpc/reflection ships. */
+function reflectionClient(address: string): { ask(request: Record<string, string>): Promise<Record<string, { service?: { name: string }[]; file_descriptor_proto?: Buffer[]; error_code?: number }>>; close(): void } {
+  const proto = createRequire(import.meta.url).resolve("@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto");
+  const loaded = loadPackageDefinition(loadSync(proto, { keepCase: true, oneofs: true })) as unknown as {
+    grpc: { reflection: { v1: { ServerReflection: new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => Client & { ServerReflectionInfo(): ClientDuplexStream<object, Record<string, never>> } } } };
+  };
+  const client = new loaded.grpc.reflection.v1.ServerReflection(address, credentials.createInsecure());
+  return {
+    ask: (request) => new Promise((resolve, reject) => {
+      const stream = client.ServerReflectionInfo();
+      stream.once("data", (response) => {
+        resolve(response);
+        stream.end();
+      });
+      stream.once("error", reject);
+      stream.write(request);
+    }),
+    close: () => client.close(),
+  };
+}
+
+describe("server reflection on the gRPC port", () => {
+  it("lists the rate-limit and health services and describes ShouldRateLimit, the override included, to a client without our proto files", async () => {
+    const sluice = await startServiceSluice(YAML, "memory", { grpc: true });
+    const reflection = reflectionClient(`127.0.0.1:${sluice.grpcPort}`);
+    try {
+      const listed = await reflection.ask({ list_services: "*" });
+      assert.deepEqual(listed["list_services_response"]?.service?.map((s) => s.name).sort(), ["envoy.service.ratelimit.v3.RateLimitService", "grpc.health.v1.Health"]);
+      const described = await reflection.ask({ file_containing_symbol: "envoy.service.ratelimit.v3.RateLimitService" });
+      const files = Buffer.concat(described["file_descriptor_response"]?.file_descriptor_proto ?? []).toString("latin1");
+      for (const name of ["ShouldRateLimit", "RateLimitRequest", "RateLimitOverride", "requests_per_unit", "RateLimitUnit", "hits_addend"]) {
+        assert.ok(files.includes(name), `the descriptors name ${name}`);
+      }
+      const unknown = await reflection.ask({ file_containing_symbol: "no.such.Service" });
+      assert.equal(unknown["error_response"]?.error_code, status.NOT_FOUND);
+    } finally {
+      reflection.close();
+      await sluice.close();
     }
   });
 });
