@@ -2,12 +2,17 @@
  * The configuration schema: the single source of truth for the YAML file. Types come from it
  * (`SluiceConfig`), the loader validates with it, and `npm run schema` publishes it as JSON Schema
  * (schema/sluice.config.schema.json) for editors. docs/config.md documents every field.
+ *
+ * A refinement zod cannot turn into JSON Schema (a refine, a superRefine) carries its JSON Schema
+ * twin in `.meta()`, written beside it (`jsonSchema*` below), so an editor refuses what Sluice
+ * refuses. test/config/configCorpus.ts holds the cases both must agree on, and the few the JSON
+ * Schema cannot express.
  */
 import proxyaddr from "proxy-addr";
 import { z } from "zod";
 import { apiKeyDigest } from "./apiKeyDigest.js";
 import { DEMO_SERVICE_NAMES } from "./demoNames.js";
-import { isReservedHeader } from "./headerNames.js";
+import { GATEWAY_OWNED, HOP_BY_HOP, isReservedHeader } from "./headerNames.js";
 import { ALGORITHM_NAMES } from "../limiter/algorithms/index.js";
 import { FAILURE_MODES } from "../limiter/policy.js";
 import { BYTE_SIZE_PATTERN, parseByteSize } from "./byteSize.js";
@@ -20,6 +25,21 @@ export type BalanceStrategy = (typeof BALANCE_STRATEGIES)[number];
 /** The levels of `log.level` and LOG_LEVEL, most severe first (observability/logger.ts). */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** JSON Schema twins of the refinements below: what `.meta()` adds to the generated schema. */
+const IPV4 = String.raw`(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}`;
+const MASK_OCTET = "(0|128|192|224|240|248|252|254|255)";
+const IPV4_MASK = String.raw`(255\.255\.255\.${MASK_OCTET}|255\.255\.${MASK_OCTET}\.0|255\.${MASK_OCTET}\.0\.0|(128|192|224|240|248|252|254|255)\.0\.0\.0)`;
+const IPV6 = String.raw`[0-9A-Fa-f]{0,4}(:[0-9A-Fa-f]{0,4}){2,7}(:${IPV4})?(%[0-9A-Za-z_.-]+)?`;
+/**
+ * A trustedProxies entry as proxy-addr reads it: a named range, an IPv4 address with a prefix
+ * (1–32) or a contiguous netmask, an IPv6 address with a prefix (1–128). Looser than proxy-addr
+ * for IPv6 (it does not count the groups), stricter for IPv4's old notations (octal, hex, one
+ * 32-bit number), which proxy-addr still reads: the corpus lists both.
+ */
+const jsonSchemaTrustEntry = { pattern: `^(loopback|linklocal|uniquelocal|${IPV4}(/(0?[1-9]|[12][0-9]|3[0-2]|${IPV4_MASK}))?|${IPV6}(/(0{0,2}[1-9]|0?[1-9][0-9]|1[01][0-9]|12[0-8]))?)$` };
+/** An http(s) URL without query or fragment: z.url's protocol check and the refine below. */
+const jsonSchemaHttpUrl = { pattern: "^[Hh][Tt][Tt][Pp][Ss]?://[^?#]*$" };
 
 /** Whether `entry` is an address, a CIDR range or a named range that edge/clientAddress.ts's compileTrust accepts. */
 function isTrustEntry(entry: string): boolean {
@@ -70,6 +90,14 @@ const limit = z.strictObject({
   }
   if (l.algorithm === "token-bucket" && l.capacity === undefined) ctx.addIssue({ code: "custom", path: ["capacity"], message: "a token-bucket limit needs a capacity (tokens the bucket holds)" });
   if (l.algorithm !== "concurrency" && l.window === undefined) ctx.addIssue({ code: "custom", path: ["window"], message: 'required field is missing (a duration such as "30s")' });
+}).meta({
+  // The superRefine's rules; an omitted algorithm is gcra.
+  allOf: [
+    { if: { required: ["burst"] }, then: { properties: { algorithm: { const: "gcra" } } } },
+    ...ALGORITHM_FIELDS.filter(([, algorithm]) => algorithm !== "gcra").map(([field, algorithm]) => ({ if: { required: [field] }, then: { required: ["algorithm"], properties: { algorithm: { const: algorithm } } } })),
+    { if: { required: ["algorithm"], properties: { algorithm: { const: "token-bucket" } } }, then: { required: ["capacity"] } },
+    { if: { not: { required: ["algorithm"], properties: { algorithm: { const: "concurrency" } } } }, then: { required: ["window"] } },
+  ],
 });
 
 const limitRefs = z.array(name).describe("Names of limits defined under `limits`.");
@@ -84,7 +112,8 @@ const ruleLimit = z.preprocess((value, ctx) => {
     ctx.addIssue({ code: "custom", path: ["by"], message: "a policy's limit is counted per descriptor value; by applies to `limits` only", input: value });
   }
   return value;
-}, limit.refine((l) => l.algorithm !== "concurrency", { path: ["algorithm"], error: "the rate-limit service takes no leases: use a rate algorithm, not concurrency" }));
+}, limit.refine((l) => l.algorithm !== "concurrency", { path: ["algorithm"], error: "the rate-limit service takes no leases: use a rate algorithm, not concurrency" })
+  .meta({ not: { anyOf: [{ required: ["by"] }, { required: ["algorithm"], properties: { algorithm: { const: "concurrency" } } }] } }));
 
 /** One rule of a named policy, in Envoy's shape: it matches a descriptor entry by key, and by value when it names one. */
 export interface DescriptorRuleConfig {
@@ -124,14 +153,15 @@ const namedPolicy = z.strictObject({
 
 const upstream = z.union([
   z.string().regex(new RegExp(`^demo://(${DEMO_SERVICE_NAMES.join("|")})$`)),
-  z.url({ protocol: /^https?$/ }).refine((value) => !/[?#]/.test(value)),
+  z.url({ protocol: /^https?$/ }).refine((value) => !/[?#]/.test(value)).meta(jsonSchemaHttpUrl),
 ], { error: `an upstream is an http(s) URL without query or fragment, such as "http://127.0.0.1:9000/base", or a built-in demo service: ${DEMO_SERVICE_NAMES.map((n) => `demo://${n}`).join(", ")}` });
 
 const httpMethod = z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
 /** A header name the config may set or remove: not hop-by-hop and not one the gateway sets itself. */
 const rewritableHeader = z.string().regex(/^[a-z0-9!#$%&'*+.^_`|~-]+$/, { error: "a header name in lower case" })
-  .refine((header) => !isReservedHeader(header), { error: "hop-by-hop headers and the ones Sluice sets itself (host, forwarded, x-forwarded-*, x-request-id, x-consumer-id, x-api-key) cannot be rewritten" });
+  .refine((header) => !isReservedHeader(header), { error: "hop-by-hop headers and the ones Sluice sets itself (host, forwarded, x-forwarded-*, x-request-id, x-consumer-id, x-api-key) cannot be rewritten" })
+  .meta({ not: { enum: [...HOP_BY_HOP, ...GATEWAY_OWNED] } });
 
 const headerRewrites = z.strictObject({
   set: z.record(rewritableHeader, z.string().regex(/^[\t\x20-\x7e]*$/, { error: "a header value of printable ASCII" })).optional()
@@ -201,14 +231,14 @@ const service = z.strictObject({
   }
   const paths = new Set(s.upstreams?.map((u) => (u.startsWith("demo://") ? "/" : new URL(u).pathname.replace(/\/+$/, "") || "/")));
   if (paths.size > 1) ctx.addIssue({ code: "custom", path: ["upstreams"], message: "the targets of one service are replicas: give every URL the same path" });
-}).transform(({ upstream: one, upstreams: list, ...rest }) => {
+}).meta({ oneOf: [{ required: ["upstream"] }, { required: ["upstreams"] }] }).transform(({ upstream: one, upstreams: list, ...rest }) => {
   const targets = list ?? [one!];
   // `upstream` stays the first target, for the parts that show one address (docs, admin API).
   return { ...rest, upstream: targets[0]!, upstreams: targets };
 });
 
-/** A server.publicHosts entry: `*`, or a name (`*.` for subdomains), IPv4 or [IPv6] address, with an optional port. */
-const PUBLIC_HOST = /^(?:\*|(?:\*\.)?[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*\.?(?::\d{1,5})?|\[[0-9a-f:.]+\](?::\d{1,5})?)$/i;
+/** A server.publicHosts entry (no `i` flag: JSON Schema patterns have none, so both cases are spelled out): `*`, or a name (`*.` for subdomains), IPv4 or [IPv6] address, with an optional port. */
+const PUBLIC_HOST = /^(?:\*|(?:\*\.)?[a-zA-Z0-9_](?:[a-zA-Z0-9_-]*[a-zA-Z0-9_])?(?:\.[a-zA-Z0-9_](?:[a-zA-Z0-9_-]*[a-zA-Z0-9_])?)*\.?(?::\d{1,5})?|\[[0-9a-fA-F:.]+\](?::\d{1,5})?)$/;
 
 const apiKey = z.union([
   z.string().regex(/^sha256:[0-9a-f]{64}$/),
@@ -234,7 +264,7 @@ export const configSchema = z
       statusHost: z.string().min(1).default("127.0.0.1").describe("Address of the status listener (server.statusPort); loopback unless your scraper needs another. On a loopback address it answers only this machine's host names (DNS rebinding); server.publicHosts does not apply to it."),
       trustedProxies: z.union([
         z.number().int().min(1).max(32),
-        z.array(z.string().refine(isTrustEntry, { error: 'not an IP address, a CIDR range (e.g. "10.0.0.0/8") or one of "loopback", "linklocal", "uniquelocal"' })).min(1),
+        z.array(z.string().refine(isTrustEntry, { error: 'not an IP address, a CIDR range (e.g. "10.0.0.0/8") or one of "loopback", "linklocal", "uniquelocal"' }).meta(jsonSchemaTrustEntry)).min(1),
       ], { error: 'trustedProxies is a number of proxy hops (e.g. 1) or a list of addresses and CIDR ranges (e.g. ["10.0.0.0/8", "loopback"])' }).optional()
         .describe("Proxies in front of Sluice whose X-Forwarded-For (the client address) and X-Forwarded-Proto (HTTPS: a Secure session cookie) are believed; none when omitted (the socket address counts)."),
       publicHosts: z.array(z.string().regex(PUBLIC_HOST, {
@@ -272,13 +302,14 @@ export const configSchema = z
         .describe("REDIS_URL is a Redis Cluster: one seed node, or several as a comma-separated list (redis://host:port,redis://host:port)."),
       sentinel: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, { error: "the name of a master group Sentinel monitors: letters, digits, '.', '_' or '-'" }).optional()
         .describe("Name of the master group Redis Sentinel monitors; REDIS_URL then lists the Sentinels (redis://host:26379,redis://host:26379)."),
-    }).refine((limiter) => !(limiter.cluster && limiter.sentinel !== undefined), { path: ["sentinel"], error: "a Redis Cluster fails over by itself: set cluster or sentinel, not both" }).prefault({}),
+    }).refine((limiter) => !(limiter.cluster && limiter.sentinel !== undefined), { path: ["sentinel"], error: "a Redis Cluster fails over by itself: set cluster or sentinel, not both" })
+      .meta({ not: { required: ["cluster", "sentinel"], properties: { cluster: { const: true } } } }).prefault({}),
     log: z.strictObject({
       level: z.enum(LOG_LEVELS).default("info").describe("The least severe level written; LOG_LEVEL overrides it."),
       access: z.boolean().default(true).describe("Write one info line per gateway request (/api/*): request id, consumer, route, status, durations, limiter outcome."),
     }).prefault({}),
     tracing: z.strictObject({
-      endpoint: z.url({ protocol: /^https?$/, error: 'the collector\'s OTLP/HTTP traces URL, e.g. "http://127.0.0.1:4318/v1/traces"' })
+      endpoint: z.url({ protocol: /^https?$/, error: 'the collector\'s OTLP/HTTP traces URL, e.g. "http://127.0.0.1:4318/v1/traces"' }).meta({ pattern: "^[Hh][Tt][Tt][Pp][Ss]?://" })
         .describe("The collector's OTLP/HTTP traces URL (JSON), e.g. http://127.0.0.1:4318/v1/traces."),
       serviceName: z.string().min(1).max(256).default("sluice").describe("The spans' service.name."),
       sampleRatio: z.number().min(0).max(1).default(1)

@@ -17,7 +17,7 @@ describe("schema/sluice.config.schema.json", () => {
   it("is titled and describes an object that admits no unknown top-level fields", () => {
     const schema = configJsonSchema();
     assert.equal(schema["title"], "Sluice configuration");
-    assert.equal(schema["type"], "object");
+    assert.deepEqual(schema["type"], ["object", "null"], "an empty file (YAML null) is the default configuration");
     assert.equal(schema["additionalProperties"], false);
     assert.deepEqual(Object.keys(schema["properties"] as object), ["server", "limiter", "log", "tracing", "defaults", "limits", "services", "consumers", "policies", "serviceTokens"]);
   });
