@@ -187,7 +187,7 @@ async function openShared(options: SluiceOptions, logger: Logger, demos: Demos, 
   const { config, accounts } = options;
   const plans = accounts && await planLimits(accounts.plans, accounts.db, { ipv6Prefix: config.server.ipv6Prefix, logger });
   // Read at each scrape: the upstream targets serving now, and the decisions waiting for the store.
-  const metrics = createMetrics({ limits: Object.keys(config.limits), apiKeyCache: accounts?.keyVerifier.cacheLookups, upstreamHealth: () => upstreamHealth(table() ?? new Map()), pendingDecisions: () => store.pending ?? 0 });
+  const metrics = createMetrics({ limits: Object.keys(config.limits), policies: Object.keys(config.policies), apiKeyCache: accounts?.keyVerifier.cacheLookups, upstreamHealth: () => upstreamHealth(table() ?? new Map()), pendingDecisions: () => store.pending ?? 0 });
   const store = options.store ?? createLimiterStore({ limiter: config.limiter, redisUrl: options.redisUrl, logger, clock: options.clock, observer: metrics.storeObserver });
   // New gateway and rate-limit requests get 503, uncounted, while the process cannot keep up (server.overload; restart-only).
   const shedder = new LoadShedder({
@@ -203,7 +203,7 @@ async function openShared(options: SluiceOptions, logger: Logger, demos: Demos, 
   // shares it. Imported only then: the SDK and its exporter take 0.4 s to load.
   const tracing = config.tracing && (await import("./gateway/tracing.js")).gatewayTracing(config.tracing, logger);
   // POST /v1/ratelimit: decisions for any application, on the gateway's own store (src/service/).
-  const ratelimit = await openRatelimitService({ config, store, accounts, adminToken: options.adminToken, logger, shedder });
+  const ratelimit = await openRatelimitService({ config, store, accounts, adminToken: options.adminToken, logger, shedder, observer: metrics.ratelimit });
   return {
     metrics,
     store,
@@ -369,6 +369,7 @@ async function listen(config: SluiceConfig, logger: Logger, shared: Shared, gate
         host: config.server.host, port: config.server.grpcPort, policies: () => ratelimit.service.policies, authenticate: ratelimit.authenticate, tokenSettings: ratelimit.tokenSettings, store: shared.store, logger, shedder: shared.shedder,
         // The gRPC health service says what /readyz says.
         ready: async () => (await control.readiness.check()).ready,
+        observer: shared.metrics.ratelimit,
       });
     }
   } catch (error) {

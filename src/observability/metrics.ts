@@ -1,7 +1,8 @@
 /**
  * Prometheus metrics of one Sluice instance: a registry of its own (never prom-client's global
  * one, so several gateways in one process keep apart), the default process metrics, the
- * gateway's requests, the limiter's series, the API-key cache and the upstream targets' health.
+ * gateway's requests, the limiter's series, the rate-limit service's calls (serviceMetrics.ts),
+ * the API-key cache and the upstream targets' health.
  * The control plane serves them at `GET /metrics`; docs/operations.md lists every series.
  *
  * Hot path: the limit stage counts into plain numbers held per limit name (`LimitCounts`), the
@@ -19,29 +20,20 @@
  */
 import cluster from "node:cluster";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type Metric } from "prom-client";
-import type { Decision, Verdict } from "../limiter/decision.js";
+import type { Verdict } from "../limiter/decision.js";
+import { decisionOutcome, LIMITER_OUTCOMES, type LimiterOutcome } from "./limiterOutcomes.js";
 import { SHED_PLANES, type ShedPlane, type StoreObserver, type UpstreamHealth } from "./observers.js";
 import { clusterMetricsRenderer } from "./clusterMetrics.js";
-import { GatewayMetrics, LATENCY_BUCKETS, STATUS_CLASSES, UNMATCHED, type HistogramCounts } from "./gatewayMetrics.js";
 
-/** What one limit did with one request, the `outcome` label of `sluice_limiter_decisions_total`. */
-export const LIMITER_OUTCOMES = ["allowed", "limited", "shadow_limited", "store_failure_open", "store_failure_closed", "store_failure_local"] as const;
-export type LimiterOutcome = (typeof LIMITER_OUTCOMES)[number];
+// Where they were declared first; the gateway observer imports them from here.
+export { decisionOutcome, LIMITER_OUTCOMES, type LimiterOutcome };
+import { GatewayMetrics, LATENCY_BUCKETS, STATUS_CLASSES, UNMATCHED } from "./gatewayMetrics.js";
+import { SERVICE_LATENCY_BUCKETS, ServiceMetrics } from "./serviceMetrics.js";
 
 /** Buckets of a store call, in seconds: a healthy Redis answers well under the default 50 ms deadline. */
 const STORE_CALL_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 /** Buckets of a store outage, in seconds: from a blip to an hour. */
 const OUTAGE_BUCKETS = [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600];
-
-/** What one limit did with a request; `failed`: the verdict came from the failure modes (the store failed). */
-export function decisionOutcome(decision: Decision, failed: boolean): LimiterOutcome {
-  if (failed) {
-    if (decision.reason === "store-unavailable") return "store_failure_closed";
-    return decision.policy.onStoreFailure === "local" ? "store_failure_local" : "store_failure_open";
-  }
-  if (decision.allowed) return "allowed";
-  return decision.policy.shadow === true ? "shadow_limited" : "limited";
-}
 
 /** One limit's running counts; only ever incremented. */
 export class LimitCounts {
@@ -125,6 +117,8 @@ export interface CacheCounts {
 export interface MetricsOptions {
   /** Names of the configured limits, shown at zero from the start. */
   readonly limits?: Iterable<string>;
+  /** Names of the configured named policies of the rate-limit service, shown at zero from the start. */
+  readonly policies?: Iterable<string>;
   /** The database API keys' cache (accounts); no cache series when undefined. */
   readonly apiKeyCache?: CacheCounts | undefined;
   /** The upstream targets' health, read at scrape (gateway/upstream/upstreamHealth.ts); no series when undefined. */
@@ -140,6 +134,8 @@ export interface SluiceMetrics {
   readonly limiter: LimiterMetrics;
   /** The gateway's requests by (service, route), counted by the gateway observer. */
   readonly gateway: GatewayMetrics;
+  /** The rate-limit service's calls and decisions (HTTP and gRPC): pass it as the service's observer. */
+  readonly ratelimit: ServiceMetrics;
   /** Pass to the failover store; a memory store never calls it. */
   readonly storeObserver: StoreObserver;
   /** Counts a request the load shedder refused, by plane (gateway, service, grpc). */
@@ -150,12 +146,14 @@ export interface SluiceMetrics {
   render(): Promise<string>;
 }
 
-export function createMetrics({ limits = [], apiKeyCache, upstreamHealth, processMetrics = true, pendingDecisions }: MetricsOptions = {}): SluiceMetrics {
+export function createMetrics({ limits = [], policies = [], apiKeyCache, upstreamHealth, processMetrics = true, pendingDecisions }: MetricsOptions = {}): SluiceMetrics {
   const registry = new Registry();
   if (processMetrics) collectDefaultMetrics({ register: registry });
   const limiter = new LimiterMetrics(limits);
   const gateway = new GatewayMetrics();
   registerGatewayMetrics(registry, gateway, upstreamHealth ?? (() => []));
+  const ratelimit = new ServiceMetrics(policies);
+  registerServiceMetrics(registry, ratelimit);
   if (apiKeyCache !== undefined) {
     new Counter({
       name: "sluice_api_key_cache_lookups_total",
@@ -255,6 +253,7 @@ export function createMetrics({ limits = [], apiKeyCache, upstreamHealth, proces
     registry,
     limiter,
     gateway,
+    ratelimit,
     storeObserver: {
       storeCall: (seconds) => storeCalls.observe(seconds),
       storeFailure: (kind) => storeErrors.inc({ kind }),
@@ -298,10 +297,10 @@ function registerGatewayMetrics(registry: Registry, gateway: GatewayMetrics, ups
       }
     },
   });
-  registerCountedHistogram(registry, "sluice_gateway_request_duration_seconds", "Whole gateway requests, from arrival to the response's end (or the client leaving), by service and route id.", function* () {
+  registerCountedHistogram(registry, "sluice_gateway_request_duration_seconds", "Whole gateway requests, from arrival to the response's end (or the client leaving), by service and route id.", LATENCY_BUCKETS, function* () {
     for (const series of gateway.values()) yield [{ service: series.service, route: series.route }, series.duration];
   });
-  registerCountedHistogram(registry, "sluice_gateway_upstream_duration_seconds", "Upstream time to response headers, from sending the request, by service and route id.", function* () {
+  registerCountedHistogram(registry, "sluice_gateway_upstream_duration_seconds", "Upstream time to response headers, from sending the request, by service and route id.", LATENCY_BUCKETS, function* () {
     for (const series of gateway.values()) if (series.route !== UNMATCHED) yield [{ service: series.service, route: series.route }, series.upstream];
   });
   new Gauge({
@@ -317,16 +316,61 @@ function registerGatewayMetrics(registry: Registry, gateway: GatewayMetrics, ups
   });
 }
 
+/** The rate-limit service's series: read from the plain counts of ServiceMetrics at each scrape. */
+function registerServiceMetrics(registry: Registry, service: ServiceMetrics): void {
+  new Counter({
+    name: "sluice_ratelimit_decisions_total",
+    help: "Checks of the rate-limit service the store decided, by protocol (http, grpc), named policy or ad-hoc namespace, and outcome.",
+    labelNames: ["protocol", "policy", "namespace", "outcome"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { protocol, policy, namespace, outcome, count } of service.decisions()) this.inc({ protocol, policy, namespace, outcome }, count);
+    },
+  });
+  new Counter({
+    name: "sluice_ratelimit_requests_total",
+    help: "Calls of the rate-limit service by protocol and the status answered (HTTP status, or gRPC code name).",
+    labelNames: ["protocol", "status"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { protocol, status, count } of service.calls.values()) this.inc({ protocol, status }, count);
+    },
+  });
+  new Counter({
+    name: "sluice_ratelimit_token_failures_total",
+    help: "Calls of the rate-limit service refused for their token, by protocol and reason: missing, unknown, no_right, out_of_scope.",
+    labelNames: ["protocol", "reason"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { protocol, reason, count } of service.tokenFailures.values()) this.inc({ protocol, reason }, count);
+    },
+  });
+  registerCountedHistogram(registry, "sluice_ratelimit_request_duration_seconds", "Calls of the rate-limit service, from arrival to the answer, by protocol.", SERVICE_LATENCY_BUCKETS, function* () {
+    for (const [protocol, counts] of service.latency) yield [{ protocol }, counts];
+  });
+}
+
+/** A histogram's counts in plain numbers: per bucket (each bucket alone, the last past every bound), their sum and count. */
+interface CountedHistogram {
+  readonly buckets: Float64Array;
+  readonly sum: number;
+  readonly count: number;
+}
+
 /**
- * Registers a histogram whose counts live in plain arrays (HistogramCounts): prom-client formats
- * what `read` yields at scrape, in its histogram layout (cumulative `_bucket`s, `_sum`, `_count`).
+ * Registers a histogram whose counts live in plain arrays (HistogramCounts, LatencyCounts):
+ * prom-client formats what `read` yields at scrape, in its histogram layout (cumulative
+ * `_bucket`s, `_sum`, `_count`).
  */
-function registerCountedHistogram(registry: Registry, name: string, help: string, read: () => Iterable<[Record<string, string>, HistogramCounts]>): void {
+function registerCountedHistogram(registry: Registry, name: string, help: string, bounds: readonly number[], read: () => Iterable<[Record<string, string>, CountedHistogram]>): void {
   const get = () => {
     const values: { metricName: string; labels: Record<string, string | number>; value: number }[] = [];
     for (const [labels, counts] of read()) {
       let cumulative = 0;
-      LATENCY_BUCKETS.forEach((le, i) => {
+      bounds.forEach((le, i) => {
         cumulative += counts.buckets[i]!;
         values.push({ metricName: `${name}_bucket`, labels: { ...labels, le }, value: cumulative });
       });

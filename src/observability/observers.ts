@@ -1,9 +1,11 @@
 /**
  * What the parts of Sluice report for the metrics to count, declared here, beside the metrics
  * that implement them (metrics.ts), so a part that reports imports down, never up: the failover
- * store's outages and late replies, the upstream targets' health, and the planes the load
- * shedder refuses requests on.
+ * store's outages and late replies, the upstream targets' health, the planes the load
+ * shedder refuses requests on, and the rate-limit service's calls.
  */
+import type { Verdict } from "../limiter/decision.js";
+import type { LimitCheck } from "../limiter/policy.js";
 
 /**
  * What the failover store (stores/failoverStore.ts) tells whoever watches it; metrics.ts turns it
@@ -41,4 +43,32 @@ export interface UpstreamHealth {
   /** The target's origin, e.g. "http://10.0.0.7:9000" (never credentials). */
   readonly target: string;
   readonly healthy: 0 | 1;
+}
+
+/** How the rate-limit service was asked: `POST /v1/ratelimit*` or Envoy's ShouldRateLimit. */
+export const RATELIMIT_PROTOCOLS = ["http", "grpc"] as const;
+export type RatelimitProtocol = (typeof RATELIMIT_PROTOCOLS)[number];
+
+/** Why a caller's token was refused: none sent (where one is needed), one Sluice does not know, one without the right, one whose scope does not cover the call. */
+export const TOKEN_FAILURES = ["missing", "unknown", "no_right", "out_of_scope"] as const;
+export type TokenFailure = (typeof TOKEN_FAILURES)[number];
+
+/** What one check of a rate-limit call is about: a named policy, or an ad-hoc limit's namespace. */
+export type RatelimitSubject = { readonly policy: string } | { readonly namespace: string };
+
+/**
+ * What the rate-limit service (src/service/) tells whoever watches it; serviceMetrics.ts turns
+ * it into Prometheus series.
+ *
+ * @example
+ * observer.decided("grpc", subjects, plan.checks, verdict);
+ * observer.answered("grpc", "OK", 0.0004);
+ */
+export interface RatelimitObserver {
+  /** The store's verdict on a call's checks; `subjects[i]` is what `checks[i]` is about. */
+  decided(protocol: RatelimitProtocol, subjects: readonly RatelimitSubject[], checks: readonly LimitCheck[], verdict: Verdict): void;
+  /** A call was answered with `status` (the HTTP status, or the gRPC code's name) after `seconds`. */
+  answered(protocol: RatelimitProtocol, status: string, seconds: number): void;
+  /** A call was refused for its token. */
+  tokenRefused(protocol: RatelimitProtocol, reason: TokenFailure): void;
 }

@@ -15,6 +15,7 @@ import type { Accounts } from "../accounts/accounts.js";
 import type { ServiceTokensConfig, SluiceConfig } from "../config/schema.js";
 import type { LoadShedder } from "../edge/loadShedder.js";
 import type { Logger } from "../observability/logger.js";
+import type { RatelimitObserver } from "../observability/observers.js";
 import type { RateLimitStore } from "../stores/store.js";
 import { compilePolicyBook } from "./descriptorPolicies.js";
 import { createRatelimitHandler } from "./ratelimitApi.js";
@@ -35,6 +36,8 @@ export interface RatelimitServiceDeps {
   readonly logger: Logger;
   /** Refuses calls while the process cannot keep up; never when undefined. */
   readonly shedder?: Pick<LoadShedder, "shed"> | undefined;
+  /** Told of calls, decisions and refused tokens (observability/serviceMetrics.ts); the gRPC server takes it too. */
+  readonly observer?: RatelimitObserver | undefined;
 }
 
 export interface RunningRatelimitService {
@@ -50,7 +53,7 @@ export interface RunningRatelimitService {
   close(): Promise<void>;
 }
 
-export async function openRatelimitService({ config, store, accounts, adminToken, logger, shedder }: RatelimitServiceDeps): Promise<RunningRatelimitService> {
+export async function openRatelimitService({ config, store, accounts, adminToken, logger, shedder, observer }: RatelimitServiceDeps): Promise<RunningRatelimitService> {
   const log = logger.child({ plane: "ratelimit" });
   const tokens = accounts && await serviceTokenVerifier(serviceTokenRepository(accounts.db, { now: accounts.now }), accounts.db, {
     now: accounts.now,
@@ -60,12 +63,13 @@ export async function openRatelimitService({ config, store, accounts, adminToken
     store,
     policies: compilePolicyBook(config.policies),
     onStoreError: (error) => log.warn({ err: error }, "the limiter store could not be reached for a rate-limit call"),
+    observer,
   });
   let settings = config.serviceTokens;
   const authenticate = serviceAuthenticator({ adminToken, tokens });
   return {
     service,
-    handle: createRatelimitHandler({ service, authenticate, requireScope: () => settings.requireScope, logger: log, shedder }),
+    handle: createRatelimitHandler({ service, authenticate, requireScope: () => settings.requireScope, logger: log, shedder, observer }),
     authenticate,
     tokenSettings: () => settings,
     useConfig: (next) => {

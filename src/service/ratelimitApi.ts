@@ -29,6 +29,7 @@ import { releaseContinue } from "../edge/edgeServer.js";
 import { declaresBody } from "../edge/requestFraming.js";
 import { SHED_RETRY_AFTER_SECONDS, type LoadShedder } from "../edge/loadShedder.js";
 import type { Logger } from "../observability/logger.js";
+import type { RatelimitObserver } from "../observability/observers.js";
 import { problems, type ProblemKind } from "../problems/catalogue.js";
 import { sendProblem } from "../problems/problemDocument.js";
 import { decisionBody, type DecisionRequest } from "./decisionRequest.js";
@@ -51,6 +52,8 @@ export interface RatelimitApiDeps {
   readonly logger: Logger;
   /** Refuses calls while the process cannot keep up (edge/loadShedder.ts); never when undefined. */
   readonly shedder?: Pick<LoadShedder, "shed"> | undefined;
+  /** Told of each call's status and duration and of refused tokens, for /metrics. */
+  readonly observer?: Pick<RatelimitObserver, "answered" | "tokenRefused"> | undefined;
 }
 
 interface Endpoint {
@@ -66,13 +69,17 @@ const ENDPOINTS: ReadonlyMap<string, Endpoint> = new Map([
 const JSON_HEADERS = { "content-type": "application/json", "cache-control": "no-store" } as const;
 
 /** The handler the dispatcher calls for every path under RATELIMIT_PREFIX. */
-export function createRatelimitHandler({ service, authenticate, requireScope, logger, shedder }: RatelimitApiDeps): (req: IncomingMessage, res: ServerResponse) => void {
+export function createRatelimitHandler({ service, authenticate, requireScope, logger, shedder, observer }: RatelimitApiDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const fail = (res: ServerResponse, error: unknown) => {
     logger.error({ err: error, path: RATELIMIT_PREFIX }, "the rate-limit API failed");
     sendProblem(res, problems.internal, "An unexpected error occurred.");
   };
 
   return function ratelimitApi(req, res) {
+    if (observer !== undefined) {
+      const started = performance.now();
+      res.once("finish", () => observer.answered("http", String(res.statusCode), (performance.now() - started) / 1000));
+    }
     const query = req.url!.indexOf("?");
     const endpoint = ENDPOINTS.get(query < 0 ? req.url! : req.url!.slice(0, query));
     if (endpoint === undefined) return refuseUnread(req, res, problems.notFound, `Nothing at ${req.method} ${req.url!.split("?")[0]}.`);
@@ -85,9 +92,11 @@ export function createRatelimitHandler({ service, authenticate, requireScope, lo
 
     const caller = authenticate(req.headers.authorization);
     if (caller === undefined) {
+      observer?.tokenRefused("http", req.headers.authorization === undefined ? "missing" : "unknown");
       return refuseUnread(req, res, problems.serviceUnauthorized, "Send Authorization: Bearer <service token>.", { "www-authenticate": "Bearer" });
     }
     if (!caller.rights.includes(endpoint.right)) {
+      observer?.tokenRefused("http", "no_right");
       return refuseUnread(req, res, problems.forbidden, `This needs a token with the "${endpoint.right}" right.`);
     }
 
@@ -104,7 +113,10 @@ export function createRatelimitHandler({ service, authenticate, requireScope, lo
       const parsed = decisionBody.safeParse(json);
       if (!parsed.success) return sendInvalid(res, invalidParams(parsed.error));
       const outOfScope = requestOutOfScope(caller, parsed.data, requireScope());
-      if (outOfScope !== undefined) return sendProblem(res, problems.outOfScope, `${outOfScope}.`);
+      if (outOfScope !== undefined) {
+        observer?.tokenRefused("http", "out_of_scope");
+        return sendProblem(res, problems.outOfScope, `${outOfScope}.`);
+      }
       try {
         const answer = endpoint.run(service, parsed.data);
         if (answer instanceof Promise) answer.then((a) => send(res, a), (e: unknown) => fail(res, e));

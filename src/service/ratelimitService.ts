@@ -21,6 +21,7 @@
  * // → { status: 200, body: { allowed: true, limit: 10, remaining: 9, reset: 1764000060000 } }
  */
 import type { InvalidParam } from "../config/invalidParams.js";
+import type { RatelimitObserver, RatelimitSubject } from "../observability/observers.js";
 import type { Decision, Verdict } from "../limiter/decision.js";
 import { bindingDecision, retryAfterSeconds } from "../limiter/headers.js";
 import type { LimitCheck } from "../limiter/policy.js";
@@ -35,6 +36,8 @@ export interface RatelimitServiceOptions {
   readonly policies: PolicyBook;
   /** Told when the store throws (it cannot be reached); the call answers 503. */
   readonly onStoreError?: ((error: unknown) => void) | undefined;
+  /** Told of every verdict, for /metrics (observability/serviceMetrics.ts). */
+  readonly observer?: Pick<RatelimitObserver, "decided"> | undefined;
 }
 
 export type ServiceAnswer =
@@ -49,6 +52,8 @@ export type ServiceAnswer =
 interface Plan {
   readonly checks: LimitCheck[];
   readonly slots: number[];
+  /** Per store check, its policy or its ad-hoc namespace, for the metrics. */
+  readonly subjects: RatelimitSubject[];
 }
 
 const UNLIMITED: CheckResult = { allowed: true, unlimited: true };
@@ -56,12 +61,14 @@ const UNLIMITED: CheckResult = { allowed: true, unlimited: true };
 export class RatelimitService {
   readonly #store: RateLimitStore;
   readonly #onStoreError: (error: unknown) => void;
+  readonly #observer: Pick<RatelimitObserver, "decided"> | undefined;
   #policies: PolicyBook;
 
   constructor(options: RatelimitServiceOptions) {
     this.#store = options.store;
     this.#policies = options.policies;
     this.#onStoreError = options.onStoreError ?? (() => undefined);
+    this.#observer = options.observer;
   }
 
   /** The named policies in force; a config reload swaps them (counters are kept: keys do not hold the numbers). */
@@ -103,10 +110,12 @@ export class RatelimitService {
   #plan(request: DecisionRequest): Plan | ServiceAnswer {
     const checks: LimitCheck[] = [];
     const slots: number[] = [];
+    const subjects: RatelimitSubject[] = [];
     let unknown: InvalidParam[] | undefined;
     request.checks.forEach((spec: CheckSpec, i) => {
       if (spec.kind === "ad-hoc") {
         slots.push(checks.push(adHocCheck(spec)) - 1);
+        subjects.push({ namespace: spec.namespace });
         return;
       }
       const limit = this.#policies.resolve(spec.policy, spec.descriptor);
@@ -115,14 +124,16 @@ export class RatelimitService {
         (unknown ??= []).push({ name: request.batch ? `checks.${i}.policy` : "policy", reason: `no policy named "${spec.policy}"; defined: ${known.join(", ") || "none"}` });
       } else if (limit.kind === "limited") {
         slots.push(checks.push({ key: limit.key, policy: limit.policy, cost: spec.cost }) - 1);
+        subjects.push({ policy: spec.policy });
       } else {
         slots.push(-1);
       }
     });
-    return unknown === undefined ? { checks, slots } : { status: 400, invalidParams: unknown };
+    return unknown === undefined ? { checks, slots, subjects } : { status: 400, invalidParams: unknown };
   }
 
   #answer(request: DecisionRequest, plan: Plan, verdict: Verdict): ServiceAnswer | Promise<ServiceAnswer> {
+    this.#observer?.decided("http", plan.subjects, plan.checks, verdict);
     if (!verdict.allowed && verdict.decisions.some((d) => d.reason === "store-unavailable")) return { status: 503, retryAfter: 1 };
     // The over-limit cache answers with only the denials it remembers; several checks then read
     // their state at cost 0 (which the cache never answers), so each gets its own result.

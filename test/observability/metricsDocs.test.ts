@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { startAccountsSluice, type AccountsSluice } from "../support/accountsSluice.js";
 
+const ADMIN_TOKEN = "metrics-docs-admin-token";
 const DOCS = new URL("../../docs/operations.md", import.meta.url);
 const DASHBOARD = new URL("../../docs/grafana/sluice.json", import.meta.url);
 
@@ -37,10 +38,16 @@ services:
   echo: { upstream: "${upstream}", limits: [per-client], openapi: false }
 consumers:
   alice: { keys: [alice-key-0001] }
-`);
+policies:
+  emails:
+    descriptors: [{ key: identifier, limit: { limit: 5, window: 1m } }]
+`, { adminToken: ADMIN_TOKEN });
     // One admitted request and one problem, so every family has samples to show its labels.
     await (await running.sluice.call("/api/echo/x", { key: "alice-key-0001" })).arrayBuffer();
     await (await running.sluice.call("/api/echo/x")).arrayBuffer();
+    // And one call of the rate-limit service, for its series' labels.
+    const decision = { method: "POST", headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" }, body: JSON.stringify({ policy: "emails", identifier: "a" }) };
+    await (await running.sluice.call("/v1/ratelimit", decision)).arrayBuffer();
     const metric = 'sluice_gateway_problems_total{service="-",status="401",code="SLUICE_ERR_UNAUTHORIZED"} 1';
     let text = "";
     for (let attempt = 0; attempt < 50 && !text.split("\n").includes(metric); attempt++) text = await (await running.sluice.call("/metrics")).text();

@@ -33,13 +33,14 @@
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ReflectionService } from "@grpc/reflection";
-import { Server, ServerCredentials, status, type Metadata, type ServerUnaryCall, type sendUnaryData, type ServiceDefinition, type StatusObject } from "@grpc/grpc-js";
+import { Server, ServerCredentials, status, type Metadata, type ServerUnaryCall, type sendUnaryData, type ServiceDefinition } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { protoPath as healthProtoPath } from "grpc-health-check";
 import type { Logger } from "pino";
 import type { ServiceTokensConfig } from "../../config/schema.js";
 import type { LoadShedder } from "../../edge/loadShedder.js";
 import type { Verdict } from "../../limiter/decision.js";
+import type { RatelimitObserver, TokenFailure } from "../../observability/observers.js";
 import type { RateLimitStore } from "../../stores/store.js";
 import type { PolicyBook } from "../descriptorPolicies.js";
 import type { ServiceCaller } from "../serviceAuth.js";
@@ -80,6 +81,8 @@ export interface RateLimitGrpcOptions {
   readonly shedder?: Pick<LoadShedder, "shed"> | undefined;
   /** Whether the instance is ready, as /readyz says: the health service's status. Always, when undefined. */
   readonly ready?: (() => Promise<boolean>) | undefined;
+  /** Told of each call's code and duration, its decisions and refused tokens, for /metrics. */
+  readonly observer?: RatelimitObserver | undefined;
 }
 
 export interface RunningRateLimitGrpc {
@@ -122,25 +125,36 @@ function reflection(): ReflectionService {
   return new ReflectionService(files, { services: [RLS_SERVICE, HEALTH_SERVICE] });
 }
 
-export async function startRateLimitGrpcServer({ host, port, policies, authenticate, tokenSettings, store, logger, shedder, ready }: RateLimitGrpcOptions): Promise<RunningRateLimitGrpc> {
+export async function startRateLimitGrpcServer({ host, port, policies, authenticate, tokenSettings, store, logger, shedder, ready, observer }: RateLimitGrpcOptions): Promise<RunningRateLimitGrpc> {
   const log = logger.child({ plane: "envoy-rls" });
   const server = new Server({ "grpc.max_receive_message_length": MAX_MESSAGE_BYTES });
 
-  /** The refusal of a caller who may not ask about `domain`; undefined when it may. */
-  function refusal(metadata: Metadata, domain: string): Partial<StatusObject> | undefined {
+  /** The refusal of a caller who may not ask about `domain`, and why; undefined when it may. */
+  function refusal(metadata: Metadata, domain: string): { readonly code: status; readonly details: string; readonly reason: TokenFailure } | undefined {
     const settings = tokenSettings();
     const [authorization] = metadata.get("authorization");
     if (authorization === undefined) {
-      return settings.grpc === "required" ? { code: status.UNAUTHENTICATED, details: "send a service token as authorization: Bearer <token> metadata (serviceTokens.grpc is required)" } : undefined;
+      return settings.grpc === "required" ? { code: status.UNAUTHENTICATED, details: "send a service token as authorization: Bearer <token> metadata (serviceTokens.grpc is required)", reason: "missing" } : undefined;
     }
     const caller = typeof authorization === "string" ? authenticate(authorization) : undefined;
-    if (caller === undefined) return { code: status.UNAUTHENTICATED, details: "the authorization metadata holds no token Sluice knows (made up, revoked or expired)" };
-    if (!caller.rights.includes("decide")) return { code: status.PERMISSION_DENIED, details: 'this needs a token with the "decide" right' };
+    if (caller === undefined) return { code: status.UNAUTHENTICATED, details: "the authorization metadata holds no token Sluice knows (made up, revoked or expired)", reason: "unknown" };
+    if (!caller.rights.includes("decide")) return { code: status.PERMISSION_DENIED, details: 'this needs a token with the "decide" right', reason: "no_right" };
     const outOfScope = domainOutOfScope(caller, domain, settings.requireScope);
-    return outOfScope === undefined ? undefined : { code: status.PERMISSION_DENIED, details: outOfScope };
+    return outOfScope === undefined ? undefined : { code: status.PERMISSION_DENIED, details: outOfScope, reason: "out_of_scope" };
   }
 
-  function shouldRateLimit(call: ServerUnaryCall<RateLimitRequestMessage, RateLimitResponseMessage>, callback: sendUnaryData<RateLimitResponseMessage>): void {
+  /** The call's callback, telling the observer the code and the time taken first. */
+  function observed(callback: sendUnaryData<RateLimitResponseMessage>): sendUnaryData<RateLimitResponseMessage> {
+    if (observer === undefined) return callback;
+    const started = performance.now();
+    return (error, value) => {
+      observer.answered("grpc", error === null ? "OK" : status[error.code ?? status.UNKNOWN] ?? "UNKNOWN", (performance.now() - started) / 1000);
+      callback(error, value);
+    };
+  }
+
+  function shouldRateLimit(call: ServerUnaryCall<RateLimitRequestMessage, RateLimitResponseMessage>, answer: sendUnaryData<RateLimitResponseMessage>): void {
+    const callback = observed(answer);
     // Before anything is counted: Envoy applies its failure_mode_deny, and nothing was charged.
     const overloaded = shedder?.shed("grpc");
     if (overloaded !== undefined) {
@@ -150,7 +164,8 @@ export async function startRateLimitGrpcServer({ host, port, policies, authentic
     // Before the request is read: a stranger learns nothing of which domains exist.
     const refused = refusal(call.metadata, call.request.domain ?? "");
     if (refused !== undefined) {
-      callback(refused);
+      observer?.tokenRefused("grpc", refused.reason);
+      callback({ code: refused.code, details: refused.details });
       return;
     }
     let plan;
@@ -182,6 +197,7 @@ export async function startRateLimitGrpcServer({ host, port, policies, authentic
   }
 
   function respond(plan: PlannedDecision, verdict: Verdict, callback: sendUnaryData<RateLimitResponseMessage>): void {
+    observer?.decided("grpc", plan.checks.map(() => plan.subject), plan.checks, verdict);
     // The over-limit cache names only the denials it remembers: read every check's state for its status.
     if (verdict.via !== "over-limit-cache" || plan.checks.length === 1) {
       callback(null, responseFor(plan, verdict));

@@ -75,6 +75,8 @@ export interface PlannedDecision {
   readonly checkOf: readonly number[];
   /** Per check, the unit of the descriptor's override, stated as sent; undefined for a configured limit. */
   readonly overrideUnits?: readonly (OverrideUnit | undefined)[];
+  /** What every check is about, for the metrics: the domain's policy. */
+  readonly subject: { readonly policy: string };
 }
 
 /** Resolves every descriptor; throws InvalidRateLimitRequest for an unknown domain or a malformed request. */
@@ -102,7 +104,7 @@ export function planDecision(book: PolicyBook, request: RateLimitRequestMessage)
     overrideUnits.push(override?.unit);
     return checks.length - 1;
   });
-  return { checks, checkOf, overrideUnits };
+  return { checks, checkOf, overrideUnits, subject: { policy: domain } };
 }
 
 /**

@@ -229,16 +229,18 @@ describe("several Sluice instances sharing one Redis", () => {
 });
 
 /** A stock reflection client (grpcurl's protocol): @grpc/grpc-js on the reflection.proto @grpc/reflection ships. */
-function reflectionClient(address: string): { ask(request: Record<string, string>): Promise<Record<string, { service?: { name: string }[]; file_descriptor_proto?: Buffer[]; error_code?: number }>>; close(): void } {
+type ReflectionResponse = Record<string, { service?: { name: string }[]; file_descriptor_proto?: Buffer[]; error_code?: number }>;
+
+function reflectionClient(address: string): { ask(request: Record<string, string>): Promise<ReflectionResponse>; close(): void } {
   const proto = createRequire(import.meta.url).resolve("@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto");
   const loaded = loadPackageDefinition(loadSync(proto, { keepCase: true, oneofs: true })) as unknown as {
-    grpc: { reflection: { v1: { ServerReflection: new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => Client & { ServerReflectionInfo(): ClientDuplexStream<object, Record<string, never>> } } } };
+    grpc: { reflection: { v1: { ServerReflection: new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => Client & { ServerReflectionInfo(): ClientDuplexStream<object, ReflectionResponse> } } } };
   };
   const client = new loaded.grpc.reflection.v1.ServerReflection(address, credentials.createInsecure());
   return {
     ask: (request) => new Promise((resolve, reject) => {
       const stream = client.ServerReflectionInfo();
-      stream.once("data", (response) => {
+      stream.once("data", (response: ReflectionResponse) => {
         resolve(response);
         stream.end();
       });
