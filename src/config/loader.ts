@@ -6,7 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { isNode, LineCounter, parseDocument, type Document } from "yaml";
+import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
 import { configSchema, type SluiceConfig } from "./schema.js";
 
@@ -65,12 +65,20 @@ export function parseConfig(text: string, source = "<config>"): SluiceConfig {
       line: e.linePos?.[0].line ?? 0,
       column: e.linePos?.[0].col ?? 0,
       path: "",
-      message: e.message.split("\n")[0] ?? e.message,
+      message: yamlMessage(e.message),
     })));
   }
   const result = configSchema.safeParse(doc.toJS() ?? {}, { reportInput: true });
   if (!result.success) throw new ConfigError(source, result.error.issues.map((issue) => locate(issue, doc, lineCounter)));
   return result.data;
+}
+
+/**
+ * The first line of a YAML error without the place it names (`… at line 2, column 1:`, which
+ * introduced a snippet of the file): the problem's line and column are reported beside it.
+ */
+function yamlMessage(message: string): string {
+  return (message.split("\n")[0] ?? message).replace(/ at line \d+, column \d+:?$/, "").replace(/:$/, "");
 }
 
 function applyEnvironment(config: SluiceConfig, env: NodeJS.ProcessEnv): SluiceConfig {
@@ -89,13 +97,27 @@ function applyEnvironment(config: SluiceConfig, env: NodeJS.ProcessEnv): SluiceC
   return { ...config, server };
 }
 
+/** The node of `key` in the map at `path`; undefined when there is none. */
+function keyNode(doc: Document, path: readonly (string | number)[], key: string) {
+  const map = path.length === 0 ? doc.contents : doc.getIn(path, true);
+  if (!isMap(map)) return undefined;
+  const pair = map.items.find((item) => isScalar(item.key) && String(item.key.value) === key);
+  return isScalar(pair?.key) ? pair.key : undefined;
+}
+
 /** Finds where an issue is in the file: the node at its path, or the nearest ancestor that exists. */
 function locate(issue: z.core.$ZodIssue, doc: Document, lineCounter: LineCounter): ConfigProblem {
   let path = issue.path.map((segment) => (typeof segment === "symbol" ? String(segment) : segment));
   let message = issue.message;
   if (issue.code === "unrecognized_keys") {
     message = `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}; check the spelling against docs/config.md`;
-    path = [...path, issue.keys[0] as string];
+    // At the key itself: a block value starts on a later line than the key that is misspelt.
+    const key = keyNode(doc, path, issue.keys[0]!);
+    path = [...path, issue.keys[0]!];
+    if (key?.range) {
+      const { line, col } = lineCounter.linePos(key.range[0]);
+      return { line, column: col, path: path.join("."), message };
+    }
   } else if (issue.input === undefined && (issue.code === "invalid_type" || issue.code === "invalid_union")) {
     message = `required field is missing${issue.code === "invalid_type" ? ` (${issue.expected} expected)` : ""}`;
   } else if (issue.code === "invalid_key") {

@@ -169,6 +169,16 @@ describe("YAML syntax errors", () => {
       for (const substring of substrings) assert.ok(error.message.includes(substring), `expected ${JSON.stringify(substring)} in:\n${error.message}`);
     });
   }
+
+  it("says each problem once, without the YAML parser's own \"at line …, column …:\" that introduced a snippet", () => {
+    const error = rejection("server:\n  host: a\n  host: b\n");
+    assert.deepEqual(error.problems, [{ line: 3, column: 3, path: "", message: "Map keys must be unique" }]);
+    for (const yaml of ["server:\n  port: [1, 2\n", "server:\n\tport: 1\n", "server:\n  port: 1\n   host: x\n", "key: \"open\n"]) {
+      for (const problem of rejection(yaml).problems) {
+        assert.doesNotMatch(problem.message, /(:|at line \d+, column \d+)$/, JSON.stringify(problem));
+      }
+    }
+  });
 });
 
 describe("invalid values", () => {
@@ -210,6 +220,13 @@ describe("unknown fields", () => {
 
   it("names every unknown field of one object in one problem", () => {
     assertOneProblem("server:\n  prot: 1\n  hots: x\n", ['server.prot: unknown fields "prot", "hots"; check the spelling against docs/config.md']);
+  });
+
+  it("points at the misspelt key's own line, not at its block value's", () => {
+    const error = rejection("services:\n  users:\n    upstream: http://127.0.0.1:9000\n    routez:\n      - path: /x\n");
+    assert.deepEqual(error.problems.map(({ line, column, path }) => ({ line, column, path })), [{ line: 4, column: 5, path: "services.users.routez" }]);
+    const topLevel = rejection("sevices:\n  users: {}\n");
+    assert.deepEqual(topLevel.problems.map(({ line, column }) => [line, column]), [[1, 1]]);
   });
 
   it("refuses fields that belong to no limit", () => {
