@@ -5,9 +5,18 @@
  * PGlite's default: each statement's changes reach the files before its promise resolves, so a
  * process killed after a commit has returned loses nothing of it. The directory is private to the
  * user Sluice runs as (privateFiles.ts): it holds password hashes, in the tables and in the WAL.
+ *
+ * Memory (docs/deploy.md#sizing). The engine is PostgreSQL in one WebAssembly memory, which
+ * grows and is never given back, so two settings keep the gateway small: `shared_buffers` is
+ * 32 MB rather than PostgreSQL's 128 MB (the accounts' tables are small, and every buffer page
+ * touched stays resident), and a first start creates the files (initdb) in a child process
+ * (initEmbeddedDatabase.ts), whose memory leaves with it.
  */
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { execFile } from "node:child_process";
+import { access, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { extname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { PGlite } from "@electric-sql/pglite";
 import type { Database, Queryable } from "./database.js";
 import { makePrivate, PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE, restrictUmask } from "./privateFiles.js";
@@ -21,13 +30,20 @@ export class DatabaseInUse extends Error {
   }
 }
 
+/** PGlite's own start parameters, and a shared_buffers for a small database (see the header). */
+export const EMBEDDED_START_PARAMS: readonly string[] = [...PGlite.defaultStartParams, "-c", "shared_buffers=32MB"];
+
+/** The child that creates a new directory's files: this file's sibling, .ts under tsx, .js when built. */
+const INIT_SCRIPT = fileURLToPath(new URL(`./initEmbeddedDatabase${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+
 export async function openEmbeddedDatabase(directory: string): Promise<Database> {
   restrictUmask();
   await mkdir(directory, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
   const unlock = await lock(directory);
   let pglite: PGlite | undefined;
   try {
-    pglite = await PGlite.create({ dataDir: directory });
+    if (!(await hasDatabaseFiles(directory))) await initializeInChild(directory);
+    pglite = await PGlite.create({ dataDir: directory, startParams: [...EMBEDDED_START_PARAMS] });
     // After the engine started: a new database's files were just written 0666, and an older
     // Sluice left its directory 0755.
     await makePrivate(directory);
@@ -58,6 +74,32 @@ export async function openEmbeddedDatabase(directory: string): Promise<Database>
       await unlock();
     },
   };
+}
+
+/** Whether initdb has run in `directory`: PostgreSQL writes PG_VERSION first thing. */
+async function hasDatabaseFiles(directory: string): Promise<boolean> {
+  return access(join(directory, "PG_VERSION")).then(() => true, () => false);
+}
+
+/**
+ * Runs initEmbeddedDatabase in a child process of this Node, with the loaders this one was
+ * started with (tsx under the tests) and none of its other flags (`--test`, inspectors).
+ */
+async function initializeInChild(directory: string): Promise<void> {
+  const loaders: string[] = [];
+  const args = process.execArgv;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (/^--(import|require|loader|experimental-loader)=/.test(arg)) loaders.push(arg);
+    else if (/^(--import|--require|-r|--loader|--experimental-loader)$/.test(arg) && args[i + 1] !== undefined) loaders.push(arg, args[++i]!);
+  }
+  try {
+    await promisify(execFile)(process.execPath, [...loaders, INIT_SCRIPT, directory], { maxBuffer: 1024 * 1024 });
+  } catch (error) {
+    const { stderr } = error as { stderr?: string | Buffer };
+    const tail = (stderr ?? "").toString().trim().split("\n").slice(-3).join(" ");
+    throw new Error(`could not create the embedded database in ${directory}: ${tail || (error as Error).message}`, { cause: error });
+  }
 }
 
 /** Takes the lock file, or throws DatabaseInUse; a lock left by a dead process is taken over. */

@@ -66,6 +66,12 @@ describe("the embedded database's files", () => {
     await db.close();
   });
 
+  it("are created by a child process (initdb's memory leaves with it) and served with 32 MB of shared buffers", async () => {
+    // The directory was new: its files exist only if the child (initEmbeddedDatabase.ts) ran under tsx too.
+    await readFile(join(embeddedDatabaseDirectory(dataDir), "PG_VERSION"), "utf8");
+    assert.deepEqual(await db.query("show shared_buffers"), [{ shared_buffers: "32MB" }]);
+  });
+
   it("are the Sluice user's alone in a new data directory: directories 0700, files 0600", async () => {
     const directory = embeddedDatabaseDirectory(dataDir);
     assert.ok((await readdir(join(directory, "pg_wal"))).length > 0, "the write-ahead log is there");
