@@ -121,3 +121,32 @@ describe("responseFor", () => {
     assert.deepEqual(response.statuses[0]?.duration_until_reset, { seconds: 1, nanos: 500_000_000 });
   });
 });
+
+describe("a descriptor's limit override", () => {
+  const entries = [{ key: "user", value: "u1" }];
+
+  it("is counted as Envoy's reference service counts it: fixed windows on the clock, the rule's store-failure mode, a key of its own per unit", () => {
+    const plan = planDecision(book, { domain: "edge", descriptors: [{ entries, limit: { requests_per_unit: 3, unit: "DAY" } }] });
+    const [check] = plan.checks;
+    assert.deepEqual(check?.policy, { name: "edge:override", algorithm: "fixed-window", align: "clock", limit: 3, windowMs: 86_400_000, onStoreFailure: "open" });
+    assert.equal(check?.key, "svc-policy:edge:override-day:fixed-window|user=u1");
+    assert.deepEqual(plan.overrideUnits, ["DAY"]);
+    const month = planDecision(book, { domain: "edge", descriptors: [{ entries, limit: { requests_per_unit: 3, unit: "MONTH" } }] });
+    assert.notEqual(month.checks[0]?.key, check?.key, "another unit starts another counter");
+    assert.equal(month.checks[0]?.policy.windowMs, 30 * 86_400_000);
+  });
+
+  it("applies to a rule without a limit and to a descriptor no rule matches, and never shadows", () => {
+    for (const descriptor of [[{ key: "free", value: "x" }], [{ key: "nobody", value: "x" }], [{ key: "watched", value: "x" }]]) {
+      const plan = planDecision(book, { domain: "edge", descriptors: [{ entries: descriptor, limit: { requests_per_unit: 1, unit: "SECOND" } }] });
+      assert.equal(plan.checks.length, 1);
+      assert.equal(plan.checks[0]?.policy.shadow, undefined);
+    }
+  });
+
+  it("is refused, never ignored, without a unit Sluice knows or with 0 requests per unit", () => {
+    for (const limit of [{ requests_per_unit: 3 }, { requests_per_unit: 3, unit: "UNKNOWN" }, { requests_per_unit: 3, unit: 7 }, { unit: "SECOND" }, { requests_per_unit: 0, unit: "SECOND" }]) {
+      assert.throws(() => planDecision(book, { domain: "edge", descriptors: [{ entries, limit }] }), (error: unknown) => error instanceof InvalidRateLimitRequest && error.message.startsWith("descriptors[0].limit."));
+    }
+  });
+});
