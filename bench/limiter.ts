@@ -269,7 +269,7 @@ function redisGoalRows(summaries: readonly RedisSummary[]): Table {
 
 function footprintRows(footprints: readonly Footprint[]): Table {
   return [
-    ["memory footprint", "keys", "heap bytes/key"],
+    ["memory footprint", "keys", "bytes/key (heap + array buffers)"],
     footprints.map((f) => [f.store, fmt(f.keys), fmt(f.bytesPerKey)]),
   ];
 }

@@ -125,6 +125,26 @@ describe("MemoryStore", () => {
     assert.ok(store.size <= maxKeys);
   });
 
+  it("keeps every live key's count exact while several limits at once evict and reuse slots", () => {
+    const { store } = memoryStore({ maxKeys: 6 });
+    const hourly: Policy = { name: "h", algorithm: "fixed-window", limit: 1000, windowMs: 3_600_000 };
+    const counted = new Map<string, number>();
+    let seed = 11;
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    for (let step = 0; step < 3000; step++) {
+      // Two or three keys per call, new ones among them, so a call inserts past the cap and evicts.
+      const keys = [...new Set(Array.from({ length: 2 + Math.floor(random() * 2) }, () => `k${Math.floor(random() * 15)}`))];
+      assert.equal(store.consume(keys.map((key) => check(key, hourly))).allowed, true);
+      for (const key of keys) counted.set(key, (counted.get(key) ?? 0) + 1);
+      assert.ok(store.size <= 6);
+      for (const [key, count] of counted) {
+        const remaining = store.consume([check(key, hourly, 0)]).decisions[0]!.remaining;
+        if (remaining === 1000) counted.delete(key); // evicted: it starts afresh
+        else assert.equal(remaining, 1000 - count, `${key} kept its own count`);
+      }
+    }
+  });
+
   it("forgets everything when closed", async () => {
     const { store } = memoryStore();
     store.consume([check("alice")]);
