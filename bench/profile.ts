@@ -12,7 +12,8 @@
  *   BENCH_QUICK=1 npm run bench:profile                                     # 3 s after 1 s
  *   node --import tsx bench/profile.ts bench/results/sluice-gateway.cpuprofile   # analyse a profile again
  *
- * Environment: BENCH_CONNECTIONS (50), BENCH_DURATION, BENCH_WARMUP, BENCH_PROFILE_INTERVAL (µs
+ * Environment: BENCH_CONNECTIONS (50), BENCH_DURATION, BENCH_WARMUP, BENCH_PROFILE_TARGET (sluice, or
+ * floor), BENCH_PROFILE_KEYS (1; 10000 rotates the bench's keys), BENCH_PROFILE_STORE (memory, or redis), BENCH_PROFILE_INTERVAL (µs
  * between samples, 250), BENCH_PROFILE_TOP (functions listed, 30).
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -24,14 +25,17 @@ import { processCpuMicros } from "./lib/cpu.js";
 import { summarizeProfile, type CpuProfile, type ProfileSummary, type Share } from "./lib/cpuProfile.js";
 import { envInt } from "./lib/environment.js";
 import { gatewayConfig } from "./lib/gatewayConfig.js";
-import { benchKey } from "./lib/keys.js";
+import { benchKey, KEY_COUNT } from "./lib/keys.js";
 import { textTable } from "./lib/report.js";
-import { startSluice, startUsersUpstream } from "./lib/sluiceCli.js";
+import { READY_TIMEOUT_MS, startSluice } from "./lib/sluiceCli.js";
+import { startFixedUpstream, startFloor } from "./lib/upstream.js";
 import { hasWrk, problemsOf, wrk } from "./lib/wrk.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const KEPT = join(ROOT, "bench/results/sluice-gateway.cpuprofile");
+const KEPT = join(ROOT, `bench/results/${process.env["BENCH_PROFILE_TARGET"] === "floor" ? "floor" : "sluice-gateway"}.cpuprofile`);
 const URL_PATH = "/api/users/users/104";
+/** The floor forwards the path as it comes. */
+const FLOOR_PATH = "/users/104";
 
 const quick = process.env["BENCH_QUICK"] === "1";
 const settings = {
@@ -39,6 +43,10 @@ const settings = {
   durationS: envInt("BENCH_DURATION", quick ? 3 : 10, 1),
   warmupS: envInt("BENCH_WARMUP", quick ? 1 : 2, 0),
   intervalUs: envInt("BENCH_PROFILE_INTERVAL", 250, 10),
+  /** BENCH_PROFILE_TARGET=floor: profile the reference floor (../shared/bench/floor.mjs) instead of Sluice, to compare. */
+  target: process.env["BENCH_PROFILE_TARGET"] === "floor" ? "floor" as const : "sluice" as const,
+  /** BENCH_PROFILE_KEYS=10000: the bench's 10,000 keys in rotation instead of one key. */
+  keys: envInt("BENCH_PROFILE_KEYS", 1, 1),
   /** BENCH_PROFILE_STORE=redis: limits in Redis (REDIS_URL, default the local server), as the bench's sluice-redis. */
   store: process.env["BENCH_PROFILE_STORE"] === "redis" ? "redis" as const : "memory" as const,
   top: envInt("BENCH_PROFILE_TOP", 30, 1),
@@ -58,25 +66,31 @@ async function profileGateway(): Promise<{ profile: CpuProfile; window: Window }
   if (!hasWrk) throw new Error("wrk is not installed (apt-get install wrk)");
   tempDir = mkdtempSync(join(tmpdir(), "sluice-profile-"));
   if (canPin) pin(process.pid, LOAD_CORE!);
-  const upstream = await startUsersUpstream(LOAD_CORE);
+  const upstream = await startFixedUpstream(LOAD_CORE, READY_TIMEOUT_MS);
   const profileDir = join(tempDir, "profile");
-  const gateway = await startSluice({
-    name: "sluice",
-    dir: tempDir,
-    config: gatewayConfig(upstream.match, settings.store === "redis" ? { store: "redis", keyPrefix: `sluice-profile-${process.pid}:` } : { store: "memory" }),
-    core: SERVER_CORE,
-    ...(settings.store === "redis" && { env: { REDIS_URL: process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379" } }),
-    nodeArgs: ["--cpu-prof", "--cpu-prof-dir", profileDir, "--cpu-prof-interval", String(settings.intervalUs)],
-  });
-  const keysFile = join(tempDir, "one-key.txt");
-  writeFileSync(keysFile, `${benchKey(0)}\n`);
+  const nodeArgs = ["--cpu-prof", "--cpu-prof-dir", profileDir, "--cpu-prof-interval", String(settings.intervalUs)];
+  const keysFile = join(tempDir, "keys.txt");
+  writeFileSync(keysFile, `${Array.from({ length: Math.min(settings.keys, KEY_COUNT) }, (_, i) => benchKey(i)).join("\n")}\n`);
+  const allKeysFile = join(tempDir, "all-keys.txt");
+  writeFileSync(allKeysFile, `${Array.from({ length: KEY_COUNT }, (_, i) => benchKey(i)).join("\n")}\n`);
+  const gateway = settings.target === "floor"
+    ? await startFloor(upstream.match, allKeysFile, SERVER_CORE, READY_TIMEOUT_MS, nodeArgs)
+    : await startSluice({
+      name: "sluice",
+      dir: tempDir,
+      config: gatewayConfig(upstream.match, settings.store === "redis" ? { store: "redis", keyPrefix: `sluice-profile-${process.pid}:` } : { store: "memory" }),
+      core: SERVER_CORE,
+      ...(settings.store === "redis" && { env: { REDIS_URL: process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379" } }),
+      nodeArgs,
+    });
+  const urlPath = settings.target === "floor" ? FLOOR_PATH : URL_PATH;
   const load = async (seconds: number) => {
-    const result = await wrk({ name: "sluice", url: `${gateway.match}${URL_PATH}`, keysFile, connections: settings.connections, seconds, core: LOAD_CORE });
+    const result = await wrk({ name: settings.target, url: `${gateway.match}${urlPath}`, keysFile, connections: settings.connections, seconds, core: LOAD_CORE });
     const problems = problemsOf(result);
     if (problems.length > 0) throw new Error(`sluice: ${problems.join(", ")}\n${gateway.child.output()}`);
     return result;
   };
-  say(`profiling sluice (${settings.store} store, one key) on ${canPin ? "core 0" : "any core"}: ${settings.warmupS} s warm-up, ${settings.durationS} s measured, a sample every ${settings.intervalUs} µs\n`);
+  say(`profiling ${settings.target}${settings.target === "sluice" ? ` (${settings.store} store)` : ""}, ${settings.keys === 1 ? "one key" : `${Math.min(settings.keys, KEY_COUNT)} keys`}, on ${canPin ? "core 0" : "any core"}: ${settings.warmupS} s warm-up, ${settings.durationS} s measured, a sample every ${settings.intervalUs} µs\n`);
   if (settings.warmupS > 0) await load(settings.warmupS);
   const cpuBefore = processCpuMicros(gateway.child.pid);
   // process.hrtime and V8's profile clock are both CLOCK_MONOTONIC, in ns and µs.

@@ -33,15 +33,18 @@ import type { Redis } from "ioredis";
 import { Agent, request } from "undici";
 import { abort, runBench } from "./lib/benchMain.js";
 import { canPin, CORES, LOAD_CORE, pin, SERVER_CORE, start, stopAll, type Child } from "./lib/children.js";
-import { CLK_TCK, coreBusy, coreTimes, processCpuMicros } from "./lib/cpu.js";
+import { CLK_TCK, coreBusy, coreTimes, processCpuMicros, reapedChildrenCpuMicros } from "./lib/cpu.js";
 import { loadSettings, machineInfo, wantedTargets } from "./lib/environment.js";
 import { gatewayConfig } from "./lib/gatewayConfig.js";
 import { benchKey, KEY_COUNT } from "./lib/keys.js";
 import { hasNginx, startNginx } from "./lib/nginx.js";
-import { consoleTable, goalRows, markdownTable, markdownTableOf, median, textTable, type Summary } from "./lib/report.js";
-import { READY_TIMEOUT_MS, startSluice, startUsersUpstream } from "./lib/sluiceCli.js";
+import { consoleTable, coreProblems, goalRows, keyScalingRows, markdownTable, markdownTableOf, median, textTable, type Summary } from "./lib/report.js";
+import { READY_TIMEOUT_MS, startSluice } from "./lib/sluiceCli.js";
+import { FLOOR, hasFloor, startFixedUpstream, startFloor } from "./lib/upstream.js";
 import { hasWrk, problemsOf, wrk, type WrkResult } from "./lib/wrk.js";
 import { adminClientOrWhy, KEY_PREFIX, redisCpuMicros, removeBenchKeys } from "./limiter/redis.js";
+import type { OpenLoopResult } from "./openLoop/generator.js";
+import { OPEN_LOOP_HEADER, openLoopCells, openLoopGoals, openLoopRate, openLoopRows, openLoopRun } from "./openLoop/openLoop.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const RESULTS = join(ROOT, "bench/results/latest.json");
@@ -50,6 +53,8 @@ const REDIS_URL = process.env["REDIS_URL"] || "redis://127.0.0.1:6379";
 const PREFIX = "/api/users";
 const PATH = "/users/104";
 const SEAN = { user_id: 104, name: "Sean", segment: "ultra luxury" };
+/** Targets of the open-loop phase: the ceiling, the floor, Sluice and the Node gateway products. */
+const OPEN_LOOP_TARGETS = new Set(["direct", "floor", "sluice", "sluice-redis", "fastify-gateway", "fast-gateway"]);
 /** Targets that do no gateway work: no key check, no limit. */
 const PASS_THROUGH = new Set(["direct", "node-proxy"]);
 
@@ -82,6 +87,12 @@ interface Measurement {
   /** Redis server CPU per request (sluice-redis only). */
   readonly redisCpuUsPerReq: number | undefined;
   readonly coreBusy: readonly number[];
+  /** Share of the run's wall time the proxy process itself was on the CPU (of its core); undefined for `direct`. */
+  readonly proxyShare: number | undefined;
+  /** Share of the run's wall time wrk, the upstream and this orchestrator were on the CPU (the load core's own work). */
+  readonly loadShare: number;
+  /** wrk's CPU per request, µs. */
+  readonly wrkCpuUsPerReq: number;
   /** CPU ms of every proxy process during this run: the idle ones should be ~0 (isolation check). */
   readonly proxyCpuMs: Readonly<Record<string, number>>;
 }
@@ -95,18 +106,19 @@ async function main(): Promise<void> {
   if (canPin) pin(process.pid, LOAD_CORE!);
   else skip("taskset or a second core is missing; running unpinned (numbers will be noisier)");
 
-  const upstream = await startUsersUpstream(LOAD_CORE);
+  const upstream = await startFixedUpstream(LOAD_CORE, READY_TIMEOUT_MS);
   const upstreamUrl = upstream.match;
-  const proxies = await startProxies(upstreamUrl);
+  const scenarios = writeScenarios(tempDir);
+  const proxies = await startProxies(upstreamUrl, scenarios[1]!.keysFile);
   const targets: Target[] = [
     { name: "direct", url: `${upstreamUrl}${PATH}`, proxy: undefined },
-    ...proxies.map(({ name, started }) => ({ name, url: `${started.match}${PREFIX}${PATH}`, proxy: started.child })),
+    ...proxies.map(({ name, started, prefix }) => ({ name, url: `${started.match}${prefix}${PATH}`, proxy: started.child })),
   ];
-  const scenarios = writeScenarios(tempDir);
 
   const rounds = settings.rounds;
   const perRun = settings.warmupS + settings.durationS + 5;
-  const budgetMs = (rounds * scenarios.length * targets.length * perRun + 120) * 1000;
+  const openLoopTargets = openLoopRate > 0 ? targets.filter((t) => OPEN_LOOP_TARGETS.has(t.name)) : [];
+  const budgetMs = (rounds * (scenarios.length + 1) * targets.length * perRun + 120) * 1000;
   setTimeout(() => void abort(new Error(`the bench exceeded its time budget of ${budgetMs / 1000} s`)), budgetMs).unref();
 
   say(`Sluice bench: ${settings.connections} connections, ${rounds} round(s) of ${settings.durationS} s after ${settings.warmupS} s warm-up; ` +
@@ -125,7 +137,24 @@ async function main(): Promise<void> {
         say(`${Math.round(m.rps).toString().padStart(7)} req/s  p50 ${m.p50Ms.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms` +
           `${m.proxyCpuUsPerReq === undefined ? "" : `  proxy CPU ${m.proxyCpuUsPerReq.toFixed(0)} µs/req`}` +
           `${m.redisCpuUsPerReq === undefined ? "" : `  Redis CPU ${m.redisCpuUsPerReq.toFixed(0)} µs/req`}` +
-          `  cores busy ${m.coreBusy.map((b) => `${Math.round(b * 100)}%`).join("/")}\n`);
+          `  cores busy ${m.coreBusy.map((b) => `${Math.round(b * 100)}%`).join("/")}` +
+          ` (gateway ${pct(m.proxyShare)}, load ${pct(m.loadShare)})\n`);
+      }
+    }
+  }
+
+  // Open loop: a constant offered rate, every key in rotation; what each proxy adds to direct's latency.
+  const openRuns = new Map<string, OpenLoopResult[]>();
+  if (openLoopTargets.length > 0) {
+    say(`\nopen loop: ${openLoopRate.toLocaleString("en-US")} req/s offered, ${settings.durationS} s after ${settings.warmupS} s, every key in rotation\n`);
+    for (let round = 1; round <= rounds; round++) {
+      for (const target of openLoopTargets) {
+        say(`round ${round}/${rounds}  open loop   ${target.name.padEnd(16)} `);
+        const result = await openLoopRun(target, scenarios[1]!.keysFile, settings.durationS, settings.warmupS, LOAD_CORE);
+        if (result.errors > 0) throw new Error(`${target.name}, open loop: ${result.errors} requests failed or answered ≥ 400${target.proxy ? `\n${target.proxy.output()}` : ""}`);
+        openRuns.set(target.name, [...(openRuns.get(target.name) ?? []), result]);
+        const l = result.latencyUs;
+        say(`${Math.round(result.achievedRate).toString().padStart(7)} req/s  p50 ${(l.p50 / 1000).toFixed(2)} ms  p99 ${(l.p99 / 1000).toFixed(2)} ms  p99.9 ${(l.p999 / 1000).toFixed(2)} ms  max ${(l.max / 1000).toFixed(1)} ms\n`);
       }
     }
   }
@@ -142,23 +171,42 @@ async function main(): Promise<void> {
     `medians of ${rounds} × ${settings.durationS} s after ${settings.warmupS} s warm-up.\n`;
   for (const { scenario, summaries } of byScenario) {
     say(`\n${scenario}, medians of ${rounds} round(s):\n\n${consoleTable(summaries)}\n\n`);
-    say(`Core 1 (upstream + wrk) busy: ${summaries.map((s) => `${s.target} ${pct(s.coreBusy[1])}`).join(", ")}\n`);
-    say(`Core 0 (proxy) busy: ${summaries.filter((s) => s.proxyCpuUsPerReq !== undefined).map((s) => `${s.target} ${pct(s.coreBusy[0])}`).join(", ")}\n`);
     say(`Upstream CPU µs/req: ${summaries.map((s) => `${s.target} ${s.upstreamCpuUsPerReq.toFixed(0)}`).join(", ")}\n`);
+    say(`wrk CPU µs/req: ${summaries.map((s) => `${s.target} ${s.wrkCpuUsPerReq.toFixed(1)}`).join(", ")}\n`);
     const redisRow = summaries.find((s) => s.redisCpuUsPerReq !== undefined);
     if (redisRow !== undefined) say(`Redis server CPU µs/req (sluice-redis, not in its gateway CPU): ${redisRow.redisCpuUsPerReq!.toFixed(1)}\n`);
+    for (const s of summaries) {
+      const problems = coreProblems(s);
+      if (problems.length > 0) say(`⚠ ${s.target}: ${problems.join(", ")}: its CPU per request is not the proxy's alone at saturation\n`);
+    }
     const goals = goalRows(summaries);
-    if (goals.length > 0) say(`\nIssue 7's targets, ${scenario}:\n\n${textTable(GOAL_HEADER, goals)}\n`);
+    if (goals.length > 0) say(`\nIssue 19's goals, ${scenario}:\n\n${textTable(GOAL_HEADER, goals)}\n`);
     markdown += `\n**${scenario}**\n\n${markdownTable(summaries)}\n${goals.length > 0 ? `\n${markdownTableOf(GOAL_HEADER, goals)}\n` : ""}`;
   }
 
+  if (byScenario.length === 2) {
+    const scaling = keyScalingRows(byScenario[0]!.summaries, byScenario[1]!.summaries);
+    if (scaling.length > 0) {
+      say(`\n${textTable(GOAL_HEADER, scaling)}\n`);
+      markdown += `\n${markdownTableOf(GOAL_HEADER, scaling)}\n`;
+    }
+  }
+
+  const openLoop = openRuns.size > 0 ? openLoopRows(openRuns) : [];
+  if (openLoop.length > 0) {
+    const cells = openLoopCells(openLoop);
+    const goals = openLoopGoals(openLoop);
+    say(`\nOpen loop, ${openLoopRate.toLocaleString("en-US")} req/s offered, medians of ${rounds} round(s):\n\n${textTable(OPEN_LOOP_HEADER, cells)}\n${goals.length > 0 ? `\n${textTable(GOAL_HEADER, goals)}\n` : ""}`);
+    markdown += `\n**open loop, ${openLoopRate.toLocaleString("en-US")} req/s offered, 10,000 keys**\n\n${markdownTableOf(OPEN_LOOP_HEADER, cells)}\n${goals.length > 0 ? `\n${markdownTableOf(GOAL_HEADER, goals)}\n` : ""}`;
+  }
+
   mkdirSync(dirname(RESULTS), { recursive: true });
-  const record = { date, machine, settings: { ...settings, loadGenerator: "wrk", pinned: canPin, clockTicksPerSecond: CLK_TCK }, scenarios: byScenario, runs: Object.fromEntries(runs) };
+  const record = { date, machine, settings: { ...settings, loadGenerator: "wrk", openLoopRate, pinned: canPin, clockTicksPerSecond: CLK_TCK }, scenarios: byScenario, runs: Object.fromEntries(runs), openLoop, openLoopRuns: Object.fromEntries(openRuns) };
   writeFileSync(RESULTS, `${JSON.stringify(record, (_key, value: unknown) => value ?? null, 2)}\n`);
   say(`\nResults written to ${RESULTS}\n\nMarkdown for bench/README.md:\n\n${markdown}`);
 }
 
-const GOAL_HEADER = ["target (issue 7)", "measured", "goal", "met"];
+const GOAL_HEADER = ["goal (issue 19)", "measured", "goal", "met"];
 
 function summarize(target: Target, ms: readonly Measurement[], directRps: number): Summary {
   const rps = median(ms.map((m) => m.rps));
@@ -173,11 +221,17 @@ function summarize(target: Target, ms: readonly Measurement[], directRps: number
     upstreamCpuUsPerReq: median(ms.map((m) => m.upstreamCpuUsPerReq)),
     redisCpuUsPerReq: redisCpu[0] === undefined ? undefined : median(redisCpu.map((c) => c ?? Number.NaN)),
     coreBusy: (ms[0]?.coreBusy ?? []).map((_, core) => median(ms.map((m) => m.coreBusy[core] ?? Number.NaN))),
+    proxyShare: target.proxy === undefined ? undefined : median(ms.map((m) => m.proxyShare ?? Number.NaN)),
+    loadShare: median(ms.map((m) => m.loadShare)),
+    wrkCpuUsPerReq: median(ms.map((m) => m.wrkCpuUsPerReq)),
   };
 }
 
-/** Every proxy under test, pinned to core 0; the ones that cannot run here are skipped, saying why. */
-async function startProxies(upstreamUrl: string): Promise<{ name: string; started: { child: Child; match: string } }[]> {
+/**
+ * Every proxy under test, pinned to core 0; the ones that cannot run here are skipped, saying why.
+ * `prefix`: what the target's URL has before the upstream's path (the floor forwards the path as is).
+ */
+async function startProxies(upstreamUrl: string, allKeysFile: string): Promise<{ name: string; prefix: string; started: { child: Child; match: string } }[]> {
   const dir = tempDir!;
   const baselineEnv = { UPSTREAM: upstreamUrl, PORT: "0", HOST: "127.0.0.1" };
   const baseline = (name: string, file: string) => () =>
@@ -185,7 +239,8 @@ async function startProxies(upstreamUrl: string): Promise<{ name: string; starte
   const sluice = (name: string, store: "memory" | "redis", env: NodeJS.ProcessEnv = {}) => () =>
     startSluice({ name, dir, config: gatewayConfig(upstreamUrl, store === "memory" ? { store } : { store, keyPrefix: `${KEY_PREFIX}gateway:` }), core: SERVER_CORE, env });
 
-  const candidates: { name: string; start: () => Promise<{ child: Child; match: string }>; missing?: () => Promise<string | undefined> }[] = [
+  const candidates: { name: string; prefix?: string; start: () => Promise<{ child: Child; match: string }>; missing?: () => Promise<string | undefined> }[] = [
+    { name: "floor", prefix: "", start: () => startFloor(upstreamUrl, allKeysFile, SERVER_CORE, READY_TIMEOUT_MS), missing: () => Promise.resolve(hasFloor ? undefined : `${FLOOR} is not there`) },
     { name: "sluice", start: sluice("sluice", "memory") },
     { name: "sluice-redis", start: sluice("sluice-redis", "redis", { REDIS_URL }), missing: redisMissing },
     { name: "nginx", start: () => startNginx(join(dir, "nginx"), upstreamUrl, PREFIX, SERVER_CORE, READY_TIMEOUT_MS), missing: () => Promise.resolve(hasNginx ? undefined : "/usr/sbin/nginx is not installed") },
@@ -203,7 +258,7 @@ async function startProxies(upstreamUrl: string): Promise<{ name: string; starte
       skip(`skipping ${candidate.name}: ${why}`);
       continue;
     }
-    started.push({ name: candidate.name, started: await candidate.start() });
+    started.push({ name: candidate.name, prefix: candidate.prefix ?? PREFIX, started: await candidate.start() });
   }
   return started;
 }
@@ -236,9 +291,13 @@ async function measure(target: Target, scenario: Scenario, all: readonly Target[
   const redisBefore = withRedis ? await redisCpuMicros(redis!) : 0;
   const proxiesBefore = proxies.map((p) => processCpuMicros(p.pid));
   const upstreamBefore = processCpuMicros(upstream.pid);
+  const selfBefore = process.cpuUsage();
+  const wrkBefore = reapedChildrenCpuMicros();
   const coresBefore = coreTimes();
   const result = await load(target, scenario, settings.durationS);
   const coresAfter = coreTimes();
+  const wrkCpu = reapedChildrenCpuMicros() - wrkBefore;
+  const selfCpu = process.cpuUsage(selfBefore);
   const proxiesAfter = proxies.map((p) => processCpuMicros(p.pid));
   const upstreamAfter = processCpuMicros(upstream.pid);
   const redisAfter = withRedis ? await redisCpuMicros(redis!) : 0;
@@ -257,6 +316,9 @@ async function measure(target: Target, scenario: Scenario, all: readonly Target[
     upstreamCpuUsPerReq: (upstreamAfter - upstreamBefore) / requests,
     redisCpuUsPerReq: withRedis ? (redisAfter - redisBefore) / requests : undefined,
     coreBusy: coreBusy(coresBefore, coresAfter),
+    proxyShare: own === -1 ? undefined : (proxiesAfter[own]! - proxiesBefore[own]!) / result.durationUs,
+    loadShare: (wrkCpu + upstreamAfter - upstreamBefore + selfCpu.user + selfCpu.system) / result.durationUs,
+    wrkCpuUsPerReq: wrkCpu / requests,
     proxyCpuMs: Object.fromEntries(proxies.map((p, i) => [p.name, (proxiesAfter[i]! - proxiesBefore[i]!) / 1000])),
   };
 }

@@ -7,6 +7,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { readlinkSync, realpathSync } from "node:fs";
+import { createServer } from "node:net";
 import { availableParallelism } from "node:os";
 
 export interface Child {
@@ -26,6 +27,8 @@ export interface StartOptions {
   /** Core to pin to, or undefined for no pinning. */
   readonly core: number | undefined;
   readonly env?: NodeJS.ProcessEnv;
+  /** Working directory (default: this process's). */
+  readonly cwd?: string;
   /** The ready line (stdout or stderr); its first capture group is returned (e.g. the URL). */
   readonly ready: RegExp;
   readonly timeoutMs: number;
@@ -81,7 +84,7 @@ export async function start(options: StartOptions): Promise<{ child: Child; matc
   refuseIfClosed(options.name);
   const program = options.command ?? process.execPath;
   const [command, args] = pinnedCommand(program, options.args, options.core);
-  const proc = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } });
+  const proc = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env }, ...(options.cwd !== undefined && { cwd: options.cwd }) });
   live.add(proc);
   let tail = "";
   // 'close', not 'exit': by then the child's last words are in `tail`.
@@ -182,4 +185,14 @@ export function killAllNow(): void {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
   }
   live.clear();
+}
+
+/** A port nobody listens on now, for a server that cannot listen on port 0 and say which it got. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === "string") throw new Error("no free port");
+  return address.port;
 }

@@ -6,24 +6,13 @@
  * and `proxy_pass` over a keep-alive upstream.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
-import { start, type Child } from "./children.js";
+import { freePort, start, type Child } from "./children.js";
 import { benchKey, consumerName, KEY_COUNT } from "./keys.js";
 
 export const NGINX = "/usr/sbin/nginx";
 
 export const hasNginx: boolean = existsSync(NGINX);
-
-/** A port nobody listens on now (nginx cannot listen on port 0 and tell us which it got). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no free port");
-  return address.port;
-}
 
 function config(dir: string, upstreamHostPort: string, port: number, prefix: string): string {
   return `# Written by bench/lib/nginx.ts for one run; deleted when the bench exits.

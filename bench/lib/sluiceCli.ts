@@ -1,6 +1,6 @@
 /**
  * The built Sluice CLI (dist/, so `npm run build` first) as a bench child: the gateway or the
- * rate-limit service from a config file, and the demo users service as the upstream. Every bench
+ * rate-limit service from a config file. Every bench
  * that starts Sluice starts it here, so they all run it the same way: its own embedded accounts
  * database (one process per data directory), warnings only, no Redis unless the caller gives one.
  */
@@ -39,9 +39,4 @@ export function startSluice(options: SluiceChildOptions): Promise<{ child: Child
     ready: /Sluice is ready at (http:\/\/\S+)/,
     timeoutMs: READY_TIMEOUT_MS,
   });
-}
-
-/** `sluice demo users` on a free port: the upstream of the gateway benches; resolves with its URL. */
-export function startUsersUpstream(core: number | undefined): Promise<{ child: Child; match: string }> {
-  return start({ name: "users upstream", args: [CLI, "demo", "users", "--port", "0"], core, ready: /users: (http:\/\/\S+)/, timeoutMs: READY_TIMEOUT_MS });
 }
