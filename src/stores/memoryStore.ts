@@ -47,6 +47,12 @@ const NUMBER = 1;
 const TUPLE = 2;
 const OBJECT = TUPLE + INLINE + 1;
 const FIRST_CAPACITY = 1024;
+/**
+ * Keys the periodic sweep looks at per turn of the event loop: a whole pass over a million keys
+ * takes 15–20 ms, a stall every request in flight would wait out; slices of this size take a
+ * fraction of a millisecond each.
+ */
+const SWEEP_SLICE = 10_000;
 
 export class MemoryStore implements RateLimitStore {
   /** key → slot. */
@@ -55,6 +61,9 @@ export class MemoryStore implements RateLimitStore {
   readonly #maxKeys: number;
   readonly #drift: number;
   readonly #timer: NodeJS.Timeout | undefined;
+  /** The periodic sweep's pass in progress, and its next slice. */
+  #pass: MapIterator<[string, number]> | undefined;
+  #nextSlice: NodeJS.Immediate | undefined;
   /** Uses so far (writes and refusals): the clock of the eviction order. */
   #uses = 0;
   /** Per slot: when its state expires (epoch ms). */
@@ -80,7 +89,7 @@ export class MemoryStore implements RateLimitStore {
     this.#maxKeys = options.maxKeys ?? 1_000_000;
     this.#drift = Math.floor(this.#maxKeys / 2);
     const every = options.sweepIntervalMs ?? 10_000;
-    this.#timer = every > 0 ? setInterval(() => this.sweep(), every).unref() : undefined;
+    this.#timer = every > 0 ? setInterval(() => this.#startPass(), every).unref() : undefined;
   }
 
   consume(checks: readonly LimitCheck[]): Verdict {
@@ -133,11 +142,35 @@ export class MemoryStore implements RateLimitStore {
     if (slot !== undefined) this.#delete(key, slot);
   }
 
-  /** Drops every expired entry. */
+  /** Drops every expired entry, now. (The timer's sweep does the same in slices.) */
   sweep(): void {
     const now = this.#clock();
     for (const [key, slot] of this.#slots) if (this.#expiresAt[slot]! <= now) this.#delete(key, slot);
   }
+
+  #startPass(): void {
+    if (this.#pass !== undefined) return; // the last pass has not ended yet
+    this.#pass = this.#slots.entries();
+    this.#sweepSlice();
+  }
+
+  /** SWEEP_SLICE keys of the pass, then the rest on a later turn. A key moved or added meanwhile may be looked at again or later: both are harmless. */
+  readonly #sweepSlice = (): void => {
+    this.#nextSlice = undefined;
+    const pass = this.#pass;
+    if (pass === undefined) return;
+    const now = this.#clock();
+    for (let seen = 0; seen < SWEEP_SLICE; seen++) {
+      const next = pass.next();
+      if (next.done === true) {
+        this.#pass = undefined;
+        return;
+      }
+      const [key, slot] = next.value;
+      if (this.#expiresAt[slot]! <= now) this.#delete(key, slot);
+    }
+    this.#nextSlice = setImmediate(this.#sweepSlice).unref();
+  };
 
   get size(): number {
     return this.#slots.size;
@@ -145,6 +178,8 @@ export class MemoryStore implements RateLimitStore {
 
   close(): Promise<void> {
     clearInterval(this.#timer);
+    clearImmediate(this.#nextSlice);
+    this.#pass = undefined;
     this.#slots.clear();
     this.#objects.clear();
     this.#free.length = 0;

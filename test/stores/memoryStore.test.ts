@@ -79,6 +79,17 @@ describe("MemoryStore", () => {
     assert.equal(store.size, 1);
   });
 
+  it("sweeps on its timer in slices, over as many turns as the keys need, and keeps live keys", async () => {
+    const { store, clock } = memoryStore({ sweepIntervalMs: 5 });
+    for (let i = 0; i < 25_000; i++) store.consume([check(`gone-${i}`)]); // more than two slices
+    store.consume([check("forever", fivePerMinute)]);
+    clock.advance(1000);
+    let turns = 0;
+    while (store.size > 1 && turns++ < 1000) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(store.size, 1);
+    assert.equal(store.consume([check("forever", fivePerMinute, 0)]).decisions[0]?.remaining, 4, "the live key kept its count");
+  });
+
   it("evicts the least recently used key beyond its cap", () => {
     const { store } = memoryStore({ maxKeys: 2 });
     store.consume([check("a", fivePerMinute)]);
@@ -134,11 +145,12 @@ describe("MemoryStore", () => {
     for (let step = 0; step < 3000; step++) {
       // Two or three keys per call, new ones among them, so a call inserts past the cap and evicts.
       const keys = [...new Set(Array.from({ length: 2 + Math.floor(random() * 2) }, () => `k${Math.floor(random() * 15)}`))];
-      assert.equal(store.consume(keys.map((key) => check(key, hourly))).allowed, true);
+      const checks: LimitCheck[] = keys.map((key): LimitCheck => check(key, hourly));
+      assert.equal(store.consume(checks).allowed, true);
       for (const key of keys) counted.set(key, (counted.get(key) ?? 0) + 1);
       assert.ok(store.size <= 6);
       for (const [key, count] of counted) {
-        const remaining = store.consume([check(key, hourly, 0)]).decisions[0]!.remaining;
+        const remaining: number = store.consume([check(key, hourly, 0)]).decisions[0]!.remaining;
         if (remaining === 1000) counted.delete(key); // evicted: it starts afresh
         else assert.equal(remaining, 1000 - count, `${key} kept its own count`);
       }
