@@ -24,6 +24,9 @@ export const concurrency: Algorithm<readonly Lease[], ConcurrencyPolicy> = {
 
     if (cost > limit) return { decision: costExceedsCapacity(policy, Math.max(0, limit - used), lastExpiry), state: live, expiresAt: lastExpiry };
     if (used + cost <= limit) {
+      // A lease id is often a rope of concatenated strings (randomUUID builds one of about 20):
+      // reading a character flattens it once, so the lease holds 36 characters, not 20 rope nodes.
+      if (cost !== 0) lease.charCodeAt(0);
       const next: readonly Lease[] = cost === 0 ? live : [...live, [lease, cost, now + windowMs]];
       const expiresAt = cost === 0 ? lastExpiry : now + windowMs;
       return { decision: { policy, allowed: true, limit, remaining: limit - used - cost, resetAt: expiresAt }, state: next, expiresAt };
