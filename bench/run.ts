@@ -2,10 +2,11 @@
  * The Sluice gateway benchmark: `npm run bench` (builds, then runs this file). bench/README.md
  * explains what it measures and how to read the numbers.
  *
- * Targets, all GET of Sean's record (/users/104) from the same demo users upstream, every one
- * (but `direct` and `node-proxy`) checking `x-api-key` against the same 10,000 keys and counting
- * each request against a per-consumer limit that never refuses:
+ * Targets, all GET of Sean's record (/users/104) from the same upstream (bench/baselines/fixedUpstream.ts,
+ * a fixed body), every one (but `direct` and `node-proxy`) checking `x-api-key` against the same
+ * 10,000 keys and counting each request against a per-consumer limit that never refuses:
  *   direct           the upstream itself, no proxy
+ *   floor            ../shared/bench/floor.mjs, run from the project root: the reference floor
  *   sluice           the gateway (dist/), memory store: request id, API key, route, limit, proxy
  *   sluice-redis     the same, limits in Redis (REDIS_URL, default the local server)
  *   nginx            NGINX (Debian package): map of keys, limit_req, keep-alive proxy_pass
@@ -14,14 +15,16 @@
  *   fast-gateway     bench/baselines/fastGateway.ts: fast-gateway 3 (restana + fast-proxy-lite) + rate-limiter-flexible
  *   node-gateway     bench/baselines/nodeGateway.ts: node:http + undici + rate-limiter-flexible
  *   node-proxy       bench/baselines/nodeProxy.ts: node:http + undici, no key, no limit (the floor)
- * each with one key, and with 10,000 keys in rotation.
+ * each with one key, and with 10,000 keys in rotation; then an open-loop phase (bench/openLoop/) at
+ * a constant offered rate, reporting the latency each proxy adds over `direct`.
  *
  * Pinning (when taskset exists and there are 2+ cores): every proxy on core 0, alone; the upstream,
  * the load generator (wrk, bench/lib/wrk.ts) and this orchestrator on core 1. The proxies' CPU time
  * is read from /proc/<pid>/stat around each measured run.
  *
  * Environment: BENCH_CONNECTIONS (50), BENCH_DURATION (10 s), BENCH_WARMUP (2 s), BENCH_ROUNDS (3),
- * BENCH_TARGETS (all; a comma-separated list of names, `direct` always runs), REDIS_URL,
+ * BENCH_TARGETS (all; a comma-separated list of names, `direct` always runs), BENCH_OPEN_RATE (5000; 0
+ * skips the open loop), BENCH_OPEN_ONLY=1 (the open loop alone), REDIS_URL,
  * BENCH_QUICK=1 (1 round of 3 s after a 1 s warm-up, for smoke tests; the others still override it).
  */
 import { deepStrictEqual } from "node:assert/strict";
@@ -59,6 +62,8 @@ const OPEN_LOOP_TARGETS = new Set(["direct", "floor", "sluice", "sluice-redis", 
 const PASS_THROUGH = new Set(["direct", "node-proxy"]);
 
 const settings = loadSettings(50);
+/** BENCH_OPEN_ONLY=1: the open-loop phase alone, no closed-loop rounds. */
+const openOnly = process.env["BENCH_OPEN_ONLY"] === "1";
 const wanted = wantedTargets("direct");
 
 interface Target {
@@ -128,7 +133,7 @@ async function main(): Promise<void> {
 
   const runs = new Map<string, Measurement[]>();
   const label = (scenario: Scenario, target: Target) => `${scenario.name} | ${target.name}`;
-  for (let round = 1; round <= rounds; round++) {
+  for (let round = 1; round <= (openOnly ? 0 : rounds); round++) {
     for (const scenario of scenarios) {
       for (const target of targets) {
         say(`round ${round}/${rounds}  ${scenario.name.padEnd(11)} ${target.name.padEnd(16)} `);
@@ -161,7 +166,7 @@ async function main(): Promise<void> {
 
   const machine = machineInfo(CORES);
   const date = new Date().toISOString();
-  const byScenario = scenarios.map((scenario) => {
+  const byScenario = openOnly ? [] : scenarios.map((scenario) => {
     const directRps = median(runs.get(label(scenario, targets[0]!))!.map((m) => m.rps));
     const summaries = targets.map((t) => summarize(t, runs.get(label(scenario, t))!, directRps));
     return { scenario: scenario.name, summaries };

@@ -36,7 +36,7 @@ export interface OpenLoopRow {
 
 /** One generator run against one target; rejects when it fails. */
 export async function openLoopRun(target: OpenLoopTarget, keysFile: string, seconds: number, warmupS: number, core: number | undefined): Promise<OpenLoopResult> {
-  const stdout = await run(`open loop (${target.name})`, ["--import", "tsx", GENERATOR, target.url, keysFile, String(openLoopRate), String(seconds), String(warmupS)], core, (seconds + warmupS + 60) * 1000);
+  const stdout = await run(`open loop (${target.name})`, ["--import", "tsx", GENERATOR, target.url, keysFile, String(openLoopRate), String(seconds), String(warmupS)], core, (seconds + warmupS + 180) * 1000);
   const line = stdout.split("\n").reverse().find((l) => l.startsWith("{"));
   if (line === undefined) throw new Error(`the open-loop generator printed no result for ${target.name}:\n${stdout}`);
   return JSON.parse(line) as OpenLoopResult;
