@@ -22,10 +22,9 @@ import { MAX_LIST_LIMIT, type ApiKeyRecord } from "../accounts/apiKeys.js";
 import type { InvalidParam } from "../config/invalidParams.js";
 import { nameSchema } from "../config/schema.js";
 import { problems } from "../problems/catalogue.js";
-import { replyProblem } from "../problems/fastifyProblems.js";
-import { jsonRequestBody, jsonResponse, parseBody, problemResponse, replyInvalid, SMALL_BODY_LIMIT } from "./parseBody.js";
-import { takesBody } from "./requestBodies.js";
-import { signedInUser, userRequired } from "./sessionAuth.js";
+import { ProblemError } from "../problems/problemError.js";
+import { created, noContent, ok, openApiPaths, registerRoutes, routeFor } from "./defineRoute.js";
+import { signedInUser } from "./sessionAuth.js";
 import type { OpenApiSection } from "./openapi.js";
 
 export interface AccountRoutesDeps {
@@ -95,134 +94,96 @@ const keyList = z.object({ keys: z.array(apiKeyView) });
 const newKey = z.object({ key: z.string().meta({ description: "The key itself: shown this once, never again.", examples: ["sk_4fZq2bN8…"] }), record: apiKeyView });
 const rotatedKey = newKey.extend({ replaced: apiKeyView.meta({ description: "The old key, now ending at its new expiry." }) });
 
+const route = routeFor<AccountRoutesDeps>();
+const tags = ["account"];
+const idParams = z.object({ id: z.string().meta({ format: "uuid" }) });
+const noSuchKey = (id: string) => new ProblemError(problems.notFound, `You have no key with id "${id}".`);
+
+/** The user's key with this id, or undefined (none, or someone else's: the same to the caller). */
+async function ownKey(accounts: Accounts, userId: string, id: string): Promise<ApiKeyRecord | undefined> {
+  const record = await accounts.apiKeys.get(id);
+  return record?.userId === userId ? record : undefined;
+}
+
+/** The /account/api/keys endpoints: the session is checked before anything else, the body included. */
+export const ACCOUNT_ROUTES = [
+  route({
+    method: "GET", url: "/account/api/keys", operationId: "listOwnKeys", auth: "session", tags,
+    summary: "Your API keys, newest first, revoked ones included (never the keys themselves)",
+    responses: { 200: { description: "Your keys.", schema: keyList } },
+    handle: async ({ deps: { accounts }, request }) => {
+      const records = await accounts.apiKeys.list({ userId: signedInUser(request).id, includeRevoked: true, limit: MAX_LIST_LIMIT });
+      return ok({ keys: records.map(toApiKeyView) });
+    },
+  }),
+  route({
+    method: "POST", url: "/account/api/keys", operationId: "createOwnKey", auth: "session", tags,
+    summary: "Make a new API key; the answer is the only place the key is ever shown",
+    body: createKeyBody,
+    responses: { 201: { description: "The key (shown once) and its record.", schema: newKey } },
+    problems: { 409: `You hold ${MAX_LIVE_KEYS_PER_USER} live keys already.` },
+    handle: async ({ deps, body, request }) => {
+      const { accounts } = deps;
+      // The accounts' clock: the one the gateway judges key expiry by.
+      const now = accounts.now();
+      const user = signedInUser(request);
+      const invalid: InvalidParam[] = [];
+      const expiresAt = body.expiresAt === undefined ? undefined : new Date(body.expiresAt);
+      if (expiresAt !== undefined && expiresAt.getTime() <= now) invalid.push({ name: "expiresAt", reason: "must be in the future" });
+      const services = deps.serviceNames === undefined ? undefined : new Set(deps.serviceNames());
+      body.scopes?.forEach((scope, i) => {
+        if (services !== undefined && !services.has(scope)) invalid.push({ name: `scopes.${i}`, reason: `no service named "${scope}"` });
+      });
+      if (invalid.length > 0) throw ProblemError.invalid(invalid, "request body");
+
+      const live = await accounts.apiKeys.list({ userId: user.id, limit: MAX_LIST_LIMIT });
+      if (live.filter((k) => k.expiresAt === null || k.expiresAt.getTime() > now).length >= MAX_LIVE_KEYS_PER_USER) {
+        throw new ProblemError(problems.conflict, `You have ${MAX_LIVE_KEYS_PER_USER} live keys, the most one user may hold; revoke one first.`);
+      }
+      const made = await accounts.apiKeys.create(user.id, {
+        name: body.name,
+        scopes: body.scopes === undefined ? null : [...new Set(body.scopes)],
+        expiresAt: expiresAt ?? null,
+      });
+      return created({ key: made.key, record: toApiKeyView(made.record) });
+    },
+  }),
+  route({
+    method: "DELETE", url: "/account/api/keys/:id", operationId: "revokeOwnKey", auth: "session", tags,
+    summary: "Revoke one of your keys: the gateway refuses it from now on",
+    params: idParams,
+    responses: { 204: { description: "Revoked (also when it was already)." } },
+    problems: { 404: "You have no key with this id." },
+    handle: async ({ deps: { accounts }, params, request }) => {
+      if ((await ownKey(accounts, signedInUser(request).id, params.id)) === undefined) throw noSuchKey(params.id);
+      await accounts.apiKeys.revoke(params.id);
+      return noContent();
+    },
+  }),
+  route({
+    method: "POST", url: "/account/api/keys/:id/rotate", operationId: "rotateOwnKey", auth: "session", tags,
+    summary: "Replace one of your keys with a new one; the old one keeps working for a grace period",
+    params: idParams,
+    body: rotateKeyBody, bodyOptional: true,
+    responses: { 201: { description: "The new key (shown once), its record, and the replaced key's record.", schema: rotatedKey } },
+    problems: { 404: "You have no key with this id.", 409: "The key is revoked, expired or already rotated." },
+    handle: async ({ deps: { accounts }, params, body, request }) => {
+      if ((await ownKey(accounts, signedInUser(request).id, params.id)) === undefined) throw noSuchKey(params.id);
+      const rotated = await accounts.apiKeys.rotate(params.id, body.graceSeconds * 1000);
+      if (rotated === undefined) throw new ProblemError(problems.conflict, "The key is revoked, expired or already rotated; only a live key can be rotated.");
+      return created({ key: rotated.key, record: toApiKeyView(rotated.record), replaced: toApiKeyView(rotated.replaced) });
+    },
+  }),
+];
+
 export function registerAccountRoutes(app: FastifyInstance, deps: AccountRoutesDeps): Promise<void> {
-  const { accounts } = deps;
-  // The accounts' clock: the one the gateway judges key expiry by.
-  const { now } = accounts;
-  // The session is checked before anything else, the body included (requestBodies.ts).
-  const signedIn = { onRequest: userRequired(accounts) };
-  const withBody = { ...signedIn, ...takesBody(SMALL_BODY_LIMIT) };
-
-  /** The user's key with this id, or undefined (none, or someone else's: the same to the caller). */
-  const ownKey = async (userId: string, id: string) => {
-    const record = await accounts.apiKeys.get(id);
-    return record?.userId === userId ? record : undefined;
-  };
-  const noSuchKey = (id: string) => `You have no key with id "${id}".`;
-
-  app.get("/account/api/keys", signedIn, async function listOwnKeys(request, reply) {
-    const user = signedInUser(request);
-    const records = await accounts.apiKeys.list({ userId: user.id, includeRevoked: true, limit: MAX_LIST_LIMIT });
-    return reply.header("cache-control", "no-store").send({ keys: records.map(toApiKeyView) });
-  });
-
-  app.post("/account/api/keys", withBody, async function createOwnKey(request, reply) {
-    const user = signedInUser(request);
-    const body = await parseBody(createKeyBody, request, reply);
-    if (body === undefined) return reply;
-    const invalid: InvalidParam[] = [];
-    const expiresAt = body.expiresAt === undefined ? undefined : new Date(body.expiresAt);
-    if (expiresAt !== undefined && expiresAt.getTime() <= now()) invalid.push({ name: "expiresAt", reason: "must be in the future" });
-    const services = deps.serviceNames === undefined ? undefined : new Set(deps.serviceNames());
-    body.scopes?.forEach((scope, i) => {
-      if (services !== undefined && !services.has(scope)) invalid.push({ name: `scopes.${i}`, reason: `no service named "${scope}"` });
-    });
-    if (invalid.length > 0) return replyInvalid(reply, invalid);
-
-    const live = await accounts.apiKeys.list({ userId: user.id, limit: MAX_LIST_LIMIT });
-    if (live.filter((k) => k.expiresAt === null || k.expiresAt.getTime() > now()).length >= MAX_LIVE_KEYS_PER_USER) {
-      return replyProblem(reply, problems.conflict, `You have ${MAX_LIVE_KEYS_PER_USER} live keys, the most one user may hold; revoke one first.`);
-    }
-    const created = await accounts.apiKeys.create(user.id, {
-      name: body.name,
-      scopes: body.scopes === undefined ? null : [...new Set(body.scopes)],
-      expiresAt: expiresAt ?? null,
-    });
-    return reply.code(201).header("cache-control", "no-store").send({ key: created.key, record: toApiKeyView(created.record) });
-  });
-
-  app.delete<{ Params: { id: string } }>("/account/api/keys/:id", signedIn, async function revokeOwnKey(request, reply) {
-    const user = signedInUser(request);
-    if ((await ownKey(user.id, request.params.id)) === undefined) return replyProblem(reply, problems.notFound, noSuchKey(request.params.id));
-    await accounts.apiKeys.revoke(request.params.id);
-    return reply.code(204).send();
-  });
-
-  app.post<{ Params: { id: string } }>("/account/api/keys/:id/rotate", withBody, async function rotateOwnKey(request, reply) {
-    const user = signedInUser(request);
-    const body = await parseBody(rotateKeyBody, request, reply);
-    if (body === undefined) return reply;
-    if ((await ownKey(user.id, request.params.id)) === undefined) return replyProblem(reply, problems.notFound, noSuchKey(request.params.id));
-    const rotated = await accounts.apiKeys.rotate(request.params.id, body.graceSeconds * 1000);
-    if (rotated === undefined) return replyProblem(reply, problems.conflict, "The key is revoked, expired or already rotated; only a live key can be rotated.");
-    return reply.code(201).header("cache-control", "no-store").send({
-      key: rotated.key,
-      record: toApiKeyView(rotated.record),
-      replaced: toApiKeyView(rotated.replaced),
-    });
-  });
-
+  registerRoutes(app, ACCOUNT_ROUTES, deps);
   // Nothing to wait for; a promise, as the control plane registers every part alike.
   return Promise.resolve();
 }
 
-const session = [{ session: [] }];
-const notSignedIn = problemResponse("No valid session cookie.");
-const crossSite = problemResponse("A change came from another origin.");
-const notFound = problemResponse("You have no key with this id.");
-const idParameter = { name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } };
-
 /** The /account/api/keys endpoints as an OpenAPI 3.1 `paths` fragment (cookie scheme `session`: SESSION_SECURITY_SCHEMES). */
-export const ACCOUNT_OPENAPI_PATHS = {
-  "/account/api/keys": {
-    get: {
-      tags: ["account"],
-      summary: "Your API keys, newest first, revoked ones included (never the keys themselves)",
-      security: session,
-      responses: { "200": jsonResponse("Your keys.", keyList), "401": notSignedIn },
-    },
-    post: {
-      tags: ["account"],
-      summary: "Make a new API key; the answer is the only place the key is ever shown",
-      security: session,
-      requestBody: jsonRequestBody(createKeyBody),
-      responses: {
-        "201": jsonResponse("The key (shown once) and its record.", newKey),
-        "400": problemResponse("A field is invalid; `invalidParams` names each."),
-        "401": notSignedIn,
-        "403": crossSite,
-        "409": problemResponse(`You hold ${MAX_LIVE_KEYS_PER_USER} live keys already.`),
-        "413": problemResponse(`The body is larger than ${SMALL_BODY_LIMIT} bytes.`),
-      },
-    },
-  },
-  "/account/api/keys/{id}": {
-    delete: {
-      tags: ["account"],
-      summary: "Revoke one of your keys: the gateway refuses it from now on",
-      security: session,
-      parameters: [idParameter],
-      responses: { "204": { description: "Revoked (also when it was already)." }, "401": notSignedIn, "403": crossSite, "404": notFound },
-    },
-  },
-  "/account/api/keys/{id}/rotate": {
-    post: {
-      tags: ["account"],
-      summary: "Replace one of your keys with a new one; the old one keeps working for a grace period",
-      security: session,
-      parameters: [idParameter],
-      requestBody: jsonRequestBody(rotateKeyBody, false),
-      responses: {
-        "201": jsonResponse("The new key (shown once), its record, and the replaced key's record.", rotatedKey),
-        "400": problemResponse("A field is invalid; `invalidParams` names each."),
-        "401": notSignedIn,
-        "403": crossSite,
-        "404": notFound,
-        "409": problemResponse("The key is revoked, expired or already rotated."),
-      },
-    },
-  },
-} as const;
+export const ACCOUNT_OPENAPI_PATHS = openApiPaths(ACCOUNT_ROUTES);
 
 /** A signed-in user's own keys, in /openapi.json. */
 export const ACCOUNT_OPENAPI: OpenApiSection = {

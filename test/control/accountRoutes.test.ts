@@ -249,11 +249,11 @@ describe("scopes after a config reload", () => {
 describe("the OpenAPI fragment", () => {
   it("describes each key endpoint with the session scheme and its problems", () => {
     assert.deepEqual(Object.keys(ACCOUNT_OPENAPI_PATHS).sort(), ["/account/api/keys", "/account/api/keys/{id}", "/account/api/keys/{id}/rotate"]);
-    const create = ACCOUNT_OPENAPI_PATHS["/account/api/keys"].post;
+    const create = ACCOUNT_OPENAPI_PATHS["/account/api/keys"]!["post"]!;
     assert.deepEqual(create.security, [{ session: [] }]);
-    const schema = create.requestBody.content["application/json"].schema as { required: string[]; properties: Record<string, unknown> };
+    const schema = create.requestBody!.content["application/json"]!.schema as { required: string[]; properties: Record<string, unknown> };
     assert.deepEqual(schema.required, ["name"]);
     assert.deepEqual(Object.keys(schema.properties).sort(), ["expiresAt", "name", "scopes"]);
-    assert.deepEqual(create.responses["409"].content["application/problem+json"]?.schema, { $ref: "#/components/schemas/Problem" });
+    assert.deepEqual(create.responses["409"]!.content!["application/problem+json"]?.schema, { $ref: "#/components/schemas/Problem" });
   });
 });
