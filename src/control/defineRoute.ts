@@ -122,6 +122,8 @@ export interface RouteInput<D, U extends string, P, Q, B> {
   readonly params: P extends z.ZodType ? z.output<P> : Readonly<Record<ParamNames<U>, string>>;
   readonly query: Output<Q>;
   readonly body: Output<B>;
+  /** The body as it came, before the schema transformed it (a plan is stored as written). */
+  readonly rawBody: unknown;
   readonly request: FastifyRequest;
   readonly reply: FastifyReply;
 }
@@ -158,6 +160,9 @@ export function routeFor<D extends CallerDeps>() {
 }
 
 const UNSAFE = new Set<Method>(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** Each request's body as it came, kept before validation replaces it with the schema's output. */
+const rawBodies = new WeakMap<FastifyRequest, unknown>();
 
 /** Runs zod on one part of the request; its refusal reaches the error handler as a 400 ProblemError. */
 const zodValidator: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
@@ -212,8 +217,15 @@ export function registerRoutes<D extends CallerDeps>(app: FastifyInstance, route
       ...(onRequest !== undefined && { onRequest }),
       ...(spec.body !== undefined && takesBody(spec.bodyLimit ?? SMALL_BODY_LIMIT)),
       ...(Object.keys(schema).length > 0 && { schema, validatorCompiler: zodValidator }),
+      ...(spec.body !== undefined && {
+        preValidation: function keepRawBody(request: FastifyRequest, _reply: FastifyReply, done: () => void) {
+          rawBodies.set(request, request.body ?? {});
+          done();
+        },
+      }),
       handler: async function controlRoute(request, reply) {
-        const answer = await spec.handle({ deps, params: request.params as never, query: request.query as never, body: request.body as never, request, reply });
+        const input = { deps, params: request.params as never, query: request.query as never, body: request.body as never, rawBody: rawBodies.get(request), request, reply };
+        const answer = await spec.handle(input);
         if (answer === reply) return reply;
         const { status, body } = answer as { status: number; body?: unknown };
         reply.code(status).header("cache-control", "no-store");
