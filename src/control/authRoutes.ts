@@ -27,19 +27,20 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { DEFAULT_PLAN, type Accounts } from "../accounts/accounts.js";
 import { loginThrottle, type LoginThrottle, type LoginThrottleOptions } from "../accounts/loginThrottle.js";
-import { SIGNUPS_PER_IP, signupThrottle } from "../accounts/signupThrottle.js";
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, type PasswordHasher, PasswordHashingBusy, PasswordRejected, passwordProblem } from "../accounts/passwords.js";
+import { SIGNUPS_PER_IP, signupThrottle, type SignupThrottle } from "../accounts/signupThrottle.js";
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, type PasswordHasher, PasswordHashingBusy, passwordProblem } from "../accounts/passwords.js";
 import type { Place } from "../accounts/semaphore.js";
 import { SESSION_COOKIE, SessionStore } from "../accounts/sessions.js";
-import { EmailTaken, InvalidEmail, normalizeEmail, ROLES, UserRepository, type User } from "../accounts/users.js";
+import { normalizeEmail, ROLES, UserRepository, type User } from "../accounts/users.js";
 import { clientAddress, type TrustFunction } from "../edge/clientAddress.js";
 import { addressKey } from "../limits/addressKey.js";
 import { problems } from "../problems/catalogue.js";
-import { replyProblem } from "../problems/fastifyProblems.js";
+import { problemOfDomainError } from "../problems/domainErrors.js";
+import { ProblemError } from "../problems/problemError.js";
 import type { RateLimitStore } from "../stores/store.js";
-import { jsonRequestBody, jsonResponse, parseBody, problemResponse, replyInvalid, RETRY_AFTER_HEADER, SMALL_BODY_LIMIT } from "./parseBody.js";
-import { takesBody } from "./requestBodies.js";
-import { clearSessionCookie, isSameOrigin, signedInUser, sessionToken, setSessionCookie, userRequired } from "./sessionAuth.js";
+import { created, noContent, ok, openApiPaths, registerRoutes, routeFor } from "./defineRoute.js";
+import { RETRY_AFTER_HEADER } from "./parseBody.js";
+import { clearSessionCookie, signedInUser, sessionToken, setSessionCookie } from "./sessionAuth.js";
 import type { OpenApiSection } from "./openapi.js";
 
 export interface AuthRoutesDeps {
@@ -107,107 +108,141 @@ const userReply = z.object({ user: userView });
 /** The same words for an unknown email, a wrong password and a disabled account. */
 const BAD_CREDENTIALS_DETAIL = "The email address and password do not match an active account.";
 
+/** What the handlers share, made once at registration. */
+interface AuthContext {
+  readonly accounts: Accounts;
+  readonly logins: LoginThrottle;
+  readonly signups: SignupThrottle;
+  /** The client's address as the throttles count it. */
+  readonly clientIp: (request: FastifyRequest) => string;
+}
+
+/** Ends the session the browser carried, if any, and signs it in as `user`. */
+async function startSession(accounts: Accounts, request: FastifyRequest, reply: FastifyReply, user: User): Promise<void> {
+  const session = await accounts.sessions.rotate(sessionToken(request), user.id);
+  setSessionCookie(request, reply, session.token, session.expiresAt);
+}
+
+const route = routeFor<AuthContext>();
+const tags = ["auth"];
+const busy = { description: "Too many passwords are being hashed at once.", headers: RETRY_AFTER_HEADER };
+const sessionCookie = {
+  "Set-Cookie": {
+    description: "The session cookie: `sluice_session` (over HTTPS `__Host-sluice_session`), HttpOnly, SameSite=Lax, Path=/.",
+    schema: { type: "string" },
+  },
+};
+
+/** The /auth endpoints. Changes come from Sluice's own origin only (403), sign-up and sign-in included. */
+export const AUTH_ROUTES = [
+  route({
+    method: "POST", url: "/auth/signup", operationId: "signUp", auth: "none", tags,
+    summary: "Create an account (role user, plan free) and sign in",
+    description: `Throttled per client address: ${SIGNUPS_PER_IP.limit} sign-ups per hour, whatever their outcome.`,
+    body: signupBody,
+    responses: { 201: { description: "Created and signed in.", schema: userReply, headers: sessionCookie } },
+    problems: {
+      409: "An account with this email address exists.",
+      429: { description: "Too many sign-ups from this address.", headers: RETRY_AFTER_HEADER },
+      503: busy,
+    },
+    handle: async ({ deps, body, request, reply }) => {
+      const allowance = await deps.signups.reserve(deps.clientIp(request));
+      if (!allowance.allowed) throw tooMany(allowance.retryAfterSeconds, "sign-ups from your address");
+      // An email taken, a password refused, the hashing gate full: answered as domainErrors.ts says.
+      const user = await deps.accounts.createUser({ email: body.email, password: body.password, role: "user", plan: DEFAULT_PLAN });
+      await startSession(deps.accounts, request, reply, user);
+      return created({ user: toUserView(user) });
+    },
+  }),
+  route({
+    method: "POST", url: "/auth/login", operationId: "signIn", auth: "none", tags,
+    summary: "Sign in: a new session (any session the browser carried ends)",
+    description: "Throttled before the password is checked: 5 failures per account and address per 15 minutes, 100 per address per day.",
+    body: loginBody,
+    responses: { 200: { description: "Signed in.", schema: userReply, headers: sessionCookie } },
+    problems: {
+      401: "Wrong email or password, or the account is disabled (one answer for all).",
+      429: { description: "Too many failed sign-ins.", headers: RETRY_AFTER_HEADER },
+      503: busy,
+    },
+    handle: async ({ deps: { accounts, logins, clientIp }, body, request, reply }) => {
+      const user = await verifyThrottled(logins, accounts.passwords, clientIp(request), body.email, request, (place) => accounts.checkPassword(body.email, body.password, place));
+      if (user === false) throw new ProblemError(problems.badCredentials, BAD_CREDENTIALS_DETAIL);
+      await startSession(accounts, request, reply, user);
+      return ok({ user: toUserView(user) });
+    },
+  }),
+  route({
+    method: "POST", url: "/auth/logout", operationId: "signOut", auth: "optionalSession", tags,
+    summary: "Sign out: end the session and clear the cookie",
+    responses: { 204: { description: "Signed out (also when no session was open).", headers: sessionCookie } },
+    handle: async ({ deps: { accounts }, request, reply }) => {
+      const token = sessionToken(request);
+      if (token !== undefined) await accounts.sessions.revoke(token);
+      clearSessionCookie(request, reply);
+      return noContent();
+    },
+  }),
+  route({
+    method: "GET", url: "/auth/me", operationId: "getSignedInUser", auth: "session", tags,
+    summary: "The signed-in user",
+    responses: { 200: { description: "The user.", schema: userReply } },
+    handle: ({ request }) => ok({ user: toUserView(signedInUser(request)) }),
+  }),
+  route({
+    method: "POST", url: "/auth/password", operationId: "changePassword", auth: "session", tags,
+    summary: "Change the password: every session of the user ends, and this browser gets a fresh one",
+    body: passwordChangeBody,
+    responses: { 204: { description: "Changed; a new session cookie.", headers: sessionCookie } },
+    problems: {
+      401: "Not signed in (`not-signed-in`), or the current password is wrong (`bad-credentials`, naming currentPassword).",
+      429: { description: "Too many wrong current passwords.", headers: RETRY_AFTER_HEADER },
+      503: busy,
+    },
+    handle: async ({ deps: { accounts, logins, clientIp }, body, request, reply }) => {
+      const user = signedInUser(request);
+      // Throttled like a sign-in: a borrowed session must not become a way to guess the password.
+      const verdict = await verifyThrottled(logins, accounts.passwords, clientIp(request), user.email, request, async (place) => {
+        const credentials = await accounts.users.findCredentials(user.email);
+        return (await accounts.passwords.verify(body.currentPassword, credentials?.passwordHash, place)) ? user : undefined;
+      });
+      if (verdict === false) {
+        throw new ProblemError(problems.badCredentials, "The current password is wrong.", { invalidParams: [{ name: "currentPassword", reason: "not the current password" }] });
+      }
+      let passwordHash: string;
+      try {
+        passwordHash = await accounts.passwords.hash(body.newPassword);
+      } catch (error) {
+        throw problemOfDomainError(error, "newPassword") ?? error;
+      }
+      // The new hash and the end of every session, together: no old session outlives the change.
+      await accounts.db.transaction(async (tx) => {
+        await new UserRepository(tx).setPasswordHash(user.id, passwordHash);
+        await new SessionStore(tx).revokeAllFor(user.id);
+      });
+      const session = await accounts.sessions.create(user.id);
+      setSessionCookie(request, reply, session.token, session.expiresAt);
+      return noContent();
+    },
+  }),
+];
+
 export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): Promise<void> {
-  const { accounts } = deps;
-  const throttle = loginThrottle(deps.limiterStore, deps.throttle);
-  const signups = signupThrottle(deps.limiterStore);
   const ipv6Prefix = deps.ipv6Prefix ?? 64;
-  const clientIp = (request: FastifyRequest) => addressKey(clientAddress(request.raw, deps.trust), ipv6Prefix);
-  const form = takesBody(SMALL_BODY_LIMIT);
-
-  /** Ends the session the browser carried, if any, and signs it in as `user`. */
-  const startSession = async (request: FastifyRequest, reply: FastifyReply, user: User) => {
-    const session = await accounts.sessions.rotate(sessionToken(request), user.id);
-    setSessionCookie(request, reply, session.token, session.expiresAt);
-  };
-
-  app.post("/auth/signup", form, async function signUp(request, reply) {
-    if (!sameOrigin(request, reply)) return reply;
-    const body = await parseBody(signupBody, request, reply);
-    if (body === undefined) return reply;
-    const allowance = await signups.reserve(clientIp(request));
-    if (!allowance.allowed) return replyTooMany(reply, allowance.retryAfterSeconds, "sign-ups from your address");
-    let user: User;
-    try {
-      user = await accounts.createUser({ email: body.email, password: body.password, role: "user", plan: DEFAULT_PLAN });
-    } catch (error) {
-      return replyAccountError(reply, error, "password");
-    }
-    await startSession(request, reply, user);
-    return reply.code(201).header("cache-control", "no-store").send({ user: toUserView(user) });
+  registerRoutes(app, AUTH_ROUTES, {
+    accounts: deps.accounts,
+    logins: loginThrottle(deps.limiterStore, deps.throttle),
+    signups: signupThrottle(deps.limiterStore),
+    clientIp: (request) => addressKey(clientAddress(request.raw, deps.trust), ipv6Prefix),
   });
-
-  app.post("/auth/login", form, async function logIn(request, reply) {
-    if (!sameOrigin(request, reply)) return reply;
-    const body = await parseBody(loginBody, request, reply);
-    if (body === undefined) return reply;
-    const ip = clientIp(request);
-    const verdict = await verifyThrottled(throttle, accounts.passwords, ip, body.email, reply, (place) => accounts.checkPassword(body.email, body.password, place));
-    if (verdict === undefined) return reply;
-    if (verdict === false) return replyProblem(reply, problems.badCredentials, BAD_CREDENTIALS_DETAIL);
-    await startSession(request, reply, verdict);
-    return reply.header("cache-control", "no-store").send({ user: toUserView(verdict) });
-  });
-
-  app.post("/auth/logout", async function logOut(request, reply) {
-    if (!sameOrigin(request, reply)) return reply;
-    const token = sessionToken(request);
-    if (token !== undefined) await accounts.sessions.revoke(token);
-    clearSessionCookie(request, reply);
-    return reply.code(204).send();
-  });
-
-  // The session is checked first, before any body is read (requestBodies.ts).
-  const signedIn = { onRequest: userRequired(accounts) };
-
-  app.get("/auth/me", signedIn, function me(request, reply) {
-    return reply.header("cache-control", "no-store").send({ user: toUserView(signedInUser(request)) });
-  });
-
-  app.post("/auth/password", { ...signedIn, ...form }, async function changePassword(request, reply) {
-    const user = signedInUser(request);
-    const body = await parseBody(passwordChangeBody, request, reply);
-    if (body === undefined) return reply;
-    // Throttled like a sign-in: a borrowed session must not become a way to guess the password.
-    const verdict = await verifyThrottled(throttle, accounts.passwords, clientIp(request), user.email, reply, async (place) => {
-      const credentials = await accounts.users.findCredentials(user.email);
-      return (await accounts.passwords.verify(body.currentPassword, credentials?.passwordHash, place)) ? user : undefined;
-    });
-    if (verdict === undefined) return reply;
-    if (verdict === false) {
-      return replyProblem(reply, problems.badCredentials, "The current password is wrong.", { invalidParams: [{ name: "currentPassword", reason: "not the current password" }] });
-    }
-    let passwordHash: string;
-    try {
-      passwordHash = await accounts.passwords.hash(body.newPassword);
-    } catch (error) {
-      return replyAccountError(reply, error, "newPassword");
-    }
-    // The new hash and the end of every session, together: no old session outlives the change.
-    await accounts.db.transaction(async (tx) => {
-      await new UserRepository(tx).setPasswordHash(user.id, passwordHash);
-      await new SessionStore(tx).revokeAllFor(user.id);
-    });
-    const session = await accounts.sessions.create(user.id);
-    setSessionCookie(request, reply, session.token, session.expiresAt);
-    return reply.code(204).send();
-  });
-
   // Nothing to wait for; a promise, as the control plane registers every part alike.
   return Promise.resolve();
 }
 
-/** Cookie-free POSTs (sign-up, sign-in, sign-out) still come from this origin only; answers 403 otherwise. */
-function sameOrigin(request: FastifyRequest, reply: FastifyReply): boolean {
-  if (isSameOrigin(request)) return true;
-  void replyProblem(reply, problems.crossSite, "This request must come from Sluice's own pages.");
-  return false;
-}
-
 /**
  * Runs `verify` (a password check, on the place given) under the login throttle: the user when
- * it succeeds, false when it fails (counted), undefined when it has answered instead (503 busy,
- * 429 throttled).
+ * it succeeds, false when it fails (counted); throws the 503 busy or 429 throttled answer.
  *
  * The place at the password checks' gate is taken before the throttle counts the attempt, so a
  * sign-in refused as busy costs none; a place taken and then refused by the throttle is left at
@@ -219,21 +254,15 @@ async function verifyThrottled(
   passwords: PasswordHasher,
   ip: string,
   email: string,
-  reply: FastifyReply,
+  request: FastifyRequest,
   verify: (place: Place) => Promise<User | undefined>,
-): Promise<User | false | undefined> {
+): Promise<User | false> {
   const place = passwords.checkPlace();
-  if (place === undefined) {
-    await replyAccountError(reply, new PasswordHashingBusy(), "password");
-    return undefined;
-  }
+  if (place === undefined) throw new PasswordHashingBusy();
   let user: User | undefined;
   try {
     const allowance = await throttle.reserve(email, ip);
-    if (!allowance.allowed) {
-      await replyTooMany(reply, allowance.retryAfterSeconds, "failed sign-ins");
-      return undefined;
-    }
+    if (!allowance.allowed) throw tooMany(allowance.retryAfterSeconds, "failed sign-ins");
     user = await verify(place);
   } finally {
     place.leave();
@@ -246,37 +275,15 @@ async function verifyThrottled(
     await throttle.succeeded(email, ip);
   } catch (error) {
     // The sign-in stands; the failures it should have forgiven expire with their window.
-    reply.log.warn({ err: error }, "the login throttle could not reset a counter");
+    request.log.warn({ err: error }, "the login throttle could not reset a counter");
   }
   return user;
 }
 
 /** 429 with Retry-After, for `what` (e.g. "failed sign-ins"). */
-function replyTooMany(reply: FastifyReply, seconds: number, what: string): FastifyReply {
-  return replyProblem(reply.header("retry-after", String(seconds)), problems.rateLimited, `Too many ${what}; try again in ${seconds} s.`);
+function tooMany(seconds: number, what: string): ProblemError {
+  return new ProblemError(problems.rateLimited, `Too many ${what}; try again in ${seconds} s.`, undefined, { "retry-after": String(seconds) });
 }
-
-/** Answers an Accounts error a client can act on; anything else is rethrown (a 500). */
-function replyAccountError(reply: FastifyReply, error: unknown, passwordField: string): FastifyReply {
-  if (error instanceof EmailTaken) return replyProblem(reply, problems.conflict, "An account with this email address exists already; sign in instead.");
-  if (error instanceof InvalidEmail) return replyInvalid(reply, [{ name: "email", reason: "not an email address" }]);
-  if (error instanceof PasswordRejected) return replyInvalid(reply, [{ name: passwordField, reason: error.message }]);
-  if (error instanceof PasswordHashingBusy) return replyProblem(reply.header("retry-after", "1"), problems.busy, "Too many passwords are being checked at once; try again in a second.");
-  throw error;
-}
-
-const json = (schema: z.ZodType) => jsonRequestBody(schema);
-const crossSite = problemResponse("The request came from another origin.");
-const invalid = problemResponse("A field is invalid; `invalidParams` names each.");
-const tooLarge = problemResponse(`The body is larger than ${SMALL_BODY_LIMIT} bytes.`);
-const busy = problemResponse("Too many passwords are being hashed at once.", RETRY_AFTER_HEADER);
-const notSignedIn = problemResponse("No valid session cookie.");
-const sessionCookie = {
-  "Set-Cookie": {
-    description: "The session cookie: `sluice_session` (over HTTPS `__Host-sluice_session`), HttpOnly, SameSite=Lax, Path=/.",
-    schema: { type: "string" },
-  },
-};
 
 /** The cookie that signs a browser in; names the scheme AUTH_OPENAPI_PATHS and ACCOUNT_OPENAPI_PATHS require. */
 export const SESSION_SECURITY_SCHEMES = {
@@ -290,80 +297,7 @@ export const SESSION_SECURITY_SCHEMES = {
 } as const;
 
 /** The /auth endpoints as an OpenAPI 3.1 `paths` fragment. */
-export const AUTH_OPENAPI_PATHS = {
-  "/auth/signup": {
-    post: {
-      tags: ["auth"],
-      summary: "Create an account (role user, plan free) and sign in",
-      description: `Throttled per client address: ${SIGNUPS_PER_IP.limit} sign-ups per hour, whatever their outcome.`,
-      security: [],
-      requestBody: json(signupBody),
-      responses: {
-        "201": jsonResponse("Created and signed in.", userReply, sessionCookie),
-        "400": invalid,
-        "403": crossSite,
-        "409": problemResponse("An account with this email address exists."),
-        "413": tooLarge,
-        "429": problemResponse("Too many sign-ups from this address.", RETRY_AFTER_HEADER),
-        "503": busy,
-      },
-    },
-  },
-  "/auth/login": {
-    post: {
-      tags: ["auth"],
-      summary: "Sign in: a new session (any session the browser carried ends)",
-      description: "Throttled before the password is checked: 5 failures per account and address per 15 minutes, 100 per address per day.",
-      security: [],
-      requestBody: json(loginBody),
-      responses: {
-        "200": jsonResponse("Signed in.", userReply, sessionCookie),
-        "400": invalid,
-        "401": problemResponse("Wrong email or password, or the account is disabled (one answer for all)."),
-        "403": crossSite,
-        "413": tooLarge,
-        "429": problemResponse("Too many failed sign-ins.", RETRY_AFTER_HEADER),
-        "503": busy,
-      },
-    },
-  },
-  "/auth/logout": {
-    post: {
-      tags: ["auth"],
-      summary: "Sign out: end the session and clear the cookie",
-      security: [{ session: [] }, {}],
-      responses: {
-        "204": { description: "Signed out (also when no session was open).", headers: sessionCookie },
-        "403": crossSite,
-      },
-    },
-  },
-  "/auth/me": {
-    get: {
-      tags: ["auth"],
-      summary: "The signed-in user",
-      security: [{ session: [] }],
-      responses: { "200": jsonResponse("The user.", userReply), "401": notSignedIn },
-    },
-  },
-  "/auth/password": {
-    post: {
-      tags: ["auth"],
-      summary: "Change the password: every session of the user ends, and this browser gets a fresh one",
-      security: [{ session: [] }],
-      requestBody: json(passwordChangeBody),
-      responses: {
-        "204": { description: "Changed; a new session cookie.", headers: sessionCookie },
-        "400": invalid,
-        "401": problemResponse("Not signed in (`not-signed-in`), or the current password is wrong (`bad-credentials`, naming currentPassword)."),
-        "403": crossSite,
-        "413": tooLarge,
-        "429": problemResponse("Too many wrong current passwords.", RETRY_AFTER_HEADER),
-        "503": busy,
-      },
-    },
-  },
-} as const;
+export const AUTH_OPENAPI_PATHS = openApiPaths(AUTH_ROUTES);
 
 /** The /auth endpoints' part of /openapi.json. */
 export const AUTH_OPENAPI: OpenApiSection = {

@@ -453,8 +453,8 @@ describe("sign-ups while sign-ins go on", () => {
 
 describe("the OpenAPI fragment", () => {
   it("describes each auth endpoint, its body from the route's own schema, and its problems", () => {
-    const signup = AUTH_OPENAPI_PATHS["/auth/signup"].post;
-    const schema = signup.requestBody.content["application/json"].schema as { required: string[]; additionalProperties: boolean; properties: Record<string, unknown> };
+    const signup = AUTH_OPENAPI_PATHS["/auth/signup"]!["post"]!;
+    const schema = signup.requestBody!.content["application/json"]!.schema as { required: string[]; additionalProperties: boolean; properties: Record<string, unknown> };
     assert.deepEqual(schema.required, ["email", "password"]);
     assert.equal(schema.additionalProperties, false);
     assert.deepEqual(Object.keys(AUTH_OPENAPI_PATHS).sort(), ["/auth/login", "/auth/logout", "/auth/me", "/auth/password", "/auth/signup"]);
@@ -465,7 +465,7 @@ describe("the OpenAPI fragment", () => {
         }
       }
     }
-    assert.deepEqual(AUTH_OPENAPI_PATHS["/auth/me"].get.security, [{ session: [] }]);
+    assert.deepEqual(AUTH_OPENAPI_PATHS["/auth/me"]!["get"]!.security, [{ session: [] }]);
     assert.equal(SESSION_SECURITY_SCHEMES.session.in, "cookie");
     assert.equal(SESSION_SECURITY_SCHEMES.session.name, "sluice_session");
   });
