@@ -15,25 +15,23 @@
  * curl -H "Authorization: Bearer $SLUICE_ADMIN_TOKEN" 'http://127.0.0.1:8080/admin/api/limits?ip=203.0.113.9'
  */
 import { isIP } from "node:net";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { Accounts } from "../accounts/accounts.js";
 import type { Consumer } from "../accounts/consumer.js";
-import { invalidParams, type InvalidParam } from "../config/invalidParams.js";
-import { jsonRequestBody, jsonResponse, problemResponse, replyInvalid, SMALL_BODY_LIMIT } from "./parseBody.js";
-import { takesBody } from "./requestBodies.js";
-import { requireAdmin } from "./sessionAuth.js";
+import { ok, openApiPaths, registerRoutes, routeFor } from "./defineRoute.js";
 import type { OpenApiSection } from "./openapi.js";
 import type { RouteTable } from "../gateway/routeTable.js";
 import { redactUrl } from "../observability/redactUrl.js";
 import { problems } from "../problems/catalogue.js";
-import { replyProblem } from "../problems/fastifyProblems.js";
+import { ProblemError } from "../problems/problemError.js";
 import type { RateLimitStore } from "../stores/store.js";
 import type { LimitStateReader } from "./limitState.js";
 import { limitStateView } from "./usageRoutes.js";
 
 export interface AdminLiveRoutesDeps {
   readonly accounts: Accounts;
+  /** SLUICE_ADMIN_TOKEN, accepted besides an admin's session. */
   readonly adminToken: string | undefined;
   readonly store: RateLimitStore;
   readonly limits: LimitStateReader;
@@ -70,67 +68,57 @@ const serviceList = z.object({
   })),
 });
 
-/** Thrown by a lookup that answers with a problem instead. */
-class Refusal extends Error {
-  constructor(readonly status: 400 | 404, detail: string, readonly params?: readonly InvalidParam[]) {
-    super(detail);
+type Subject = { keyId?: string | undefined; userId?: string | undefined; ip?: string | undefined };
+
+/** Every counter that applies to the subject now; 404 for a key or user that does not exist. */
+async function inspect({ accounts, limits }: AdminLiveRoutesDeps, subject: Subject): Promise<Inspection> {
+  if (subject.ip !== undefined) return { subject: { kind: "ip", id: subject.ip, label: subject.ip }, limits: await limits.ofAddress(subject.ip) };
+  if (subject.keyId !== undefined) {
+    const key = await accounts.apiKeys.get(subject.keyId);
+    const owner = key && await accounts.users.findById(key.userId);
+    if (key === undefined || owner === undefined) throw new ProblemError(problems.notFound, `No API key with id "${subject.keyId}".`);
+    const consumer: Consumer = { id: `user:${owner.id}`, plan: key.plan ?? owner.plan, keyId: key.id, ...(key.scopes !== null && { scopes: key.scopes }) };
+    return { subject: { kind: "key", id: key.id, label: `${key.name} (${key.start}…) of ${owner.email}` }, limits: await limits.ofConsumer(consumer) };
   }
+  const user = await accounts.users.findById(subject.userId!);
+  if (user === undefined) throw new ProblemError(problems.notFound, `No user with id "${subject.userId}".`);
+  return { subject: { kind: "user", id: user.id, label: user.email }, limits: await limits.ofConsumer({ id: `user:${user.id}`, plan: user.plan }) };
 }
 
-export async function registerAdminLiveRoutes(app: FastifyInstance, deps: AdminLiveRoutesDeps): Promise<void> {
-  const { accounts, adminToken, store, limits, table } = deps;
+const route = routeFor<AdminLiveRoutesDeps>();
 
-  const inspect = async (subject: { keyId?: string | undefined; userId?: string | undefined; ip?: string | undefined }): Promise<Inspection> => {
-    if (subject.ip !== undefined) return { subject: { kind: "ip", id: subject.ip, label: subject.ip }, limits: await limits.ofAddress(subject.ip) };
-    if (subject.keyId !== undefined) {
-      const key = await accounts.apiKeys.get(subject.keyId);
-      const owner = key && await accounts.users.findById(key.userId);
-      if (key === undefined || owner === undefined) throw new Refusal(404, `No API key with id "${subject.keyId}".`);
-      const consumer: Consumer = { id: `user:${owner.id}`, plan: key.plan ?? owner.plan, keyId: key.id, ...(key.scopes !== null && { scopes: key.scopes }) };
-      return { subject: { kind: "key", id: key.id, label: `${key.name} (${key.start}…) of ${owner.email}` }, limits: await limits.ofConsumer(consumer) };
-    }
-    const user = await accounts.users.findById(subject.userId!);
-    if (user === undefined) throw new Refusal(404, `No user with id "${subject.userId}".`);
-    return { subject: { kind: "user", id: user.id, label: user.email }, limits: await limits.ofConsumer({ id: `user:${user.id}`, plan: user.plan }) };
-  };
-
-  const send = async (reply: FastifyReply, work: () => Promise<unknown>) => {
-    try {
-      return reply.header("cache-control", "no-store").send(await work());
-    } catch (error) {
-      if (!(error instanceof Refusal)) throw error;
-      if (error.status === 404) return replyProblem(reply, problems.notFound, error.message);
-      return replyInvalid(reply, error.params ?? []);
-    }
-  };
-
-  const parsed = <S extends z.ZodType>(schema: S, value: unknown): z.output<S> => {
-    const result = schema.safeParse(value ?? {});
-    if (!result.success) throw new Refusal(400, "invalid", invalidParams(result.error));
-    return result.data;
-  };
-
-  await app.register(function adminLiveRoutes(admin, _options, done) {
-    // Before any body is read, as the admin API does.
-    admin.addHook("onRequest", async function requireAdminCaller(request: FastifyRequest, reply: FastifyReply) {
-      if ((await requireAdmin(request, reply, accounts, adminToken)) === undefined) return reply;
-    });
-
-    admin.get("/limits", (request, reply) => send(reply, () => inspect(parsed(limitsQuery, request.query))));
-
-    admin.post("/limits/reset", takesBody(SMALL_BODY_LIMIT), (request, reply) => send(reply, async () => {
-      const { counter, ...subject } = parsed(resetBody, request.body);
-      const before = await inspect(subject);
+/** The inspector and the services view, behind the admin API's check (before any body is read). */
+export const ADMIN_LIVE_ROUTES = [
+  route({
+    method: "GET", url: "/admin/api/limits", operationId: "adminInspectLimits", auth: "admin", tags: ["admin: limits"],
+    summary: "Every counter of an API key, a user's signed-in calls or a client address, as it stands (nothing spent)",
+    query: limitsQuery,
+    responses: { 200: { description: "The subject and its counters.", schema: inspection } },
+    problems: { 400: "Not exactly one of keyId, userId and ip, or a malformed one.", 404: "No such key or user." },
+    handle: async ({ deps, query }) => ok(await inspect(deps, query)),
+  }),
+  route({
+    method: "POST", url: "/admin/api/limits/reset", operationId: "adminResetLimit", auth: "admin", tags: ["admin: limits"],
+    summary: "Forget one of the subject's counters: its limit is whole again at once",
+    body: resetBody,
+    responses: { 200: { description: "The subject's counters after the reset.", schema: inspection } },
+    problems: { 400: "A field is invalid, or the counter is not the subject's.", 404: "No such key or user." },
+    handle: async ({ deps, body: { counter, ...subject } }) => {
+      const before = await inspect(deps, subject);
       if (!before.limits.some((l) => l.counter === counter)) {
-        throw new Refusal(400, "invalid", [{ name: "counter", reason: "not one of this subject's counters" }]);
+        throw ProblemError.invalid([{ name: "counter", reason: "not one of this subject's counters" }], "request body");
       }
-      await store.reset(counter);
-      return inspect(subject);
-    }));
-
-    admin.get("/services", (_request, reply) => send(reply, async () => {
-      const health = await deps.probeUpstreams();
-      return {
+      await deps.store.reset(counter);
+      return ok(await inspect(deps, subject));
+    },
+  }),
+  route({
+    method: "GET", url: "/admin/api/services", operationId: "adminListServices", auth: "admin", tags: ["admin: services"],
+    summary: "Each service with its routes, limits and upstream health now",
+    responses: { 200: { description: "The services.", schema: serviceList } },
+    handle: async ({ deps: { table, probeUpstreams } }) => {
+      const health = await probeUpstreams();
+      return ok({
         items: [...table.values()].sort((a, b) => a.name.localeCompare(b.name)).map((service) => ({
           name: service.name,
           upstream: redactUrl(service.upstream.toString()),
@@ -143,20 +131,16 @@ export async function registerAdminLiveRoutes(app: FastifyInstance, deps: AdminL
             limits: route.limits.map((l) => l.policy.name),
           })),
         })),
-      };
-    }));
-    done();
-  }, { prefix: "/admin/api" });
-}
+      });
+    },
+  }),
+];
 
-const adminSecurity = [{ adminToken: [] }, { session: [] }];
-const adminProblems = {
-  "401": problemResponse("Nobody signed in, and no admin token."),
-  "403": problemResponse("Not an admin, or a cookie-authenticated change from another origin."),
-};
-const subjectParameters = Object.entries(subjectFields).map(([name, schema]) => ({
-  name, in: "query", required: false, description: schema.meta()?.description, schema: { type: "string", ...(name !== "ip" && { format: "uuid" }) },
-}));
+export function registerAdminLiveRoutes(app: FastifyInstance, deps: AdminLiveRoutesDeps): Promise<void> {
+  registerRoutes(app, ADMIN_LIVE_ROUTES, deps);
+  // Nothing to wait for; a promise, as the control plane registers every part alike.
+  return Promise.resolve();
+}
 
 /** The inspector and the services view in /openapi.json, under the admin API's tags. */
 export const ADMIN_LIVE_OPENAPI: OpenApiSection = {
@@ -164,33 +148,6 @@ export const ADMIN_LIVE_OPENAPI: OpenApiSection = {
     { name: "admin: limits", description: "The live state of any key's, user's or address's limits, and resetting one." },
     { name: "admin: services", description: "Services, their routes and limits, and their upstreams' health." },
   ],
-  paths: {
-    "/admin/api/limits": {
-      get: {
-        tags: ["admin: limits"],
-        summary: "Every counter of an API key, a user's signed-in calls or a client address, as it stands (nothing spent)",
-        security: adminSecurity,
-        parameters: subjectParameters,
-        responses: { "200": jsonResponse("The subject and its counters.", inspection), "400": problemResponse("Not exactly one of keyId, userId and ip, or a malformed one."), ...adminProblems, "404": problemResponse("No such key or user.") },
-      },
-    },
-    "/admin/api/limits/reset": {
-      post: {
-        tags: ["admin: limits"],
-        summary: "Forget one of the subject's counters: its limit is whole again at once",
-        security: adminSecurity,
-        requestBody: jsonRequestBody(resetBody),
-        responses: { "200": jsonResponse("The subject's counters after the reset.", inspection), "400": problemResponse("A field is invalid, or the counter is not the subject's."), ...adminProblems, "404": problemResponse("No such key or user.") },
-      },
-    },
-    "/admin/api/services": {
-      get: {
-        tags: ["admin: services"],
-        summary: "Each service with its routes, limits and upstream health now",
-        security: adminSecurity,
-        responses: { "200": jsonResponse("The services.", serviceList), ...adminProblems },
-      },
-    },
-  },
+  paths: openApiPaths(ADMIN_LIVE_ROUTES),
   securitySchemes: {},
 };

@@ -12,14 +12,14 @@
  * @example
  * // GET /account/api/usage/keys/6f1c…  →  { subject, minutes: [60 × {at, allowed, limited}], hours: [168 × …], limits: […] }
  */
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { Accounts } from "../accounts/accounts.js";
 import type { Consumer } from "../accounts/consumer.js";
 import { problems } from "../problems/catalogue.js";
-import { replyProblem } from "../problems/fastifyProblems.js";
-import { jsonResponse, problemResponse } from "./parseBody.js";
-import { requireUser } from "./sessionAuth.js";
+import { ProblemError } from "../problems/problemError.js";
+import { ok, openApiPaths, registerRoutes, routeFor } from "./defineRoute.js";
+import { signedInUser } from "./sessionAuth.js";
 import type { OpenApiSection } from "./openapi.js";
 import type { LimitStateReader } from "./limitState.js";
 import type { UsageRecorder } from "../usage/usageRecorder.js";
@@ -70,69 +70,60 @@ export const usageView = z.object({
 });
 type UsageView = z.infer<typeof usageView>;
 
-export function registerUsageRoutes(app: FastifyInstance, deps: UsageRoutesDeps): Promise<void> {
+const route = routeFor<UsageRoutesDeps>();
+const tags = ["account: usage"];
+
+/** The usage of `usageSubject` (a key's or a session's counts) and the consumer's limits now. */
+async function usageOf(deps: UsageRoutesDeps, subject: UsageView["subject"], usageSubject: string, consumer: Consumer): Promise<UsageView> {
   const { accounts, usage, recorder, limits } = deps;
-  const onError = deps.onError ?? (() => undefined);
+  await recorder?.flush().catch(deps.onError ?? (() => undefined));
+  const now = accounts.now();
+  const minute = now - (now % MINUTE_MS);
+  const hour = now - (now % HOUR_MS);
+  const [minutes, hours, state] = await Promise.all([
+    usage.series([usageSubject], { from: minute - (USAGE_MINUTES - 1) * MINUTE_MS, to: minute + MINUTE_MS, stepMs: MINUTE_MS }),
+    usage.series([usageSubject], { from: hour - (USAGE_HOURS - 1) * HOUR_MS, to: hour + HOUR_MS, stepMs: HOUR_MS }),
+    limits.ofConsumer(consumer),
+  ]);
+  const iso = (points: typeof minutes) => points.map((p) => ({ at: new Date(p.at).toISOString(), allowed: p.allowed, limited: p.limited }));
+  return { subject, minutes: iso(minutes), hours: iso(hours), limits: state };
+}
 
-  const answer = async (reply: FastifyReply, subject: UsageView["subject"], usageSubject: string, consumer: Consumer) => {
-    await recorder?.flush().catch(onError);
-    const now = accounts.now();
-    const minute = now - (now % MINUTE_MS);
-    const hour = now - (now % HOUR_MS);
-    const [minutes, hours, state] = await Promise.all([
-      usage.series([usageSubject], { from: minute - (USAGE_MINUTES - 1) * MINUTE_MS, to: minute + MINUTE_MS, stepMs: MINUTE_MS }),
-      usage.series([usageSubject], { from: hour - (USAGE_HOURS - 1) * HOUR_MS, to: hour + HOUR_MS, stepMs: HOUR_MS }),
-      limits.ofConsumer(consumer),
-    ]);
-    const iso = (points: typeof minutes) => points.map((p) => ({ at: new Date(p.at).toISOString(), allowed: p.allowed, limited: p.limited }));
-    const view: UsageView = { subject, minutes: iso(minutes), hours: iso(hours), limits: state };
-    return reply.header("cache-control", "no-store").send(view);
-  };
+export const USAGE_ROUTES = [
+  route({
+    method: "GET", url: "/account/api/usage/keys/:id", operationId: "getOwnKeyUsage", auth: "session", tags,
+    summary: "One of your keys: allowed and limited requests per minute (last hour) and per hour (last week), and its limits now",
+    params: z.object({ id: z.string().meta({ format: "uuid" }) }),
+    responses: { 200: { description: "The key's usage.", schema: usageView } },
+    problems: { 404: "You have no key with this id." },
+    handle: async ({ deps, params: { id }, request }) => {
+      const user = signedInUser(request);
+      const key = z.uuid().safeParse(id).success ? await deps.accounts.apiKeys.get(id) : undefined;
+      if (key === undefined || key.userId !== user.id) throw new ProblemError(problems.notFound, `You have no key with id "${id}".`);
+      const consumer: Consumer = { id: `user:${user.id}`, plan: key.plan ?? user.plan, keyId: key.id, ...(key.scopes !== null && { scopes: key.scopes }) };
+      return ok(await usageOf(deps, { kind: "key", id: key.id, name: key.name, start: key.start }, `key:${key.id}`, consumer));
+    },
+  }),
+  route({
+    method: "GET", url: "/account/api/usage/session", operationId: "getOwnSessionUsage", auth: "session", tags,
+    summary: "Your signed-in calls (the dashboard's playground): requests per minute and per hour, and your limits now",
+    responses: { 200: { description: "Your session's usage.", schema: usageView } },
+    handle: async ({ deps, request }) => {
+      const user = signedInUser(request);
+      return ok(await usageOf(deps, { kind: "session" }, `user:${user.id}`, { id: `user:${user.id}`, plan: user.plan }));
+    },
+  }),
+];
 
-  app.get<{ Params: { id: string } }>("/account/api/usage/keys/:id", async function ownKeyUsage(request, reply) {
-    const user = await requireUser(request, reply, accounts);
-    if (user === undefined) return reply;
-    const { id } = request.params;
-    const key = z.uuid().safeParse(id).success ? await accounts.apiKeys.get(id) : undefined;
-    if (key === undefined || key.userId !== user.id) return replyProblem(reply, problems.notFound, `You have no key with id "${id}".`);
-    const consumer: Consumer = { id: `user:${user.id}`, plan: key.plan ?? user.plan, keyId: key.id, ...(key.scopes !== null && { scopes: key.scopes }) };
-    return answer(reply, { kind: "key", id: key.id, name: key.name, start: key.start }, `key:${key.id}`, consumer);
-  });
-
-  app.get("/account/api/usage/session", async function ownSessionUsage(request, reply) {
-    const user = await requireUser(request, reply, accounts);
-    if (user === undefined) return reply;
-    return answer(reply, { kind: "session" }, `user:${user.id}`, { id: `user:${user.id}`, plan: user.plan });
-  });
-
+export function registerUsageRoutes(app: FastifyInstance, deps: UsageRoutesDeps): Promise<void> {
+  registerRoutes(app, USAGE_ROUTES, deps);
   // Nothing to wait for; a promise, as the control plane registers every part alike.
   return Promise.resolve();
 }
 
-const session = [{ session: [] }];
-const notSignedIn = problemResponse("No valid session cookie.");
-
 /** The usage endpoints in /openapi.json. */
 export const USAGE_OPENAPI: OpenApiSection = {
   tags: [{ name: "account: usage", description: "Your own requests per minute and per hour, and your limits as they stand, with your session cookie." }],
-  paths: {
-    "/account/api/usage/keys/{id}": {
-      get: {
-        tags: ["account: usage"],
-        summary: "One of your keys: allowed and limited requests per minute (last hour) and per hour (last week), and its limits now",
-        security: session,
-        parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }],
-        responses: { "200": jsonResponse("The key's usage.", usageView), "401": notSignedIn, "404": problemResponse("You have no key with this id.") },
-      },
-    },
-    "/account/api/usage/session": {
-      get: {
-        tags: ["account: usage"],
-        summary: "Your signed-in calls (the dashboard's playground): requests per minute and per hour, and your limits now",
-        security: session,
-        responses: { "200": jsonResponse("Your session's usage.", usageView), "401": notSignedIn },
-      },
-    },
-  },
+  paths: openApiPaths(USAGE_ROUTES),
   securitySchemes: {},
 };
