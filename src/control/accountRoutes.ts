@@ -23,7 +23,8 @@ import type { InvalidParam } from "../config/invalidParams.js";
 import { nameSchema } from "../config/schema.js";
 import { problems } from "../problems/catalogue.js";
 import { ProblemError } from "../problems/problemError.js";
-import { created, noContent, ok, openApiPaths, registerRoutes, routeFor } from "./defineRoute.js";
+import { created, noContent, ok, registerRoutes, routeFor } from "./defineRoute.js";
+import { openApiPaths } from "./routeOpenApi.js";
 import { signedInUser } from "./sessionAuth.js";
 import type { OpenApiSection } from "./openapi.js";
 

@@ -26,7 +26,8 @@ import { PLAN_ROUTES } from "./admin/planRoutes.js";
 import { SERVICE_TOKEN_ROUTES } from "./admin/serviceTokenRoutes.js";
 import { USER_ROUTES } from "./admin/userRoutes.js";
 import type { AdminApiDeps } from "./admin/adminRoute.js";
-import { openApiPaths, registerRoutes } from "./defineRoute.js";
+import { registerRoutes } from "./defineRoute.js";
+import { openApiPaths } from "./routeOpenApi.js";
 import type { OpenApiSection } from "./openapi.js";
 
 export { ADMIN_API_PREFIX, ADMIN_BODY_LIMIT, type AdminApiDeps } from "./admin/adminRoute.js";

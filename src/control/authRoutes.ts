@@ -38,8 +38,9 @@ import { problems } from "../problems/catalogue.js";
 import { problemOfDomainError } from "../problems/domainErrors.js";
 import { ProblemError } from "../problems/problemError.js";
 import type { RateLimitStore } from "../stores/store.js";
-import { created, noContent, ok, openApiPaths, registerRoutes, routeFor } from "./defineRoute.js";
-import { RETRY_AFTER_HEADER } from "./parseBody.js";
+import { created, noContent, ok, registerRoutes, routeFor } from "./defineRoute.js";
+import { openApiPaths } from "./routeOpenApi.js";
+import { RETRY_AFTER_HEADER } from "./routeOpenApi.js";
 import { clearSessionCookie, signedInUser, sessionToken, setSessionCookie } from "./sessionAuth.js";
 import type { OpenApiSection } from "./openapi.js";
 

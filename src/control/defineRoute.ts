@@ -8,7 +8,8 @@
  *   compiler running zod; a 400 `bad-request` whose `invalidParams` names every bad field);
  * - the handler's types: params from the URL (or its schema), query and body as the schemas
  *   output them, and an answer typed by the declared responses;
- * - the OpenAPI operation (`openApiPaths`), so /openapi.json cannot drift from what is served.
+ * - the OpenAPI operation (routeOpenApi.ts `openApiPaths`), so /openapi.json cannot drift from
+ *   what is served.
  *
  * A handler answers `{ status, body }`, or throws: a ProblemError (problems/problemError.ts) for a
  * refusal, a domain error for the map in problems/domainErrors.ts to answer, anything else for
@@ -34,11 +35,14 @@ import type { Accounts } from "../accounts/accounts.js";
 import { invalidParams } from "../config/invalidParams.js";
 import { problems } from "../problems/catalogue.js";
 import { ProblemError } from "../problems/problemError.js";
-import { openApiSchema, problemResponse, SMALL_BODY_LIMIT, type OpenApiResponse } from "./parseBody.js";
 import { takesBody } from "./requestBodies.js";
 import { isSameOrigin, requireAdmin, userRequired } from "./sessionAuth.js";
 
 type Json = Record<string, unknown>;
+
+/** Largest JSON body a route reads unless it says otherwise (Fastify answers 413 past it). */
+export const SMALL_BODY_LIMIT = 16 * 1024;
+
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 /**
@@ -51,7 +55,7 @@ export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
  */
 export type Auth = "none" | "optionalSession" | "session" | "admin" | "serviceToken";
 
-const SECURITY: Record<Auth, readonly Json[]> = {
+export const SECURITY: Readonly<Record<Auth, readonly Json[]>> = {
   none: [],
   optionalSession: [{ session: [] }, {}],
   session: [{ session: [] }],
@@ -159,7 +163,7 @@ export function routeFor<D extends CallerDeps>() {
   };
 }
 
-const UNSAFE = new Set<Method>(["POST", "PUT", "PATCH", "DELETE"]);
+export const UNSAFE_METHODS: ReadonlySet<Method> = new Set<Method>(["POST", "PUT", "PATCH", "DELETE"]);
 
 /** Each request's body as it came, kept before validation replaces it with the schema's output. */
 const rawBodies = new WeakMap<FastifyRequest, unknown>();
@@ -185,7 +189,7 @@ function callerCheck<D extends CallerDeps>(spec: OperationSpec, deps: D): onRequ
   switch (spec.auth) {
     case "none":
     case "optionalSession":
-      if (!UNSAFE.has(spec.method)) return undefined;
+      if (!UNSAFE_METHODS.has(spec.method)) return undefined;
       return function requireSameOrigin(request) {
         return isSameOrigin(request) ? Promise.resolve() : Promise.reject(new ProblemError(problems.crossSite, "This request must come from Sluice's own pages."));
       };
@@ -233,89 +237,4 @@ export function registerRoutes<D extends CallerDeps>(app: FastifyInstance, route
       },
     });
   }
-}
-
-// ─── OpenAPI ────────────────────────────────────────────────────────────────────────────────────
-
-const INVALID = "A field is invalid; `invalidParams` names each.";
-
-/** The problems a route's auth and input imply, by status. */
-function impliedProblems(spec: OperationSpec): Record<number, ProblemSpec> {
-  const implied: Record<number, ProblemSpec> = {};
-  if (spec.params !== undefined || spec.query !== undefined || spec.body !== undefined) implied[400] = INVALID;
-  if (spec.auth === "session") implied[401] = "No valid session cookie.";
-  if (spec.auth === "admin") {
-    implied[401] = "Nobody signed in, and no admin token.";
-    implied[403] = "Not an admin, or a cookie-authenticated change from another origin.";
-  } else if (spec.auth !== "serviceToken" && UNSAFE.has(spec.method)) implied[403] = "The request came from another origin.";
-  if (spec.body !== undefined) implied[413] = `The body is larger than ${spec.bodyLimit ?? SMALL_BODY_LIMIT} bytes.`;
-  return implied;
-}
-
-/** An OpenAPI operation object, typed as far as readers of the document look into it. */
-export interface OpenApiOperation {
-  readonly operationId: string;
-  readonly tags: readonly string[];
-  readonly summary: string;
-  readonly security: readonly Json[];
-  readonly parameters?: readonly Json[];
-  readonly requestBody?: { readonly required: boolean; readonly content: Readonly<Record<string, { readonly schema: Json; readonly examples?: Json }>> };
-  readonly responses: Readonly<Record<string, { readonly description: string; readonly headers?: Json; readonly content?: Readonly<Record<string, { readonly schema: Json }>> }>>;
-  readonly [extension: string]: unknown;
-}
-
-/** One operation of the OpenAPI document, from its declaration. */
-export function openApiOperation(spec: OperationSpec): OpenApiOperation {
-  const params = spec.params === undefined ? undefined : openApiSchema(spec.params);
-  const pathParameters = [...spec.url.matchAll(/:(\w+)/g)].map(([, name]) => {
-    const schema = (params?.["properties"] as Record<string, Json> | undefined)?.[name!] ?? { type: "string" };
-    return parameter(name!, "path", true, schema);
-  });
-  const query = spec.query === undefined ? undefined : openApiSchema(spec.query);
-  const required = new Set((query?.["required"] as string[] | undefined) ?? []);
-  const queryParameters = Object.entries((query?.["properties"] as Record<string, Json> | undefined) ?? {})
-    .map(([name, schema]) => parameter(name, "query", required.has(name), schema));
-
-  const responses: Record<string, OpenApiResponse | { description: string; headers?: Json }> = {};
-  for (const [status, success] of Object.entries(spec.responses)) {
-    responses[status] = {
-      description: success.description,
-      ...(success.headers !== undefined && { headers: success.headers }),
-      ...(success.schema !== undefined && { content: { "application/json": { schema: openApiSchema(success.schema, "output") } } }),
-    };
-  }
-  for (const [status, problem] of Object.entries({ ...impliedProblems(spec), ...spec.problems })) {
-    responses[status] = typeof problem === "string" ? problemResponse(problem) : problemResponse(problem.description, problem.headers);
-  }
-
-  return {
-    operationId: spec.operationId,
-    tags: [...spec.tags],
-    summary: spec.summary,
-    ...(spec.description !== undefined && { description: spec.description }),
-    security: SECURITY[spec.auth],
-    ...(pathParameters.length + queryParameters.length > 0 && { parameters: [...pathParameters, ...queryParameters] }),
-    ...(spec.body !== undefined && {
-      requestBody: {
-        required: spec.bodyOptional !== true,
-        content: { "application/json": { schema: openApiSchema(spec.body), ...(spec.examples !== undefined && { examples: spec.examples }) } },
-      },
-    }),
-    responses,
-  };
-}
-
-function parameter(name: string, where: "path" | "query", required: boolean, schema: Json): Json {
-  const { description, ...rest } = schema;
-  return { name, in: where, required, ...(description !== undefined && { description }), schema: rest };
-}
-
-/** The operations as an OpenAPI `paths` object (`:id` written `{id}`). */
-export function openApiPaths(routes: readonly OperationSpec[]): Record<string, Record<string, OpenApiOperation>> {
-  const paths: Record<string, Record<string, OpenApiOperation>> = {};
-  for (const spec of routes) {
-    const path = spec.url.replace(/:(\w+)/g, "{$1}");
-    paths[path] = { ...paths[path], [spec.method.toLowerCase()]: openApiOperation(spec) };
-  }
-  return paths;
 }

@@ -64,8 +64,8 @@ export interface OpenApiSection {
 
 export function buildOpenApi(table: RouteTable, upstreamDocs: ReadonlyMap<string, UpstreamDoc | undefined>, sections: readonly OpenApiSection[] = []): Json {
   const paths: Record<string, Json> = {
-    "/healthz": { get: { tags: ["gateway"], summary: "Liveness: the process is up", security: [], responses: { "200": { description: "Up." } } } },
-    "/readyz": { get: { tags: ["gateway"], summary: "Readiness: config loaded, services healthy, stores reachable", description: "Answers its status only; the reasons and each part's state come with the admin token (Authorization: Bearer), or on the status listener (server.statusPort).", security: [], responses: { "200": { description: "Ready: {\"status\":\"ready\"}." }, "503": { description: "Not ready, or shutting down." } } } },
+    "/healthz": { get: { operationId: "getLiveness", tags: ["gateway"], summary: "Liveness: the process is up", security: [], responses: { "200": { description: "Up." } } } },
+    "/readyz": { get: { operationId: "getReadiness", tags: ["gateway"], summary: "Readiness: config loaded, services healthy, stores reachable", description: "Answers its status only; the reasons and each part's state come with the admin token (Authorization: Bearer), or on the status listener (server.statusPort).", security: [], responses: { "200": { description: "Ready: {\"status\":\"ready\"}." }, "503": { description: "Not ready, or shutting down." } } } },
   };
   const schemas: Record<string, Json> = {
     Problem: {
@@ -82,6 +82,8 @@ export function buildOpenApi(table: RouteTable, upstreamDocs: ReadonlyMap<string
     },
   };
   const tags = [{ name: "gateway", description: "The gateway's own endpoints." }];
+  // Sluice's own operations keep their ids; a service's give way to them.
+  const operationIds = new OperationIds([paths, ...sections.map((section) => section.paths)]);
 
   for (const [name, service] of table) {
     tags.push({ name, description: service.config.description ?? `Service "${name}", proxied to its upstream.` });
@@ -91,13 +93,16 @@ export function buildOpenApi(table: RouteTable, upstreamDocs: ReadonlyMap<string
 
     const upstreamPaths = Object.entries(doc?.paths ?? {}).filter(([path]) => !HIDDEN_PATHS.has(path));
     if (upstreamPaths.length === 0) {
-      paths[`/api/${name}/{path}`] = { get: gatewayOperation(name, { summary: `Any path of service "${name}"`, parameters: [{ name: "path", in: "path", required: true, schema: { type: "string" } }], responses: { "200": { description: "The upstream's response." } } }) };
+      paths[`/api/${name}/{path}`] = { get: gatewayOperation(name, { operationId: operationIds.claim(`${camelCase(name)}AnyPath`), summary: `Any path of service "${name}"`, parameters: [{ name: "path", in: "path", required: true, schema: { type: "string" } }], responses: { "200": { description: "The upstream's response." } } }) };
       continue;
     }
     for (const [path, item] of upstreamPaths) {
       const rewritten = rewrite(item);
       for (const method of METHODS) {
-        if (rewritten[method] !== undefined) rewritten[method] = gatewayOperation(name, rewritten[method] as Json);
+        const operation = rewritten[method] as Json | undefined;
+        if (operation === undefined) continue;
+        const own = typeof operation["operationId"] === "string" ? operation["operationId"] : derivedOperationId(method, path);
+        rewritten[method] = gatewayOperation(name, { ...operation, operationId: operationIds.claim(camelCase(name) + capitalized(own)) });
       }
       paths[`/api/${name}${path}`] = rewritten;
     }
@@ -138,6 +143,45 @@ export function buildOpenApi(table: RouteTable, upstreamDocs: ReadonlyMap<string
       },
     },
   };
+}
+
+/**
+ * Operation ids, unique across the document: a service's operations are named after the service
+ * (`random` + the upstream's own id, or one made of the method and path: `randomGetNumber`), so
+ * two services with the same operation keep apart; a repeat gets a number.
+ */
+class OperationIds {
+  readonly #taken = new Set<string>();
+
+  constructor(reserved: readonly Readonly<Record<string, Json>>[]) {
+    for (const paths of reserved) {
+      for (const item of Object.values(paths)) {
+        for (const operation of Object.values(item)) {
+          const id = (operation as Json | undefined)?.["operationId"];
+          if (typeof id === "string") this.#taken.add(id);
+        }
+      }
+    }
+  }
+
+  claim(wanted: string): string {
+    let id = wanted;
+    for (let n = 2; this.#taken.has(id); n++) id = `${wanted}${n}`;
+    this.#taken.add(id);
+    return id;
+  }
+}
+
+const capitalized = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
+const camelCase = (text: string) => text.split(/[^A-Za-z0-9]+/).filter(Boolean).map((word, i) => (i === 0 ? word : capitalized(word))).join("");
+
+/** `get /users/{id}` → `getUsersById`. */
+function derivedOperationId(method: string, path: string): string {
+  const words = path.split("/").filter(Boolean).map((segment) => {
+    const parameter = /^\{(.+)\}$/.exec(segment);
+    return parameter === null ? capitalized(camelCase(segment)) : `By${capitalized(camelCase(parameter[1]!))}`;
+  });
+  return method + words.join("");
 }
 
 function gatewayOperation(service: string, operation: Json): Json {

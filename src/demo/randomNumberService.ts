@@ -32,7 +32,8 @@ export function createRandomNumberService(): Promise<FastifyInstance> {
               required: ["number", "min", "max"],
               properties: { number: { type: "integer" }, min: { type: "integer" }, max: { type: "integer" } },
             },
-            400: problemSchema,
+            // Served by replyProblem: declared with the media type it is sent with.
+            400: { description: "A bound is not a whole number in range, or min is greater than max.", content: { "application/problem+json": { schema: problemSchema } } },
           },
         },
       }, (request, reply) => {

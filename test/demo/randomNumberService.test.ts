@@ -109,3 +109,13 @@ describe("GET /openapi.json", () => {
     assert.deepEqual(Object.keys(get?.responses ?? {}), ["200", "400"]);
   });
 });
+
+describe("the 400's media type", () => {
+  it("is declared as it is served: application/problem+json", async () => {
+    const served = await app.inject({ method: "GET", url: "/number?min=5&max=1" });
+    assert.equal(served.statusCode, 400);
+    assert.equal(served.headers["content-type"], "application/problem+json");
+    const doc = (await app.inject({ method: "GET", url: "/openapi.json" })).json<{ paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, unknown> }> }>> }>();
+    assert.deepEqual(Object.keys(doc.paths["/number"]!["get"]!.responses["400"]!.content), ["application/problem+json"]);
+  });
+});
