@@ -3,18 +3,20 @@
  * few lines for stderr — never a stack trace. 2 means the request itself was wrong (bad usage, an
  * invalid, unknown or duplicate value; nothing changed), or the setup is, which trying again does
  * not fix (a data directory Sluice cannot make private; systemd does not restart on 2); 1 means the
- * world got in the way (the database is in use or unreachable). The domain errors keep their stable codes, which the message
- * ends with so scripts and tests can match on them rather than on the wording.
+ * world got in the way (the database is in use or unreachable). Which domain error is which is
+ * decided once, in problems/domainErrors.ts, beside the problem an HTTP route answers it with.
+ * The domain errors keep their stable codes, which the message ends with so scripts and tests can
+ * match on them rather than on the wording.
  *
  * @example
  * describeFailure(new EmailTaken("ada@example.com"))
  * // → { exitCode: 2, lines: ["an account with the email address ada@example.com already exists (SLUICE_ERR_EMAIL_TAKEN)"] }
  */
 import { PasswordRejected } from "../accounts/passwords.js";
-import { InvalidPlan, PlanInUse, UnknownPlan } from "../accounts/plans.js";
-import { EmailTaken, InvalidEmail } from "../accounts/users.js";
+import { InvalidPlan } from "../accounts/plans.js";
 import { DatabaseInUse } from "../db/embeddedDatabase.js";
 import { DataDirNotPrivate } from "../db/privateFiles.js";
+import { domainErrorOf, type DomainError } from "../problems/domainErrors.js";
 
 /** The command line itself is wrong; the dispatcher adds the usage of `group` (or all of it). */
 export class UsageError extends Error {
@@ -57,40 +59,42 @@ export interface Failure {
   readonly lines: readonly string[];
 }
 
-/** The exit code and message of an expected failure; undefined for anything else (a bug). */
+/**
+ * The exit code and message of an expected failure; undefined for anything else (a bug). The exit
+ * code of a domain error is the one problems/domainErrors.ts gives its code, which the HTTP routes
+ * answer from the same entry; the words are the CLI's.
+ */
 export function describeFailure(error: unknown): Failure | undefined {
-  if (error instanceof InvalidPlan) {
-    return { exitCode: 2, lines: [`the plan is invalid, nothing was saved (${error.code}):`, ...error.issues.map((issue) => `  ${issue.name || "(plan)"}: ${issue.reason}`)] };
-  }
-  if (error instanceof PasswordRejected) return { exitCode: 2, lines: [`the password was rejected: ${error.message} (${error.code})`] };
-  if (error instanceof EmailTaken || error instanceof InvalidEmail || error instanceof UnknownPlan || error instanceof PlanInUse || error instanceof NotFound || error instanceof Refused || error instanceof InvalidInput) {
-    return { exitCode: 2, lines: [`${error.message} (${error.code})`] };
-  }
-  if (error instanceof DatabaseInUse) {
-    return {
-      exitCode: 1,
-      lines: [
-        `the embedded database in ${error.directory} is in use by process ${error.pid} — is \`sluice start\` running on this data dir? (${error.code})`,
-        "  The embedded database serves one process at a time. While the gateway runs, manage accounts",
-        "  through its admin API, or keep them in PostgreSQL (DATABASE_URL), which the gateway and this",
-        "  command can share; otherwise stop the gateway first.",
-      ],
-    };
-  }
-  if (error instanceof DataDirNotPrivate) {
-    const uid = process.getuid?.();
-    return {
-      exitCode: 2,
-      lines: [
-        `the embedded database in ${error.directory} cannot be made private: ${error.path}${error.owner === undefined ? "" : ` belongs to uid ${error.owner}`}, and its mode cannot be set (${error.code})`,
-        "  Its files hold password hashes and session digests, so Sluice keeps them 0600 and opens no",
-        `  database it cannot. Give the directory to the user Sluice runs as: chown -R ${uid ?? "<that user>"} ${error.directory}`,
-      ],
-    };
-  }
+  const meaning = domainErrorOf(error);
+  if (meaning !== undefined) return { exitCode: meaning.exitCode, lines: linesOf(error as DomainError) };
   const cause = unreachable(error);
   if (cause !== undefined) return { exitCode: 1, lines: [`cannot reach the PostgreSQL server named by DATABASE_URL: ${cause}`] };
   return undefined;
+}
+
+/** What stderr says of a domain error: its message and code, or more where the operator needs it. */
+function linesOf(error: DomainError): readonly string[] {
+  if (error instanceof InvalidPlan) {
+    return [`the plan is invalid, nothing was saved (${error.code}):`, ...error.issues.map((issue) => `  ${issue.name || "(plan)"}: ${issue.reason}`)];
+  }
+  if (error instanceof PasswordRejected) return [`the password was rejected: ${error.message} (${error.code})`];
+  if (error instanceof DatabaseInUse) {
+    return [
+      `the embedded database in ${error.directory} is in use by process ${error.pid} — is \`sluice start\` running on this data dir? (${error.code})`,
+      "  The embedded database serves one process at a time. While the gateway runs, manage accounts",
+      "  through its admin API, or keep them in PostgreSQL (DATABASE_URL), which the gateway and this",
+      "  command can share; otherwise stop the gateway first.",
+    ];
+  }
+  if (error instanceof DataDirNotPrivate) {
+    const uid = process.getuid?.();
+    return [
+      `the embedded database in ${error.directory} cannot be made private: ${error.path}${error.owner === undefined ? "" : ` belongs to uid ${error.owner}`}, and its mode cannot be set (${error.code})`,
+      "  Its files hold password hashes and session digests, so Sluice keeps them 0600 and opens no",
+      `  database it cannot. Give the directory to the user Sluice runs as: chown -R ${uid ?? "<that user>"} ${error.directory}`,
+    ];
+  }
+  return [`${error.message} (${error.code})`];
 }
 
 /** The socket-level reason, when `error` is a failed connection (pg reports Node's errno codes). */
