@@ -1,9 +1,10 @@
 /**
  * A signed-in user's own API keys under /account/api/keys: list, create, revoke, rotate — the
- * JSON API behind the dashboard's key pages. The session cookie authenticates, before any body is
- * read (userRequired: 401 without one, 403 for a change from another origin); the repository (apiKeys.ts) does the
- * work. A user sees and touches only their own keys: another user's key id answers 404, exactly
- * like an id that names no key, so ids cannot be probed.
+ * JSON API behind the dashboard's key pages, a route table (defineRoute.ts). The session cookie
+ * authenticates, before any body is read (401 without one, 403 for a change from another
+ * origin); the repository (apiKeys.ts) does the work. A user sees and touches only their own
+ * keys: another user's key id answers 404, exactly like an id that names no key, so ids cannot
+ * be probed.
  *
  * A new key is in the answer to the request that made it (create, rotate) and nowhere else:
  * lists show its `start` (`sk_` + 6 characters), never the key nor its hash. A revoked or

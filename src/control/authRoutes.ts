@@ -3,8 +3,9 @@
  * dashboard's pages call, answering with the session cookie (sessionAuth.ts) and problem
  * documents. Accounts (accounts.ts) does the work; this file is the edge.
  *
- * - Each body is read by one zod schema (parseBody.ts): a 400 names every bad field; bodies
- *   are at most SMALL_BODY_LIMIT bytes (413 past it).
+ * - Each route is declared once (defineRoute.ts): its body is read by its zod schema, a 400
+ *   names every bad field; bodies are at most SMALL_BODY_LIMIT bytes (413 past it). An account
+ *   error (an email taken, a password refused) answers as problems/domainErrors.ts maps it.
  * - Sign-in is throttled (loginThrottle.ts) before any password is checked, by account and client
  *   address and by address alone: each attempt is reserved first, so attempts sent at once cannot
  *   pass it together; unknown emails, wrong passwords and disabled accounts give byte-identical
