@@ -139,7 +139,7 @@ export interface RouteSpec<D, U extends string, P, Q, B, R> extends OperationSpe
   handle(input: RouteInput<D, U, P, Q, B>): Promise<Answer<R> | FastifyReply> | Answer<R> | FastifyReply;
 }
 
-/** What every route needs of its dependencies to check its caller. */
+/** What a route's dependencies must hold to check a `session` or `admin` caller (checked at registration). */
 export interface CallerDeps {
   readonly accounts?: Accounts | undefined;
   /** SLUICE_ADMIN_TOKEN: accepted as a Bearer token by `admin` routes. */
@@ -155,7 +155,7 @@ export interface Route<D> extends OperationSpec {
  * The route declarer for handlers that take dependencies `D`: `routeFor<D>()({ … })`. (Two calls,
  * so TypeScript infers the schemas' types while `D` is given.)
  */
-export function routeFor<D extends CallerDeps>() {
+export function routeFor<D extends object>() {
   return function route<U extends string, R extends Readonly<Record<number, SuccessSpec>>, P = undefined, Q = undefined, B = undefined>(
     spec: RouteSpec<D, U, P, Q, B, R>,
   ): Route<D> {
@@ -181,7 +181,7 @@ const zodValidator: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
 };
 
 /** The onRequest hook that checks the caller, or undefined when anyone may call. */
-function callerCheck<D extends CallerDeps>(spec: OperationSpec, deps: D): onRequestAsyncHookHandler | undefined {
+function callerCheck(spec: OperationSpec, deps: CallerDeps): onRequestAsyncHookHandler | undefined {
   const needsAccounts = () => {
     if (deps.accounts === undefined) throw new Error(`${spec.method} ${spec.url} (${spec.auth}) is registered without accounts`);
     return deps.accounts;
@@ -208,7 +208,7 @@ function callerCheck<D extends CallerDeps>(spec: OperationSpec, deps: D): onRequ
 }
 
 /** Registers every route of `routes` on `app`, its handler given `deps`. */
-export function registerRoutes<D extends CallerDeps>(app: FastifyInstance, routes: readonly Route<D>[], deps: D): void {
+export function registerRoutes<D extends object>(app: FastifyInstance, routes: readonly Route<D>[], deps: D): void {
   for (const spec of routes) {
     const onRequest = callerCheck(spec, deps);
     const schema: Record<string, unknown> = {};

@@ -7,6 +7,8 @@
 import type { RouteTable } from "../gateway/routeTable.js";
 import { API_KEY_HEADER } from "../config/headerNames.js";
 import { problems } from "../problems/catalogue.js";
+import { openApiPaths } from "./routeOpenApi.js";
+import { STATUS_ROUTES } from "./statusRoutes.js";
 
 type Json = Record<string, unknown>;
 type UpstreamDoc = { paths?: Record<string, Json>; components?: { schemas?: Record<string, Json> } };
@@ -64,8 +66,7 @@ export interface OpenApiSection {
 
 export function buildOpenApi(table: RouteTable, upstreamDocs: ReadonlyMap<string, UpstreamDoc | undefined>, sections: readonly OpenApiSection[] = []): Json {
   const paths: Record<string, Json> = {
-    "/healthz": { get: { operationId: "getLiveness", tags: ["gateway"], summary: "Liveness: the process is up", security: [], responses: { "200": { description: "Up." } } } },
-    "/readyz": { get: { operationId: "getReadiness", tags: ["gateway"], summary: "Readiness: config loaded, services healthy, stores reachable", description: "Answers its status only; the reasons and each part's state come with the admin token (Authorization: Bearer), or on the status listener (server.statusPort).", security: [], responses: { "200": { description: "Ready: {\"status\":\"ready\"}." }, "503": { description: "Not ready, or shutting down." } } } },
+    ...openApiPaths(STATUS_ROUTES),
   };
   const schemas: Record<string, Json> = {
     Problem: {

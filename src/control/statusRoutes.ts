@@ -17,6 +17,7 @@
  * const status = await startStatusListener(config.server, { readiness, metrics }, logger);
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { z } from "zod";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
 import type { SluiceConfig } from "../config/schema.js";
 import { answerClientError } from "../edge/clientErrors.js";
@@ -25,6 +26,7 @@ import { publicHostCheck, refusedHost } from "../edge/publicHosts.js";
 import type { Readiness, ReadinessReport } from "../lifecycle/readiness.js";
 import type { SluiceMetrics } from "../observability/metrics.js";
 import { useProblemResponses } from "../problems/fastifyProblems.js";
+import { ok, registerRoutes, routeFor } from "./defineRoute.js";
 import { refuseUnreadBodies } from "./requestBodies.js";
 
 export interface StatusRoutesDeps {
@@ -35,15 +37,35 @@ export interface StatusRoutesDeps {
   readonly details: (request: FastifyRequest) => boolean;
 }
 
+const route = routeFor<StatusRoutesDeps>();
+const readiness = z.object({ status: z.string() }).catchall(z.unknown())
+  .meta({ description: "`{\"status\":\"ready\"}`; with the admin token, or on the status listener, also the reasons and each part's state." });
+
+/** Liveness and readiness, as load balancers ask; public (`security: []`). */
+export const STATUS_ROUTES = [
+  route({
+    method: "GET", url: "/healthz", operationId: "getLiveness", auth: "none", tags: ["gateway"],
+    summary: "Liveness: the process is up",
+    responses: { 200: { description: "Up.", schema: z.object({ status: z.literal("ok") }) } },
+    handle: () => ok({ status: "ok" as const }),
+  }),
+  route({
+    method: "GET", url: "/readyz", operationId: "getReadiness", auth: "none", tags: ["gateway"],
+    summary: "Readiness: config loaded, services healthy, stores reachable",
+    description: "Answers its status only; the reasons and each part's state come with the admin token (Authorization: Bearer), or on the status listener (server.statusPort).",
+    responses: { 200: { description: "Ready.", schema: readiness }, 503: { description: "Not ready, or shutting down.", schema: readiness } },
+    handle: async ({ deps, request }) => {
+      const report = await deps.readiness.check();
+      const body = deps.details(request) ? readinessDetails(report) : { status: report.status };
+      return report.ready ? ok(body) : { status: 503 as const, body };
+    },
+  }),
+];
+
 export function registerStatusRoutes(app: FastifyInstance, deps: StatusRoutesDeps): void {
-  app.get("/healthz", () => ({ status: "ok" }));
+  registerRoutes(app, STATUS_ROUTES, deps);
 
-  app.get("/readyz", async function readyz(request, reply) {
-    const report = await deps.readiness.check();
-    reply.code(report.ready ? 200 : 503).header("cache-control", "no-store");
-    return reply.send(deps.details(request) ? readinessDetails(report) : { status: report.status });
-  });
-
+  // Prometheus text, for scrapers: not an operation of the JSON API, so not in the document.
   const { metrics } = deps;
   if (metrics !== undefined) {
     app.get("/metrics", async (_request, reply) => reply.type(metrics.contentType).send(await metrics.render()));
@@ -51,7 +73,7 @@ export function registerStatusRoutes(app: FastifyInstance, deps: StatusRoutesDep
 }
 
 /** The whole report, as operators read it. */
-function readinessDetails(report: ReadinessReport): Record<string, unknown> {
+function readinessDetails(report: ReadinessReport): { readonly status: string; readonly [part: string]: unknown } {
   return {
     status: report.status,
     ...(!report.ready && { reasons: report.reasons }),

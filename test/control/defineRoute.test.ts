@@ -13,7 +13,7 @@ import { problems } from "../../src/problems/catalogue.js";
 import { useProblemResponses } from "../../src/problems/fastifyProblems.js";
 import { ProblemError } from "../../src/problems/problemError.js";
 
-const route = routeFor<{ readonly greeting: string; readonly accounts?: undefined }>();
+const route = routeFor<{ readonly greeting: string }>();
 const note = z.strictObject({ text: z.string().min(1), plan: z.string().optional(), window: z.string().transform((w) => Number.parseInt(w, 10)).optional() });
 
 const ROUTES = [
