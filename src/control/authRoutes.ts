@@ -25,20 +25,20 @@
  * // POST /auth/login {"email":"ada@example.com","password":"…"} → 200 {"user":{…}} + Set-Cookie
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { z } from "zod";
 import { DEFAULT_PLAN, type Accounts } from "../accounts/accounts.js";
 import { loginThrottle, type LoginThrottle, type LoginThrottleOptions } from "../accounts/loginThrottle.js";
 import { SIGNUPS_PER_IP, signupThrottle, type SignupThrottle } from "../accounts/signupThrottle.js";
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, type PasswordHasher, PasswordHashingBusy, passwordProblem } from "../accounts/passwords.js";
+import { type PasswordHasher, PasswordHashingBusy } from "../accounts/passwords.js";
 import type { Place } from "../accounts/semaphore.js";
 import { SESSION_COOKIE, SessionStore } from "../accounts/sessions.js";
-import { normalizeEmail, ROLES, UserRepository, type User } from "../accounts/users.js";
+import { UserRepository, type User } from "../accounts/users.js";
 import { clientAddress, type TrustFunction } from "../edge/clientAddress.js";
 import { addressKey } from "../limits/addressKey.js";
 import { problems } from "../problems/catalogue.js";
 import { problemOfDomainError } from "../problems/domainErrors.js";
 import { ProblemError } from "../problems/problemError.js";
 import type { RateLimitStore } from "../stores/store.js";
+import { loginBody, passwordChangeBody, signupBody, toUserView, userReply } from "./authBodies.js";
 import { created, noContent, ok, registerRoutes, routeFor } from "./defineRoute.js";
 import { openApiPaths } from "./routeOpenApi.js";
 import { RETRY_AFTER_HEADER } from "./routeOpenApi.js";
@@ -57,55 +57,6 @@ export interface AuthRoutesDeps {
   readonly throttle?: LoginThrottleOptions | undefined;
 }
 
-/** Longest password a sign-in reads, in UTF-16 units: any allowed password (256 code points) fits. */
-const MAX_PASSWORD_INPUT = 4 * PASSWORD_MAX_LENGTH;
-
-function isEmail(text: string): boolean {
-  try {
-    normalizeEmail(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const newEmail = z.string()
-  .refine(isEmail, "not an email address")
-  .meta({ format: "email", maxLength: 254, description: "The account's email address; one account per address, whatever its case.", examples: ["ada@example.com"] });
-
-const newPassword = z.string()
-  .superRefine((password, ctx) => {
-    const problem = passwordProblem(password);
-    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
-  })
-  .meta({ description: `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters; any characters.`, minLength: PASSWORD_MIN_LENGTH });
-
-// A sign-in reads what was typed without judging it: a malformed address is just a wrong one.
-const typedEmail = z.string().min(1).max(320).meta({ examples: ["ada@example.com"] });
-const typedPassword = z.string().min(1).max(MAX_PASSWORD_INPUT);
-
-/** POST /auth/signup */
-export const signupBody = z.strictObject({ email: newEmail, password: newPassword });
-/** POST /auth/login */
-export const loginBody = z.strictObject({ email: typedEmail, password: typedPassword });
-/** POST /auth/password */
-export const passwordChangeBody = z.strictObject({ currentPassword: typedPassword, newPassword });
-
-/** A user as the API shows them: never a password hash. */
-export const userView = z.object({
-  id: z.string().meta({ format: "uuid" }),
-  email: z.string().meta({ description: "As typed at sign-up." }),
-  role: z.enum(ROLES),
-  plan: z.string().meta({ description: "The plan whose limits the user's keys meet." }),
-  createdAt: z.string().meta({ format: "date-time" }),
-});
-export type UserView = z.infer<typeof userView>;
-
-export function toUserView(user: User): UserView {
-  return { id: user.id, email: user.email, role: user.role, plan: user.plan, createdAt: user.createdAt.toISOString() };
-}
-
-const userReply = z.object({ user: userView });
 
 /** The same words for an unknown email, a wrong password and a disabled account. */
 const BAD_CREDENTIALS_DETAIL = "The email address and password do not match an active account.";
