@@ -23,8 +23,8 @@ export async function createDemoApp(info: DemoInfo, register: (app: FastifyInsta
   return app;
 }
 
-/** The problem document schema, for the 4xx responses the demo routes declare. */
-export const problemSchema = {
+/** The problem document schema (see problemResponse). */
+const problemSchema = {
   type: "object",
   description: "An RFC 9457 problem document.",
   properties: {
@@ -35,3 +35,8 @@ export const problemSchema = {
     code: { type: "string" },
   },
 } as const;
+
+/** A 4xx the route answers with replyProblem: declared with the media type it is sent with. */
+export function problemResponse(description: string) {
+  return { description, content: { "application/problem+json": { schema: problemSchema } } } as const;
+}

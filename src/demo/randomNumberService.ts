@@ -6,7 +6,7 @@ import { randomInt } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { problems } from "../problems/catalogue.js";
 import { replyProblem } from "../problems/fastifyProblems.js";
-import { createDemoApp, problemSchema } from "./demoApp.js";
+import { createDemoApp, problemResponse } from "./demoApp.js";
 
 /** crypto.randomInt needs max − min < 2^48; ±2^46 keeps any pair of bounds inside that. */
 export const BOUND = 2 ** 46;
@@ -32,8 +32,7 @@ export function createRandomNumberService(): Promise<FastifyInstance> {
               required: ["number", "min", "max"],
               properties: { number: { type: "integer" }, min: { type: "integer" }, max: { type: "integer" } },
             },
-            // Served by replyProblem: declared with the media type it is sent with.
-            400: { description: "A bound is not a whole number in range, or min is greater than max.", content: { "application/problem+json": { schema: problemSchema } } },
+            400: problemResponse("A bound is not a whole number in range, or min is greater than max."),
           },
         },
       }, (request, reply) => {

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from "fastify";
 import { problems } from "../problems/catalogue.js";
 import { replyProblem } from "../problems/fastifyProblems.js";
-import { createDemoApp, problemSchema } from "./demoApp.js";
+import { createDemoApp, problemResponse } from "./demoApp.js";
 import { userIdParams } from "./usersService.js";
 
 export const DEMO_RECOMMENDATIONS: ReadonlyMap<number, readonly string[]> = new Map([
@@ -29,7 +29,7 @@ export function createRecommendationsService(): Promise<FastifyInstance> {
               required: ["user_id", "recommendations"],
               properties: { user_id: { type: "integer" }, recommendations: { type: "array", items: { type: "string" } } },
             },
-            404: problemSchema,
+            404: problemResponse("No recommendations for this user id."),
           },
         },
       }, (request, reply) => {

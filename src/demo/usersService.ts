@@ -4,7 +4,7 @@
 import type { FastifyInstance } from "fastify";
 import { problems } from "../problems/catalogue.js";
 import { replyProblem } from "../problems/fastifyProblems.js";
-import { createDemoApp, problemSchema } from "./demoApp.js";
+import { createDemoApp, problemResponse } from "./demoApp.js";
 
 export interface DemoUser {
   readonly user_id: number;
@@ -39,7 +39,7 @@ export function createUsersService(): Promise<FastifyInstance> {
               required: ["user_id", "name", "segment"],
               properties: { user_id: { type: "integer" }, name: { type: "string" }, segment: { type: "string" } },
             },
-            404: problemSchema,
+            404: problemResponse("No user has this id."),
           },
         },
       }, (request, reply) => {
