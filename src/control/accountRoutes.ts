@@ -112,6 +112,8 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRoutesD
 
   app.get("/account/api/keys", signedIn, async function listOwnKeys(request, reply) {
     const user = signedInUser(request);
+    // This instance's recorded uses first, so "last used" includes the call just made.
+    await accounts.keyVerifier.flush().catch((error: unknown) => request.log.warn({ err: error }, "could not write API key uses before a list"));
     const records = await accounts.apiKeys.list({ userId: user.id, includeRevoked: true, limit: MAX_LIST_LIMIT });
     return reply.header("cache-control", "no-store").send({ keys: records.map(toApiKeyView) });
   });
