@@ -7,8 +7,9 @@
  *   are at most SMALL_BODY_LIMIT bytes (413 past it).
  * - Sign-in is throttled (loginThrottle.ts) before any password is checked, by account and client
  *   address and by address alone: each attempt is reserved first, so attempts sent at once cannot
- *   pass it together; unknown emails, wrong passwords and disabled accounts give byte-identical
- *   401 answers and count alike. A sign-in the password checker is too busy for (503) counts
+ *   pass it together; unknown emails and wrong passwords give byte-identical 401 answers and
+ *   count alike. A disabled account is told so (403 account-disabled), but only after its right
+ *   password: without the password nobody learns whether an email has an account. A sign-in the password checker is too busy for (503) counts
  *   nothing: its place there is taken before the attempt is reserved.
  * - Sign-up is throttled per client address (signupThrottle.ts) before any work; an address that
  *   has an account gets 409 without its password being hashed, and new passwords are hashed
@@ -70,7 +71,7 @@ const newEmail = z.string()
   .refine(isEmail, "not an email address")
   .meta({ format: "email", maxLength: 254, description: "The account's email address; one account per address, whatever its case.", examples: ["ada@example.com"] });
 
-const newPassword = z.string()
+export const newPassword = z.string()
   .superRefine((password, ctx) => {
     const problem = passwordProblem(password);
     if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
@@ -142,8 +143,15 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
     const body = await parseBody(loginBody, request, reply);
     if (body === undefined) return reply;
     const ip = clientIp(request);
-    const verdict = await verifyThrottled(throttle, accounts.passwords, ip, body.email, reply, (place) => accounts.checkPassword(body.email, body.password, place));
+    let disabled = false;
+    const verdict = await verifyThrottled(throttle, accounts.passwords, ip, body.email, reply, async (place) => {
+      const outcome = await accounts.checkSignIn(body.email, body.password, place);
+      // The right password of a disabled account: counted as a failure, but told why.
+      disabled = outcome === "disabled";
+      return outcome === "disabled" ? undefined : outcome;
+    });
     if (verdict === undefined) return reply;
+    if (verdict === false && disabled) return replyProblem(reply, problems.accountDisabled, "This account is disabled; ask an admin to enable it.");
     if (verdict === false) return replyProblem(reply, problems.badCredentials, BAD_CREDENTIALS_DETAIL);
     await startSession(request, reply, verdict);
     return reply.header("cache-control", "no-store").send({ user: toUserView(verdict) });
@@ -177,6 +185,8 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRoutesDeps): 
     if (verdict === false) {
       return replyProblem(reply, problems.badCredentials, "The current password is wrong.", { invalidParams: [{ name: "currentPassword", reason: "not the current password" }] });
     }
+    // Checked once the current password is proven: otherwise it would confirm a guess.
+    if (body.newPassword === body.currentPassword) return replyInvalid(reply, [{ name: "newPassword", reason: "the same as the current password; choose a new one" }]);
     let passwordHash: string;
     try {
       passwordHash = await accounts.passwords.hash(body.newPassword);
@@ -251,9 +261,17 @@ async function verifyThrottled(
   return user;
 }
 
-/** 429 with Retry-After, for `what` (e.g. "failed sign-ins"). */
+/** 429 with Retry-After, for `what` (e.g. "failed sign-ins"); the detail says the wait as people do. */
 function replyTooMany(reply: FastifyReply, seconds: number, what: string): FastifyReply {
-  return replyProblem(reply.header("retry-after", String(seconds)), problems.rateLimited, `Too many ${what}; try again in ${seconds} s.`);
+  return replyProblem(reply.header("retry-after", String(seconds)), problems.rateLimited, `Too many ${what}; try again in ${waitInWords(seconds)}.`);
+}
+
+/** "40 s", "15 min", "2 h 5 min": a Retry-After of 899 s is "15 min". */
+export function waitInWords(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h${minutes % 60 === 0 ? "" : ` ${minutes % 60} min`}`;
 }
 
 /** Answers an Accounts error a client can act on; anything else is rethrown (a 500). */
@@ -319,8 +337,8 @@ export const AUTH_OPENAPI_PATHS = {
       responses: {
         "200": jsonResponse("Signed in.", userReply, sessionCookie),
         "400": invalid,
-        "401": problemResponse("Wrong email or password, or the account is disabled (one answer for all)."),
-        "403": crossSite,
+        "401": problemResponse("Wrong email or password (one answer for both)."),
+        "403": problemResponse("Another origin (`cross-site`), or the right password of a disabled account (`account-disabled`)."),
         "413": tooLarge,
         "429": problemResponse("Too many failed sign-ins.", RETRY_AFTER_HEADER),
         "503": busy,

@@ -28,6 +28,7 @@ import { registerAccountRoutes } from "./accountRoutes.js";
 import { registerAdminApi } from "./adminApi.js";
 import type { ApiDocs } from "./apiDocs.js";
 import { registerAuthRoutes } from "./authRoutes.js";
+import { registerPasswordResetRoutes } from "./passwordResetRoutes.js";
 import { currentUser, isAdminToken } from "./sessionAuth.js";
 import { registerStatusRoutes } from "./statusRoutes.js";
 import { refuseUnreadBodies } from "./requestBodies.js";
@@ -73,6 +74,7 @@ export async function registerControlPlane(app: FastifyInstance, deps: ControlPl
     await registerAuthRoutes(app, { accounts, limiterStore, trust: deps.trust, ipv6Prefix: deps.ipv6Prefix });
     await registerAccountRoutes(app, { accounts, serviceNames: () => deps.table.keys() });
     await registerAdminApi(app, { accounts, adminToken: deps.adminToken });
+    await registerPasswordResetRoutes(app, { accounts, adminToken: deps.adminToken });
     const limits = limitState({ store: limiterStore, table: deps.table, plans: deps.plans, ipv6Prefix: deps.ipv6Prefix ?? 64 });
     await registerUsageRoutes(app, { accounts, usage: usageRepository(accounts.db), recorder: deps.usage, limits, onError: (error) => app.log.warn({ err: error }, "could not write usage counts before a read") });
     await registerAdminLiveRoutes(app, { accounts, adminToken: deps.adminToken, store: limiterStore, limits, table: deps.table, probeUpstreams: () => probeUpstreams(deps.table) });
