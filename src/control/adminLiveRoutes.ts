@@ -43,7 +43,8 @@ export interface AdminLiveRoutesDeps {
 }
 
 const subjectFields = {
-  keyId: z.uuid().optional().meta({ description: "An API key's id: its consumer's counters." }),
+  keyId: z.string().trim().transform((text) => text.replace(/…$|\.\.\.$/, "")).pipe(z.union([z.uuid(), z.string().regex(/^sk_[A-Za-z0-9]{6}$/)], { error: "must be a key's id (a UUID) or its start as the pages show it (sk_ and 6 characters)" }))
+    .optional().meta({ description: "An API key: its id, or its start as lists show it (`sk_AbC123`, a trailing … allowed): its consumer's counters." }),
   userId: z.uuid().optional().meta({ description: "A user's id: the counters of their signed-in calls." }),
   ip: z.string().max(64).refine((ip) => isIP(ip) !== 0, "must be an IPv4 or IPv6 address").optional().meta({ description: "A client address: its per-address counters and sign-in and sign-up throttles." }),
 };
@@ -83,15 +84,23 @@ export async function registerAdminLiveRoutes(app: FastifyInstance, deps: AdminL
   const inspect = async (subject: { keyId?: string | undefined; userId?: string | undefined; ip?: string | undefined }): Promise<Inspection> => {
     if (subject.ip !== undefined) return { subject: { kind: "ip", id: subject.ip, label: subject.ip }, limits: await limits.ofAddress(subject.ip) };
     if (subject.keyId !== undefined) {
-      const key = await accounts.apiKeys.get(subject.keyId);
+      const key = await keyNamed(subject.keyId);
       const owner = key && await accounts.users.findById(key.userId);
-      if (key === undefined || owner === undefined) throw new Refusal(404, `No API key with id "${subject.keyId}".`);
+      if (key === undefined || owner === undefined) throw new Refusal(404, `No API key "${subject.keyId}".`);
       const consumer: Consumer = { id: `user:${owner.id}`, plan: key.plan ?? owner.plan, keyId: key.id, ...(key.scopes !== null && { scopes: key.scopes }) };
       return { subject: { kind: "key", id: key.id, label: `${key.name} (${key.start}…) of ${owner.email}` }, limits: await limits.ofConsumer(consumer) };
     }
     const user = await accounts.users.findById(subject.userId!);
     if (user === undefined) throw new Refusal(404, `No user with id "${subject.userId}".`);
     return { subject: { kind: "user", id: user.id, label: user.email }, limits: await limits.ofConsumer({ id: `user:${user.id}`, plan: user.plan }) };
+  };
+
+  /** The key with this id, or the one key with this start (the pages show starts, not ids). */
+  const keyNamed = async (idOrStart: string) => {
+    if (!idOrStart.startsWith("sk_")) return accounts.apiKeys.get(idOrStart);
+    const found = await accounts.apiKeys.findByStart(idOrStart, 2);
+    if (found.length > 1) throw new Refusal(400, "invalid", [{ name: "keyId", reason: `more than one key starts ${idOrStart}; give the key's id` }]);
+    return found[0];
   };
 
   const send = async (reply: FastifyReply, work: () => Promise<unknown>) => {

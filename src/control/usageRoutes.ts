@@ -1,6 +1,7 @@
 /**
- * A signed-in user's own usage under /account/api/usage, for the dashboard's usage page: for one
- * of their keys, or for their session's calls (the playground), the allowed and limited requests
+ * A signed-in user's own usage under /account/api/usage, for the dashboard's usage page: all of
+ * it (every key's and the session's calls summed), one of their keys, or their session's calls
+ * (the playground), the allowed and limited requests
  * per minute over the last hour and per hour over the last week, and the live state of each limit
  * that applies (limitState.ts: peeked, nothing spent).
  *
@@ -15,6 +16,7 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
 import type { Accounts } from "../accounts/accounts.js";
+import { MAX_LIST_LIMIT } from "../accounts/apiKeys.js";
 import type { Consumer } from "../accounts/consumer.js";
 import { problems } from "../problems/catalogue.js";
 import { replyProblem } from "../problems/fastifyProblems.js";
@@ -59,7 +61,7 @@ export const limitStateView = z.object({
 
 export const usageView = z.object({
   subject: z.object({
-    kind: z.enum(["key", "session"]),
+    kind: z.enum(["all", "key", "session"]),
     id: z.string().optional(),
     name: z.string().optional(),
     start: z.string().optional(),
@@ -74,14 +76,14 @@ export function registerUsageRoutes(app: FastifyInstance, deps: UsageRoutesDeps)
   const { accounts, usage, recorder, limits } = deps;
   const onError = deps.onError ?? (() => undefined);
 
-  const answer = async (reply: FastifyReply, subject: UsageView["subject"], usageSubject: string, consumer: Consumer) => {
+  const answer = async (reply: FastifyReply, subject: UsageView["subject"], usageSubjects: readonly string[], consumer: Consumer) => {
     await recorder?.flush().catch(onError);
     const now = accounts.now();
     const minute = now - (now % MINUTE_MS);
     const hour = now - (now % HOUR_MS);
     const [minutes, hours, state] = await Promise.all([
-      usage.series([usageSubject], { from: minute - (USAGE_MINUTES - 1) * MINUTE_MS, to: minute + MINUTE_MS, stepMs: MINUTE_MS }),
-      usage.series([usageSubject], { from: hour - (USAGE_HOURS - 1) * HOUR_MS, to: hour + HOUR_MS, stepMs: HOUR_MS }),
+      usage.series(usageSubjects, { from: minute - (USAGE_MINUTES - 1) * MINUTE_MS, to: minute + MINUTE_MS, stepMs: MINUTE_MS }),
+      usage.series(usageSubjects, { from: hour - (USAGE_HOURS - 1) * HOUR_MS, to: hour + HOUR_MS, stepMs: HOUR_MS }),
       limits.ofConsumer(consumer),
     ]);
     const iso = (points: typeof minutes) => points.map((p) => ({ at: new Date(p.at).toISOString(), allowed: p.allowed, limited: p.limited }));
@@ -96,13 +98,22 @@ export function registerUsageRoutes(app: FastifyInstance, deps: UsageRoutesDeps)
     const key = z.uuid().safeParse(id).success ? await accounts.apiKeys.get(id) : undefined;
     if (key === undefined || key.userId !== user.id) return replyProblem(reply, problems.notFound, `You have no key with id "${id}".`);
     const consumer: Consumer = { id: `user:${user.id}`, plan: key.plan ?? user.plan, keyId: key.id, ...(key.scopes !== null && { scopes: key.scopes }) };
-    return answer(reply, { kind: "key", id: key.id, name: key.name, start: key.start }, `key:${key.id}`, consumer);
+    return answer(reply, { kind: "key", id: key.id, name: key.name, start: key.start }, [`key:${key.id}`], consumer);
   });
 
   app.get("/account/api/usage/session", async function ownSessionUsage(request, reply) {
     const user = await requireUser(request, reply, accounts);
     if (user === undefined) return reply;
-    return answer(reply, { kind: "session" }, `user:${user.id}`, { id: `user:${user.id}`, plan: user.plan });
+    return answer(reply, { kind: "session" }, [`user:${user.id}`], { id: `user:${user.id}`, plan: user.plan });
+  });
+
+  // Everything the user sent: their signed-in calls and every key's, revoked ones included, summed;
+  // the limits are their plan's, which all of it shares.
+  app.get("/account/api/usage", async function ownUsage(request, reply) {
+    const user = await requireUser(request, reply, accounts);
+    if (user === undefined) return reply;
+    const keys = await accounts.apiKeys.list({ userId: user.id, includeRevoked: true, limit: MAX_LIST_LIMIT });
+    return answer(reply, { kind: "all" }, [`user:${user.id}`, ...keys.map((key) => `key:${key.id}`)], { id: `user:${user.id}`, plan: user.plan });
   });
 
   // Nothing to wait for; a promise, as the control plane registers every part alike.
@@ -116,6 +127,14 @@ const notSignedIn = problemResponse("No valid session cookie.");
 export const USAGE_OPENAPI: OpenApiSection = {
   tags: [{ name: "account: usage", description: "Your own requests per minute and per hour, and your limits as they stand, with your session cookie." }],
   paths: {
+    "/account/api/usage": {
+      get: {
+        tags: ["account: usage"],
+        summary: "All your calls, your keys' and your signed-in ones together: requests per minute and per hour, and your plan's limits now",
+        security: session,
+        responses: { "200": jsonResponse("Your usage.", usageView), "401": notSignedIn },
+      },
+    },
     "/account/api/usage/keys/{id}": {
       get: {
         tags: ["account: usage"],
