@@ -159,6 +159,11 @@ describe("the dashboard", () => {
     assert.ok(box !== null && box.y + box.height < 800, "sign-up is above the fold");
     assert.ok(await page.getByRole("link", { name: "API docs" }).first().isVisible());
     await screenshot("welcome");
+    // The first Tab reaches a skip link, which takes the focus to the view's heading.
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate<string>("document.activeElement.textContent"), "Skip to the content");
+    await page.keyboard.press("Enter");
+    assert.equal(await page.evaluate<string>("document.activeElement.id"), "welcome-title");
     await page.getByRole("link", { name: "Log in" }).click();
     assert.equal(await page.getByRole("heading", { level: 1 }).textContent(), "Log in");
     assert.ok(await page.getByLabel("Email", { exact: true }).isVisible());

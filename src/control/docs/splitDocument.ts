@@ -32,7 +32,9 @@ export function splitDocument(document: Json, part: DocPart): Json {
   const paths = Object.fromEntries(Object.entries((document["paths"] ?? {}) as Json).filter(([path]) => partOf(path) === part));
   const operations = Object.values(paths).flatMap((item) => Object.values(item as Json)).filter((op): op is Json => typeof op === "object" && op !== null);
   const usedTags = new Set(operations.flatMap((op) => (op["tags"] as string[] | undefined) ?? []));
-  const security = [...operations.flatMap((op) => (op["security"] as Json[] | undefined) ?? []), ...((document["security"] as Json[] | undefined) ?? [])];
+  // The document-wide requirement (the API key) is the consumer's; the admin part drops it.
+  const documentWide = part === "consumer" ? ((document["security"] as Json[] | undefined) ?? []) : [];
+  const security = [...operations.flatMap((op) => (op["security"] as Json[] | undefined) ?? []), ...documentWide];
   const usedSchemes = new Set(security.flatMap((requirement) => Object.keys(requirement)));
   const components = (document["components"] ?? {}) as Json;
   const schemes = Object.fromEntries(Object.entries((components["securitySchemes"] ?? {}) as Json).filter(([name]) => usedSchemes.has(name)));
