@@ -288,11 +288,12 @@ export function apiKeyRepository(db: Database, options: ApiKeyRepositoryOptions 
     async touchLastUsed(ids, at) {
       if (ids.length === 0) return;
       const times = at instanceof Date ? ids.map(() => at) : at;
-      // Each key its own time; never a use after the key's revocation (a batch written late).
+      // Each key its own time, looked up by its place in the arrays; never a use after the key's
+      // revocation (a batch written late). No join: an UPDATE … FROM unnest(…) upset the embedded
+      // engine's next statement at shutdown.
       await db.query(
-        `update api_keys k set last_used_at = greatest(k.last_used_at, u.at)
-         from unnest($1::uuid[], $2::timestamptz[]) as u(id, at)
-         where k.id = u.id and (k.revoked_at is null or u.at <= k.revoked_at)`,
+        `update api_keys set last_used_at = greatest(last_used_at, ($2::timestamptz[])[array_position($1::uuid[], id)])
+         where id = any($1::uuid[]) and (revoked_at is null or ($2::timestamptz[])[array_position($1::uuid[], id)] <= revoked_at)`,
         [ids, times],
       );
     },
