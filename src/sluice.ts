@@ -66,6 +66,7 @@ import { ADMIN_LIVE_OPENAPI } from "./control/adminLiveRoutes.js";
 import { usageRecorder, type UsageRecorder } from "./usage/usageRecorder.js";
 import { usageRepository } from "./usage/usageRepository.js";
 import { USAGE_OPENAPI } from "./control/usageRoutes.js";
+import { PASSWORD_RESET_OPENAPI } from "./control/passwordResetRoutes.js";
 
 export interface SluiceOptions {
   readonly config: SluiceConfig;
@@ -288,7 +289,7 @@ async function openControlPlane(options: SluiceOptions, logger: Logger, shared: 
     services: () => gateway.table.values(),
     failsClosed: () => Object.entries(gateway.config().limits).filter(([, l]) => l.onStoreFailure === "closed" && !l.shadow).map(([name]) => name),
   });
-  const docs = new ApiDocs(gateway.table, [...(accounts ? [AUTH_OPENAPI, ACCOUNT_OPENAPI, USAGE_OPENAPI, ADMIN_OPENAPI, ADMIN_LIVE_OPENAPI] : []), RATELIMIT_OPENAPI]);
+  const docs = new ApiDocs(gateway.table, [...(accounts ? [AUTH_OPENAPI, PASSWORD_RESET_OPENAPI, ACCOUNT_OPENAPI, USAGE_OPENAPI, ADMIN_OPENAPI, ADMIN_LIVE_OPENAPI] : []), RATELIMIT_OPENAPI]);
   // Typed as Fastify's logger, so Fastify's generics are not inferred from pino's richer type.
   const controlLogger: FastifyBaseLogger = logger.child({ plane: "control" });
   const app = Fastify({

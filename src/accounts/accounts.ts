@@ -47,6 +47,12 @@ export interface Accounts {
    * when given (`passwords.checkPlace()`), as PasswordHasher.verify does.
    */
   checkPassword(email: string, password: string, place?: Place): Promise<User | undefined>;
+  /**
+   * As checkPassword, but a disabled account whose password this is answers "disabled": only
+   * whoever knows the password learns that the account exists and is disabled. The same work
+   * (one password check) whatever the outcome.
+   */
+  checkSignIn(email: string, password: string, place?: Place): Promise<User | "disabled" | undefined>;
   /** The user a session token signs in, or undefined: an unknown or expired session, a disabled user. */
   sessionUser(token: string): Promise<User | undefined>;
   /** Stops the key verifier (writing its last uses); the database stays open. */
@@ -68,6 +74,14 @@ export async function openAccounts(db: Database, options: AccountsOptions = {}):
       if (!(error instanceof PasswordHashingBusy)) throw error;
     }
   };
+  const checkSignIn = async (email: string, password: string, place?: Place): Promise<User | "disabled" | undefined> => {
+    const found = await users.findCredentials(email);
+    const matches = await passwords.verify(password, found?.passwordHash, place);
+    if (!matches || found === undefined) return undefined;
+    if (found.user.disabledAt !== null) return "disabled";
+    if (passwords.needsRehash(found.passwordHash)) await rehash(found.user.id, password);
+    return found.user;
+  };
   return {
     db,
     now,
@@ -85,12 +99,10 @@ export async function openAccounts(db: Database, options: AccountsOptions = {}):
       return users.create({ email, passwordHash: await passwords.hash(password), role, plan });
     },
     checkPassword: async (email, password, place) => {
-      const found = await users.findCredentials(email);
-      const matches = await passwords.verify(password, found?.passwordHash, place);
-      if (!matches || found === undefined || found.user.disabledAt !== null) return undefined;
-      if (passwords.needsRehash(found.passwordHash)) await rehash(found.user.id, password);
-      return found.user;
+      const outcome = await checkSignIn(email, password, place);
+      return outcome === "disabled" ? undefined : outcome;
     },
+    checkSignIn,
     sessionUser: async (token) => {
       const session = await sessions.verify(token);
       const user = session && await users.findById(session.userId);

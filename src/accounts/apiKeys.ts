@@ -112,6 +112,8 @@ export interface ApiKeyRepository {
   /** Makes a key for `userId`; `key` is the plaintext, to show once: it cannot be read back. */
   create(userId: string, key: NewApiKey): Promise<{ key: string; record: ApiKeyRecord }>;
   get(id: string): Promise<ApiKeyRecord | undefined>;
+  /** Keys whose start (`sk_` + 6, as lists show it) is this, newest first, at most `limit`. */
+  findByStart(start: string, limit: number): Promise<ApiKeyRecord[]>;
   /** Newest first. */
   list(query: ApiKeyListQuery): Promise<ApiKeyRecord[]>;
   /** Revokes the key (idempotent: a second revoke keeps the first time); undefined when there is no such key. */
@@ -124,8 +126,8 @@ export interface ApiKeyRepository {
   rotate(id: string, graceMs: number): Promise<{ key: string; record: ApiKeyRecord; replaced: ApiKeyRecord } | undefined>;
   /** The key with this hash if it verifies at `now` (not revoked, not expired, owner not disabled). */
   findActiveByHash(hash: string, now?: number): Promise<ActiveApiKey | undefined>;
-  /** Records that these keys were used at `at` (never moves a later last use back). */
-  touchLastUsed(ids: readonly string[], at: Date): Promise<void>;
+  /** Records that these keys were used at `at` (one time for all, or one per key; never moves a later last use back, never stamps a use after a revocation). */
+  touchLastUsed(ids: readonly string[], at: Date | readonly Date[]): Promise<void>;
 }
 
 export interface ApiKeyRepositoryOptions {
@@ -214,6 +216,12 @@ export function apiKeyRepository(db: Database, options: ApiKeyRepositoryOptions 
       return row === undefined ? undefined : toRecord(row);
     },
 
+    async findByStart(start, limit) {
+      if (!/^sk_[A-Za-z0-9]{6}$/.test(start)) return [];
+      const rows = await db.query<KeyRow>(`select ${COLUMNS} from api_keys where start = $1 order by created_at desc limit $2`, [start, limit]);
+      return rows.map(toRecord);
+    },
+
     async list({ userId, includeRevoked = false, limit, offset = 0 }) {
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) throw new RangeError(`limit must be an integer from 1 to ${MAX_LIST_LIMIT}`);
       if (!Number.isInteger(offset) || offset < 0) throw new RangeError("offset must be a non-negative integer");
@@ -254,7 +262,8 @@ export function apiKeyRepository(db: Database, options: ApiKeyRepositoryOptions 
           [id, new Date(at)],
         );
         if (old === undefined) return undefined;
-        const fresh = await insert(tx, old.user_id, { name: old.name, scopes: old.scopes, plan: old.plan, expiresAt: old.expires_at }, new Date(at));
+        // A name of its own, so the list never shows two keys alike: "server" → "server (2)" → "server (3)".
+        const fresh = await insert(tx, old.user_id, { name: rotatedName(old.name), scopes: old.scopes, plan: old.plan, expiresAt: old.expires_at }, new Date(at));
         const [replaced] = await tx.query<KeyRow>(
           `update api_keys set replaced_by = $2, expires_at = least(expires_at, $3) where id = $1 returning ${COLUMNS}`,
           [id, fresh.record.id, new Date(at + graceMs)],
@@ -278,10 +287,23 @@ export function apiKeyRepository(db: Database, options: ApiKeyRepositoryOptions 
 
     async touchLastUsed(ids, at) {
       if (ids.length === 0) return;
+      const times = at instanceof Date ? ids.map(() => at) : at;
+      // Each key its own time, looked up by its place in the arrays; never a use after the key's
+      // revocation (a batch written late). No join: an UPDATE … FROM unnest(…) upset the embedded
+      // engine's next statement at shutdown.
       await db.query(
-        "update api_keys set last_used_at = greatest(last_used_at, $2) where id = any($1::uuid[])",
-        [ids, at],
+        `update api_keys set last_used_at = greatest(last_used_at, ($2::timestamptz[])[array_position($1::uuid[], id)])
+         where id = any($1::uuid[]) and (revoked_at is null or ($2::timestamptz[])[array_position($1::uuid[], id)] <= revoked_at)`,
+        [ids, times],
       );
     },
   };
+}
+
+/** The name a rotated key's successor gets: "laptop" → "laptop (2)", "laptop (2)" → "laptop (3)"; at most 100 characters. */
+export function rotatedName(name: string): string {
+  const numbered = /^(.*) \((\d+)\)$/.exec(name);
+  const base = numbered?.[1] ?? name;
+  const suffix = ` (${numbered === null ? 2 : Number(numbered[2]) + 1})`;
+  return [...base].slice(0, 100 - suffix.length).join("") + suffix;
 }

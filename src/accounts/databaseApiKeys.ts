@@ -20,8 +20,9 @@
  * result read just before a revocation cannot outlive it.
  *
  * Last use. Uses are recorded in memory and written in one batched UPDATE every `flushIntervalMs`
- * (and on close), never once per request; the stamp is the batch's latest use, so it is exact to
- * within one interval. A failed flush keeps its uses for the next one and reports to `onError`.
+ * (1 s; and on close, and when the owner's key list is read: accountRoutes.ts), never once per
+ * request; each key is stamped with its own latest use, and never with a use after its revocation.
+ * A failed flush keeps its uses for the next one and reports to `onError`.
  *
  * @example
  * const verifier = await databaseApiKeys(apiKeyRepository(db), db);
@@ -41,7 +42,7 @@ export interface DatabaseApiKeysOptions {
   readonly negativeTtlMs?: number | undefined;
   /** Most keys kept of each kind (verified, refused). */
   readonly maxEntries?: number | undefined;
-  /** How often recorded uses are written to `last_used_at`. */
+  /** How often recorded uses are written to `last_used_at`; default 1 s. */
   readonly flushIntervalMs?: number | undefined;
   /** Told of a failed background flush (the uses are kept and retried). */
   readonly onError?: ((error: unknown) => void) | undefined;
@@ -180,10 +181,9 @@ export async function databaseApiKeys(
     if (uses.size === 0) return;
     const batch = uses;
     uses = new Map();
-    let at = 0;
-    for (const usedAt of batch.values()) at = Math.max(at, usedAt);
     try {
-      await repo.touchLastUsed([...batch.keys()], new Date(at));
+      // Each key's own last use, not the batch's latest: a key is never stamped with another's.
+      await repo.touchLastUsed([...batch.keys()], [...batch.values()].map((usedAt) => new Date(usedAt)));
     } catch (error) {
       for (const [id, usedAt] of batch) if ((uses.get(id) ?? -Infinity) < usedAt) uses.set(id, usedAt);
       throw error;
@@ -195,7 +195,7 @@ export async function databaseApiKeys(
     return next;
   };
   let closed: Promise<void> | undefined;
-  const timer = setInterval(() => void flush().catch(onError), options.flushIntervalMs ?? 5_000);
+  const timer = setInterval(() => void flush().catch(onError), options.flushIntervalMs ?? 1_000);
   timer.unref();
 
   return {

@@ -49,6 +49,8 @@ Accounts, in the database DATABASE_URL names, else the embedded one in SLUICE_DA
                                       Accounts by email address; --email matches part of it.
   users disable EMAIL|ID              Disable an account: its sessions end, its API keys stop working.
   users enable EMAIL|ID               Let a disabled account sign in and use its keys again.
+  users reset-password EMAIL|ID [--url BASE]
+                                      Print a one-time link (valid a day) to set a new password.
   keys create --user EMAIL|ID --name NAME [--scope SERVICE]... [--plan PLAN] [--expires WHEN]
                                       Make an API key and print it, once: it cannot be shown again.
                                       --scope allows only those services (default: all); --plan

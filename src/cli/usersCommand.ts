@@ -1,6 +1,7 @@
 /**
- * `sluice users create|list|disable|enable`: accounts from the command line, e.g. the first admin
- * of a new installation, or an account to shut off at once.
+ * `sluice users create|list|disable|enable|reset-password`: accounts from the command line, e.g.
+ * the first admin of a new installation, an account to shut off at once, or a one-time link for
+ * someone who forgot their password (Sluice sends no email: pass the link on yourself).
  *
  * A password is never printed. It is read from --password, else SLUICE_PASSWORD, else the first
  * line of stdin when stdin is not a terminal; the last two keep it out of shell history and out
@@ -11,9 +12,11 @@
  * // printf '%s\n' "$PASSWORD" | sluice users create --email ada@example.com --role admin
  * // sluice users list --role admin --json
  * // sluice users disable ada@example.com
+ * // sluice users reset-password ada@example.com --url https://sluice.example.com
  */
 import type { Readable } from "node:stream";
 import type { Accounts } from "../accounts/accounts.js";
+import { PasswordResets } from "../accounts/passwordResets.js";
 import { SessionStore } from "../accounts/sessions.js";
 import { MAX_PAGE_SIZE, ROLES, UserRepository, type Role, type User } from "../accounts/users.js";
 import { findUser, parseCommandArgs, parseCount, withAccounts, type AccountCommand, type CommandIo } from "./accountCommand.js";
@@ -27,8 +30,9 @@ export const usersCommand: AccountCommand = async (args, io) => {
     case "list": return usersList(rest, io);
     case "disable": return usersSetDisabled(rest, io, true);
     case "enable": return usersSetDisabled(rest, io, false);
+    case "reset-password": return usersResetPassword(rest, io);
     default:
-      throw new UsageError(sub === undefined ? "users needs a command: create, list, disable or enable" : `unknown command "users ${sub}"`, "users");
+      throw new UsageError(sub === undefined ? "users needs a command: create, list, disable, enable or reset-password" : `unknown command "users ${sub}"`, "users");
   }
 };
 
@@ -113,6 +117,23 @@ async function usersSetDisabled(args: readonly string[], io: CommandIo, disabled
   if (disabled && user.role === "admin" && adminsLeft === 0) {
     io.stderr.write("sluice: warning: no enabled admin is left; `sluice users enable` or `sluice users create --role admin` makes one\n");
   }
+  return 0;
+}
+
+/** A one-time reset link for the user, valid a day; the token is printed once and kept only hashed. */
+async function usersResetPassword(args: readonly string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs("users reset-password", args, { url: { type: "string" } }, ["EMAIL|ID"]);
+  const base = (values.url ?? "http://127.0.0.1:8080").replace(/\/+$/, "");
+  const { user, issued } = await withAccounts(io, async (accounts) => {
+    const found = await findUser(accounts, positionals[0]!);
+    return { user: found, issued: await new PasswordResets(accounts.db, accounts.now).issue(found.id) };
+  });
+  const link = `${base}/#/reset?token=${issued.token}`;
+  const out = cliOutput(io.stdout, { json: values.json === true });
+  out.result({ user: { id: user.id, email: user.email }, token: issued.token, link, expiresAt: issued.expiresAt.toISOString() }, () => {
+    out.line(`A one-time link for ${user.email} to set a new password (valid until ${formatTime(issued.expiresAt)}):`);
+    out.line(link);
+  });
   return 0;
 }
 

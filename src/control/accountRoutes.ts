@@ -114,6 +114,8 @@ export const ACCOUNT_ROUTES = [
     summary: "Your API keys, newest first, revoked ones included (never the keys themselves)",
     responses: { 200: { description: "Your keys.", schema: keyList } },
     handle: async ({ deps: { accounts }, request }) => {
+      // This instance's recorded uses first, so "last used" includes the call just made.
+      await accounts.keyVerifier.flush().catch((error: unknown) => request.log.warn({ err: error }, "could not write API key uses before a list"));
       const records = await accounts.apiKeys.list({ userId: signedInUser(request).id, includeRevoked: true, limit: MAX_LIST_LIMIT });
       return ok({ keys: records.map(toApiKeyView) });
     },

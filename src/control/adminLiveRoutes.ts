@@ -42,7 +42,8 @@ export interface AdminLiveRoutesDeps {
 }
 
 const subjectFields = {
-  keyId: z.uuid().optional().meta({ description: "An API key's id: its consumer's counters." }),
+  keyId: z.string().trim().transform((text) => text.replace(/…$|\.\.\.$/, "")).pipe(z.union([z.uuid(), z.string().regex(/^sk_[A-Za-z0-9]{6}$/)], { error: "must be a key's id (a UUID) or its start as the pages show it (sk_ and 6 characters)" }))
+    .optional().meta({ description: "An API key: its id, or its start as lists show it (`sk_AbC123`, a trailing … allowed): its consumer's counters." }),
   userId: z.uuid().optional().meta({ description: "A user's id: the counters of their signed-in calls." }),
   ip: z.string().max(64).refine((ip) => isIP(ip) !== 0, "must be an IPv4 or IPv6 address").optional().meta({ description: "A client address: its per-address counters and sign-in and sign-up throttles." }),
 };
@@ -75,15 +76,23 @@ type Subject = { keyId?: string | undefined; userId?: string | undefined; ip?: s
 async function inspect({ accounts, limits }: AdminLiveRoutesDeps, subject: Subject): Promise<Inspection> {
   if (subject.ip !== undefined) return { subject: { kind: "ip", id: subject.ip, label: subject.ip }, limits: await limits.ofAddress(subject.ip) };
   if (subject.keyId !== undefined) {
-    const key = await accounts.apiKeys.get(subject.keyId);
+    const key = await keyNamed(accounts, subject.keyId);
     const owner = key && await accounts.users.findById(key.userId);
-    if (key === undefined || owner === undefined) throw new ProblemError(problems.notFound, `No API key with id "${subject.keyId}".`);
+    if (key === undefined || owner === undefined) throw new ProblemError(problems.notFound, `No API key "${subject.keyId}".`);
     const consumer: Consumer = { id: `user:${owner.id}`, plan: key.plan ?? owner.plan, keyId: key.id, ...(key.scopes !== null && { scopes: key.scopes }) };
     return { subject: { kind: "key", id: key.id, label: `${key.name} (${key.start}…) of ${owner.email}` }, limits: await limits.ofConsumer(consumer) };
   }
   const user = await accounts.users.findById(subject.userId!);
   if (user === undefined) throw new ProblemError(problems.notFound, `No user with id "${subject.userId}".`);
   return { subject: { kind: "user", id: user.id, label: user.email }, limits: await limits.ofConsumer({ id: `user:${user.id}`, plan: user.plan }) };
+}
+
+/** The key with this id, or the one key with this start (the pages show starts, not ids). */
+async function keyNamed(accounts: Accounts, idOrStart: string) {
+  if (!idOrStart.startsWith("sk_")) return accounts.apiKeys.get(idOrStart);
+  const found = await accounts.apiKeys.findByStart(idOrStart, 2);
+  if (found.length > 1) throw ProblemError.invalid([{ name: "keyId", reason: `more than one key starts ${idOrStart}; give the key's id` }], "query");
+  return found[0];
 }
 
 const route = routeFor<AdminLiveRoutesDeps>();

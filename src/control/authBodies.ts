@@ -24,7 +24,7 @@ const newEmail = z.string()
   .refine(isEmail, "not an email address")
   .meta({ format: "email", maxLength: 254, description: "The account's email address; one account per address, whatever its case.", examples: ["ada@example.com"] });
 
-const newPassword = z.string()
+export const newPassword = z.string()
   .superRefine((password, ctx) => {
     const problem = passwordProblem(password);
     if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });

@@ -8,8 +8,10 @@
  *   error (an email taken, a password refused) answers as problems/domainErrors.ts maps it.
  * - Sign-in is throttled (loginThrottle.ts) before any password is checked, by account and client
  *   address and by address alone: each attempt is reserved first, so attempts sent at once cannot
- *   pass it together; unknown emails, wrong passwords and disabled accounts give byte-identical
- *   401 answers and count alike. A sign-in the password checker is too busy for (503) counts
+ *   pass it together; unknown emails and wrong passwords give byte-identical 401 answers and
+ *   count alike. A disabled account is told so (403 account-disabled), but only after its right
+ *   password: without the password nobody learns whether an email has an account. A sign-in the
+ *   password checker is too busy for (503) counts
  *   nothing: its place there is taken before the attempt is reserved.
  * - Sign-up is throttled per client address (signupThrottle.ts) before any work; an address that
  *   has an account gets 409 without its password being hashed, and new passwords are hashed
@@ -115,12 +117,20 @@ export const AUTH_ROUTES = [
     body: loginBody,
     responses: { 200: { description: "Signed in.", schema: userReply, headers: sessionCookie } },
     problems: {
-      401: "Wrong email or password, or the account is disabled (one answer for all).",
+      401: "Wrong email or password (one answer for both).",
+      403: "Another origin (`cross-site`), or the right password of a disabled account (`account-disabled`).",
       429: { description: "Too many failed sign-ins.", headers: RETRY_AFTER_HEADER },
       503: busy,
     },
     handle: async ({ deps: { accounts, logins, clientIp }, body, request, reply }) => {
-      const user = await verifyThrottled(logins, accounts.passwords, clientIp(request), body.email, request, (place) => accounts.checkPassword(body.email, body.password, place));
+      let disabled = false;
+      const user = await verifyThrottled(logins, accounts.passwords, clientIp(request), body.email, request, async (place) => {
+        const outcome = await accounts.checkSignIn(body.email, body.password, place);
+        // The right password of a disabled account: counted as a failure, but told why.
+        disabled = outcome === "disabled";
+        return outcome === "disabled" ? undefined : outcome;
+      });
+      if (user === false && disabled) throw new ProblemError(problems.accountDisabled, "This account is disabled; ask an admin to enable it.");
       if (user === false) throw new ProblemError(problems.badCredentials, BAD_CREDENTIALS_DETAIL);
       await startSession(accounts, request, reply, user);
       return ok({ user: toUserView(user) });
@@ -163,6 +173,8 @@ export const AUTH_ROUTES = [
       if (verdict === false) {
         throw new ProblemError(problems.badCredentials, "The current password is wrong.", { invalidParams: [{ name: "currentPassword", reason: "not the current password" }] });
       }
+      // Checked once the current password is proven: otherwise it would confirm a guess.
+      if (body.newPassword === body.currentPassword) throw ProblemError.invalid([{ name: "newPassword", reason: "the same as the current password; choose a new one" }], "request body");
       let passwordHash: string;
       try {
         passwordHash = await accounts.passwords.hash(body.newPassword);
@@ -233,9 +245,17 @@ async function verifyThrottled(
   return user;
 }
 
-/** 429 with Retry-After, for `what` (e.g. "failed sign-ins"). */
+/** 429 with Retry-After, for `what` (e.g. "failed sign-ins"); the detail says the wait as people do. */
 function tooMany(seconds: number, what: string): ProblemError {
-  return new ProblemError(problems.rateLimited, `Too many ${what}; try again in ${seconds} s.`, undefined, { "retry-after": String(seconds) });
+  return new ProblemError(problems.rateLimited, `Too many ${what}; try again in ${waitInWords(seconds)}.`, undefined, { "retry-after": String(seconds) });
+}
+
+/** "40 s", "15 min", "2 h 5 min": a Retry-After of 899 s is "15 min". */
+export function waitInWords(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h${minutes % 60 === 0 ? "" : ` ${minutes % 60} min`}`;
 }
 
 /** The cookie that signs a browser in; names the scheme AUTH_OPENAPI_PATHS and ACCOUNT_OPENAPI_PATHS require. */

@@ -28,6 +28,9 @@ import { registerAccountRoutes } from "./accountRoutes.js";
 import { registerAdminApi } from "./adminApi.js";
 import type { ApiDocs } from "./apiDocs.js";
 import { registerAuthRoutes } from "./authRoutes.js";
+import { addDocsViewport, DOCS_THEME, DOCS_URLS } from "./docs/docsTheme.js";
+import { DOC_PARTS, splitDocument } from "./docs/splitDocument.js";
+import { registerPasswordResetRoutes } from "./passwordResetRoutes.js";
 import { currentUser, isAdminToken } from "./sessionAuth.js";
 import { registerStatusRoutes } from "./statusRoutes.js";
 import { refuseUnreadBodies } from "./requestBodies.js";
@@ -73,19 +76,24 @@ export async function registerControlPlane(app: FastifyInstance, deps: ControlPl
     await registerAuthRoutes(app, { accounts, limiterStore, trust: deps.trust, ipv6Prefix: deps.ipv6Prefix });
     await registerAccountRoutes(app, { accounts, serviceNames: () => deps.table.keys() });
     await registerAdminApi(app, { accounts, adminToken: deps.adminToken });
+    await registerPasswordResetRoutes(app, { accounts, adminToken: deps.adminToken });
     const limits = limitState({ store: limiterStore, table: deps.table, plans: deps.plans, ipv6Prefix: deps.ipv6Prefix ?? 64 });
     await registerUsageRoutes(app, { accounts, usage: usageRepository(accounts.db), recorder: deps.usage, limits, onError: (error) => app.log.warn({ err: error }, "could not write usage counts before a read") });
     await registerAdminLiveRoutes(app, { accounts, adminToken: deps.adminToken, store: limiterStore, limits, table: deps.table, probeUpstreams: () => probeUpstreams(deps.table) });
   }
 
   app.get("/openapi.json", () => deps.docs.fresh());
+  // /docs offers the consumer's and the admin's APIs apart (docs/splitDocument.ts).
+  for (const part of DOC_PARTS) app.get(`/openapi/${part}.json`, async () => splitDocument(await deps.docs.fresh(), part));
 
   await app.register(swagger, { mode: "static", specification: { document: { openapi: "3.1.0", info: { title: "Sluice", version: "0" }, paths: {} } } });
+  addDocsViewport(app);
   await app.register(swaggerUi, {
     routePrefix: "/docs",
-    uiConfig: { persistAuthorization: true, tryItOutEnabled: true, displayRequestDuration: true },
+    theme: DOCS_THEME,
+    uiConfig: { persistAuthorization: true, tryItOutEnabled: true, displayRequestDuration: true, urls: DOCS_URLS },
     transformSpecificationClone: false,
-    transformSpecification: () => deps.docs.current,
+    transformSpecification: () => splitDocument(deps.docs.current, "consumer"),
   });
 
   await registerDashboard(app, {

@@ -1,6 +1,7 @@
 /**
- * A signed-in user's own usage under /account/api/usage, for the dashboard's usage page: for one
- * of their keys, or for their session's calls (the playground), the allowed and limited requests
+ * A signed-in user's own usage under /account/api/usage, for the dashboard's usage page: all of
+ * it (every key's and the session's calls summed), one of their keys, or their session's calls
+ * (the playground), the allowed and limited requests
  * per minute over the last hour and per hour over the last week, and the live state of each limit
  * that applies (limitState.ts: peeked, nothing spent).
  *
@@ -15,6 +16,7 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { Accounts } from "../accounts/accounts.js";
+import { MAX_LIST_LIMIT } from "../accounts/apiKeys.js";
 import type { Consumer } from "../accounts/consumer.js";
 import { problems } from "../problems/catalogue.js";
 import { ProblemError } from "../problems/problemError.js";
@@ -60,7 +62,7 @@ export const limitStateView = z.object({
 
 export const usageView = z.object({
   subject: z.object({
-    kind: z.enum(["key", "session"]),
+    kind: z.enum(["all", "key", "session"]),
     id: z.string().optional(),
     name: z.string().optional(),
     start: z.string().optional(),
@@ -74,16 +76,16 @@ type UsageView = z.infer<typeof usageView>;
 const route = routeFor<UsageRoutesDeps>();
 const tags = ["account: usage"];
 
-/** The usage of `usageSubject` (a key's or a session's counts) and the consumer's limits now. */
-async function usageOf(deps: UsageRoutesDeps, subject: UsageView["subject"], usageSubject: string, consumer: Consumer): Promise<UsageView> {
+/** The usage of `usageSubjects` (keys' or a session's counts, summed) and the consumer's limits now. */
+async function usageOf(deps: UsageRoutesDeps, subject: UsageView["subject"], usageSubjects: readonly string[], consumer: Consumer): Promise<UsageView> {
   const { accounts, usage, recorder, limits } = deps;
   await recorder?.flush().catch(deps.onError ?? (() => undefined));
   const now = accounts.now();
   const minute = now - (now % MINUTE_MS);
   const hour = now - (now % HOUR_MS);
   const [minutes, hours, state] = await Promise.all([
-    usage.series([usageSubject], { from: minute - (USAGE_MINUTES - 1) * MINUTE_MS, to: minute + MINUTE_MS, stepMs: MINUTE_MS }),
-    usage.series([usageSubject], { from: hour - (USAGE_HOURS - 1) * HOUR_MS, to: hour + HOUR_MS, stepMs: HOUR_MS }),
+    usage.series(usageSubjects, { from: minute - (USAGE_MINUTES - 1) * MINUTE_MS, to: minute + MINUTE_MS, stepMs: MINUTE_MS }),
+    usage.series(usageSubjects, { from: hour - (USAGE_HOURS - 1) * HOUR_MS, to: hour + HOUR_MS, stepMs: HOUR_MS }),
     limits.ofConsumer(consumer),
   ]);
   const iso = (points: typeof minutes) => points.map((p) => ({ at: new Date(p.at).toISOString(), allowed: p.allowed, limited: p.limited }));
@@ -91,6 +93,18 @@ async function usageOf(deps: UsageRoutesDeps, subject: UsageView["subject"], usa
 }
 
 export const USAGE_ROUTES = [
+  route({
+    method: "GET", url: "/account/api/usage", operationId: "getOwnUsage", auth: "session", tags,
+    summary: "All your calls, your keys' and your signed-in ones together: requests per minute and per hour, and your plan's limits now",
+    responses: { 200: { description: "Your usage.", schema: usageView } },
+    // Everything the user sent: their signed-in calls and every key's, revoked ones included,
+    // summed; the limits are their plan's, which all of it shares.
+    handle: async ({ deps, request }) => {
+      const user = signedInUser(request);
+      const keys = await deps.accounts.apiKeys.list({ userId: user.id, includeRevoked: true, limit: MAX_LIST_LIMIT });
+      return ok(await usageOf(deps, { kind: "all" }, [`user:${user.id}`, ...keys.map((key) => `key:${key.id}`)], { id: `user:${user.id}`, plan: user.plan }));
+    },
+  }),
   route({
     method: "GET", url: "/account/api/usage/keys/:id", operationId: "getOwnKeyUsage", auth: "session", tags,
     summary: "One of your keys: allowed and limited requests per minute (last hour) and per hour (last week), and its limits now",
@@ -102,7 +116,7 @@ export const USAGE_ROUTES = [
       const key = z.uuid().safeParse(id).success ? await deps.accounts.apiKeys.get(id) : undefined;
       if (key === undefined || key.userId !== user.id) throw new ProblemError(problems.notFound, `You have no key with id "${id}".`);
       const consumer: Consumer = { id: `user:${user.id}`, plan: key.plan ?? user.plan, keyId: key.id, ...(key.scopes !== null && { scopes: key.scopes }) };
-      return ok(await usageOf(deps, { kind: "key", id: key.id, name: key.name, start: key.start }, `key:${key.id}`, consumer));
+      return ok(await usageOf(deps, { kind: "key", id: key.id, name: key.name, start: key.start }, [`key:${key.id}`], consumer));
     },
   }),
   route({
@@ -111,7 +125,7 @@ export const USAGE_ROUTES = [
     responses: { 200: { description: "Your session's usage.", schema: usageView } },
     handle: async ({ deps, request }) => {
       const user = signedInUser(request);
-      return ok(await usageOf(deps, { kind: "session" }, `user:${user.id}`, { id: `user:${user.id}`, plan: user.plan }));
+      return ok(await usageOf(deps, { kind: "session" }, [`user:${user.id}`], { id: `user:${user.id}`, plan: user.plan }));
     },
   }),
 ];

@@ -1,8 +1,9 @@
 /**
- * The web dashboard: one HTML page at `/` with a small script and stylesheet, for people to sign
- * up, sign in, try the gateway as themselves (the playground), manage their API keys, see their
- * usage as charts and change their password; and for admins, to manage users and plans, see the
- * services' health and inspect and reset any caller's limits. The page holds no data and no
+ * The web dashboard: one HTML page at `/` with a small script and stylesheet, for people to learn
+ * what Sluice is (the welcome view), sign up, sign in, try the gateway as themselves (the
+ * playground), manage their API keys beside their plan's limits, see their usage as charts, and
+ * change or (with an admin's one-time link) reset their password; and for admins, to manage users,
+ * their keys and plans, see the services' health and inspect and reset any caller's limits. The page holds no data and no
  * secrets; its script calls the JSON API beside it (authRoutes.ts, accountRoutes.ts,
  * src/control/usageRoutes.ts, adminApi.ts, src/control/adminLiveRoutes.ts) and, for the playground,
  * the gateway's /api/* with the session cookie. Admin pages are shown to anyone who opens them;

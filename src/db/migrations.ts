@@ -143,6 +143,20 @@ export const MIGRATIONS: readonly Migration[] = [
         add constraint service_tokens_scope check ((namespaces is null) = (policies is null));
     `,
   },
+  {
+    id: 6,
+    name: "password resets",
+    // One-time reset tokens an admin issues (src/accounts/passwordResets.ts); only their SHA-256.
+    sql: `
+      create table password_resets (
+        token_hash text primary key,
+        user_id uuid not null references users (id) on delete cascade,
+        created_at timestamptz not null,
+        expires_at timestamptz not null
+      );
+      create index password_resets_user on password_resets (user_id);
+    `,
+  },
 ];
 
 /** Applies the pending migrations; returns the ids it applied (none when up to date). */

@@ -17,6 +17,7 @@ import {
   apiKeyStart,
   generateApiKey,
   notifyKeyChanged,
+  rotatedName,
   type ApiKeyRepository,
 } from "../../src/accounts/apiKeys.js";
 import type { Database } from "../../src/db/database.js";
@@ -164,7 +165,7 @@ for (const engine of TEST_ENGINES) {
       assert.equal(await keys.findActiveByHash(sha256(key)), undefined);
     });
 
-    it("rotates a key into a twin, keeping the old one alive for the grace period only", async () => {
+    it("rotates a key into a twin with a name of its own, keeping the old one alive for the grace period only", async () => {
       const owner = await insertTestUser(db);
       const expiresAt = new Date(clock.now + 30 * 24 * HOUR);
       const { key: oldKey, record: old } = await keys.create(owner.id, { name: "deploy", scopes: ["a", "b"], plan: "gold", expiresAt });
@@ -175,7 +176,7 @@ for (const engine of TEST_ENGINES) {
       assert.match(rotated.key, API_KEY_PATTERN);
       assert.deepEqual(
         { name: rotated.record.name, scopes: rotated.record.scopes, plan: rotated.record.plan, expiresAt: rotated.record.expiresAt, userId: rotated.record.userId },
-        { name: "deploy", scopes: ["a", "b"], plan: "gold", expiresAt, userId: owner.id },
+        { name: "deploy (2)", scopes: ["a", "b"], plan: "gold", expiresAt, userId: owner.id },
       );
       assert.equal(rotated.replaced.replacedBy, rotated.record.id);
       assert.deepEqual(rotated.replaced.expiresAt, new Date(clock.now + HOUR));
@@ -237,5 +238,30 @@ for (const engine of TEST_ENGINES) {
       assert.deepEqual((await keys.get(a.id))?.lastUsedAt, later);
       assert.deepEqual((await keys.get(b.id))?.lastUsedAt, later);
     });
+
+    it("stamps each key of a batch with its own last use, and none with a use after its revocation", async () => {
+      const owner = await insertTestUser(db);
+      const a = (await keys.create(owner.id, { name: "a" })).record;
+      const b = (await keys.create(owner.id, { name: "b" })).record;
+      const aUsed = new Date(clock.now + 1_000);
+      const bUsed = new Date(clock.now + 2_000);
+      await keys.touchLastUsed([a.id, b.id], [aUsed, bUsed]);
+      assert.deepEqual((await keys.get(a.id))?.lastUsedAt, aUsed);
+      assert.deepEqual((await keys.get(b.id))?.lastUsedAt, bUsed);
+
+      clock.advance(3_000);
+      await keys.revoke(a.id);
+      await keys.touchLastUsed([a.id], new Date(clock.now + 1_500));
+      assert.deepEqual((await keys.get(a.id))?.lastUsedAt, aUsed, "a batch written after the revocation stamps nothing later");
+    });
   });
 }
+
+describe("rotatedName", () => {
+  it("numbers a rotated key's name, counting on from a number it has, within 100 characters", () => {
+    assert.equal(rotatedName("laptop"), "laptop (2)");
+    assert.equal(rotatedName("laptop (2)"), "laptop (3)");
+    assert.equal(rotatedName("build (9)"), "build (10)");
+    assert.equal(rotatedName("x".repeat(100)), `${"x".repeat(96)} (2)`);
+  });
+});

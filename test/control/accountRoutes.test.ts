@@ -95,7 +95,7 @@ describe("creating a key", () => {
     const { key, record } = await createKey(ada, { name: "echo only", scopes: ["echo", "echo"] });
     assert.deepEqual(record.scopes, ["echo"]);
     assert.equal(await gatewayStatus(key, "echo"), 200);
-    assert.equal(await gatewayStatus(key, "other"), 401);
+    assert.equal(await gatewayStatus(key, "other"), 403);
   });
 
   it("keeps an expiry, and refuses one in the past", async () => {
@@ -185,7 +185,7 @@ describe("rotating a key", () => {
     const { key, record, replaced } = response.json as { key: string; record: ApiKeyView; replaced: ApiKeyView };
     assert.match(key, API_KEY_PATTERN);
     assert.notEqual(key, old.key);
-    assert.equal(record.name, "ci");
+    assert.equal(record.name, "ci (2)", "a name of its own beside the old key");
     assert.deepEqual(record.scopes, ["echo"]);
     assert.equal(replaced.id, old.record.id);
     assert.equal(replaced.replacedBy, record.id);
@@ -241,7 +241,7 @@ describe("scopes after a config reload", () => {
     const { key, record } = await createKey(ada, { name: "late only", scopes: ["late"] });
     assert.deepEqual(record.scopes, ["late"]);
     assert.equal(await gatewayStatus(key, "late"), 200);
-    assert.equal(await gatewayStatus(key, "echo"), 401);
+    assert.equal(await gatewayStatus(key, "echo"), 403);
     await scopeRefused("other");
   });
 });

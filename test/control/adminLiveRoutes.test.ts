@@ -51,6 +51,21 @@ async function userWithKey(): Promise<{ browser: TestBrowser; key: string; recor
 }
 
 describe("the limit inspector", () => {
+  it("finds a key by the start the pages show, with or without its ellipsis, as by its id", async () => {
+    const { record } = await userWithKey();
+    const byId = (await (await adminGet(`/admin/api/limits?keyId=${record.id}`)).json()) as Inspection;
+    for (const shown of [record.start, `${record.start}…`]) {
+      const response = await adminGet(`/admin/api/limits?keyId=${encodeURIComponent(shown)}`);
+      assert.equal(response.status, 200, shown);
+      const inspection = (await response.json()) as Inspection;
+      assert.deepEqual(inspection.subject, byId.subject, shown);
+    }
+    const nonsense = await adminGet("/admin/api/limits?keyId=sk_nope");
+    assert.equal(nonsense.status, 400);
+    assert.match(await nonsense.text(), /sk_ and 6 characters/);
+    assert.equal((await adminGet("/admin/api/limits?keyId=sk_ZZZZZZ")).status, 404);
+  });
+
   it("shows a key's counters as they stand, and resets one", async () => {
     const { key, record } = await userWithKey();
     for (let i = 0; i < 3; i++) await (await sluice.call("/api/echo/x", { key })).body?.cancel();

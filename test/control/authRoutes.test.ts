@@ -1,7 +1,8 @@
 // People sign up, sign in and out, and change their password over HTTP, as the dashboard will
 // make them. A sign-up gets an account on the free plan and an HttpOnly, SameSite=Lax session
 // cookie; every sign-in replaces the session the browser carried; an unknown email, a wrong
-// password and a disabled account get the very same 401, and count alike towards the throttle,
+// password and a disabled account's wrong password get the very same 401, and count alike towards
+// the throttle (a disabled account is told so only after its right password),
 // which refuses a 6th failure (even with the right password) and an address's 101st of the day.
 // A password change ends every other session, and no other site can make a signed-in browser act.
 // Runs on both database engines; one test proves sign-up stores a real scrypt hash.
@@ -141,14 +142,14 @@ for (const engine of TEST_ENGINES) {
         assertProblem(await stale.get("/auth/me"), problems.notSignedIn);
       });
 
-      it("answers an unknown email, a wrong password and a disabled account with byte-identical 401s", async () => {
+      it("answers an unknown email, a wrong password and a disabled account's wrong password with byte-identical 401s", async () => {
         const { email } = await signedUp();
         const disabled = await signedUp();
         await env.accounts.users.setDisabled(disabled.user.id, true);
 
         const unknown = await browser().post("/auth/login", { email: "nobody@example.com", password: PASSWORD });
         const wrong = await browser().post("/auth/login", { email, password: "wrong password" });
-        const off = await browser().post("/auth/login", { email: disabled.email, password: PASSWORD });
+        const off = await browser().post("/auth/login", { email: disabled.email, password: "wrong password" });
         assertProblem(unknown, problems.badCredentials);
         for (const response of [wrong, off]) {
           assert.equal(response.status, unknown.status);
@@ -156,6 +157,23 @@ for (const engine of TEST_ENGINES) {
           assert.equal(response.headers.get("content-type"), unknown.headers.get("content-type"));
           assert.equal(response.headers.getSetCookie().length, 0);
         }
+      });
+
+      it("tells a disabled account so after its right password only, without a session", async () => {
+        const disabled = await signedUp();
+        await env.accounts.users.setDisabled(disabled.user.id, true);
+        const response = await browser().post("/auth/login", { email: disabled.email, password: PASSWORD });
+        assertProblem(response, problems.accountDisabled);
+        assert.equal(response.headers.getSetCookie().length, 0);
+      });
+
+      it("says a long throttle's wait in minutes", async () => {
+        const { email } = await signedUp();
+        for (let i = 0; i < 5; i++) await browser().post("/auth/login", { email, password: `wrong ${i}` });
+        const refused = await browser().post("/auth/login", { email, password: "wrong again" });
+        assertProblem(refused, problems.rateLimited);
+        assert.equal(refused.headers.get("retry-after"), String(15 * 60));
+        assert.match((refused.json as { detail: string }).detail, /try again in 15 min\.$/);
       });
 
       it("ends a disabled user's existing session", async () => {
@@ -240,6 +258,15 @@ for (const engine of TEST_ENGINES) {
         assert.deepEqual((response.json as { invalidParams: unknown }).invalidParams, [{ name: "currentPassword", reason: "not the current password" }]);
         assert.equal((await b.get("/auth/me")).status, 200, "still signed in");
         assert.deepEqual(invalidParams(await b.post("/auth/password", { currentPassword: PASSWORD, newPassword: "short" })), ["newPassword"]);
+      });
+
+      it("refuses the current password as the new one, saying so, and changes nothing", async () => {
+        const { browser: b, email } = await signedUp();
+        const same = await b.post("/auth/password", { currentPassword: PASSWORD, newPassword: PASSWORD });
+        assert.deepEqual(invalidParams(same), ["newPassword"]);
+        assert.match(same.text, /the same as the current password/);
+        assert.equal((await b.get("/auth/me")).status, 200, "the session stands");
+        assert.equal((await browser().post("/auth/login", { email, password: PASSWORD })).status, 200);
       });
 
       it("needs a session", async () => {

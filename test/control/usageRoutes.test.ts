@@ -2,7 +2,8 @@
 // their keys, the calls the gateway allowed and limited this minute and this hour (written by the
 // recorder when the page reads, so no waiting), 60 minutes and 168 hours of bars, and every limit
 // that applies with what is left of it — read without spending any. Their session's calls (the
-// playground) are apart from their keys'. Another user's key answers 404; nobody signed in, 401.
+// playground) are apart from their keys', and all of it together is summed for the page's default
+// view. Another user's key answers 404; nobody signed in, 401.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Accounts } from "../../src/accounts/accounts.js";
@@ -122,6 +123,26 @@ describe("a user's usage", () => {
     assert.deepEqual(usage.subject, { kind: "session" });
     assert.deepEqual([last(usage.minutes).allowed, last(usage.minutes).limited], [1, 0]);
     assert.equal(usage.limits.find((l) => l.name === "tiny-rate")?.remaining, 2);
+  });
+
+  it("sums all of the user's calls, every key's (revoked ones too) and the session's, under their plan's limits", async () => {
+    const browser = await signedIn();
+    const one = (await browser.post("/account/api/keys", { name: "one" })).json as { key: string; record: ApiKeyView };
+    const two = (await browser.post("/account/api/keys", { name: "two" })).json as { key: string; record: ApiKeyView };
+    assert.equal(await statusOf(sluice.call("/api/echo/x", { key: one.key })), 200);
+    assert.equal(await statusOf(sluice.call("/api/echo/x", { key: two.key })), 200);
+    assert.equal((await browser.delete(`/account/api/keys/${two.record.id}`)).status, 204);
+    assert.equal(await statusOf(fetch(`${sluice.url}/api/echo/x`, { headers: { cookie: browser.cookie! } })), 200);
+    assert.equal(await statusOf(fetch(`${sluice.url}/api/echo/x`, { headers: { cookie: browser.cookie! } })), 429, "the plan's 3 per minute, shared");
+
+    const usage = (await browser.get("/account/api/usage")).json as Usage;
+    assert.deepEqual(usage.subject, { kind: "all" });
+    assert.deepEqual([last(usage.minutes).allowed, last(usage.minutes).limited], [3, 1]);
+    assert.equal(usage.limits.find((l) => l.name === "tiny-rate")?.remaining, 0);
+    // Another user's calls are not in it.
+    const other = await signedIn();
+    assert.equal(last(((await other.get("/account/api/usage")).json as Usage).minutes).allowed, 0);
+    assert.equal((await new TestBrowser(sluice.url).get("/account/api/usage")).status, 401);
   });
 
   it("shows nobody another user's key, and nothing to nobody", async () => {

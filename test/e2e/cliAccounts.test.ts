@@ -107,6 +107,21 @@ describe("account commands on the embedded database", () => {
     assert.deepEqual((JSON.parse(plans.stdout) as { name: string }[]).map((p) => p.name), ["free", "premium"]);
   });
 
+  it("users reset-password prints a one-time link whose token sets a new password once, at the gateway", async () => {
+    const printed = await runCli(["users", "reset-password", "ada@example.com", "--url", "https://sluice.example.com/"], env);
+    assert.equal(printed.code, 0, printed.stderr);
+    const link = /^https:\/\/sluice\.example\.com\/#\/reset\?token=([A-Za-z0-9_-]{43})$/m.exec(printed.stdout);
+    assert.ok(link, printed.stdout);
+    const sluice = await startCli([], env);
+    try {
+      const reset = (token: string) => fetch(`${sluice.url}/auth/reset`, { method: "POST", headers: { "content-type": "application/json", origin: sluice.url }, body: JSON.stringify({ token, newPassword: "a passphrase from the link" }) });
+      assert.equal((await reset(link[1]!)).status, 200);
+      assert.equal((await reset(link[1]!)).status, 400, "once only");
+    } finally {
+      await sluice.stop();
+    }
+  });
+
   it("while `sluice start` holds the data dir, account commands exit 1 and say what to do", async () => {
     const gateway = await startCli([], env);
     try {

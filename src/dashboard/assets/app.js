@@ -1,7 +1,8 @@
 /*
  * The dashboard's entry module: index.html loads it with <script type="module">, and it imports
  * the rest by relative path; src/dashboard/dashboard.ts serves them all as they are (no build).
- * One page, views chosen by the URL's hash: sign-in/sign-up (#/login, #/signup), the playground
+ * One page, views chosen by the URL's hash: the welcome page (#/welcome, the signed-out default),
+ * sign-in/sign-up (#/login, #/signup), a password reset from an admin's link (#/reset), the playground
  * (#/playground), API keys (#/keys), usage charts (#/usage), the account's password (#/account),
  * and for admins users, plans, services and the limit inspector (#/admin-users, -plans,
  * -services, -limits). This module names the views, wires each page and starts.
@@ -26,8 +27,8 @@ import { loadPlans, wireAdminPlans } from "./pages/adminPlans.js";
 import { loadServices, wireAdminServices } from "./pages/adminServices.js";
 import { loadUsers, wireAdminUsers } from "./pages/adminUsers.js";
 import { loadKeys, wireKeys } from "./pages/keys.js";
-import { wirePlayground } from "./pages/playground.js";
-import { setAuthMode, wireSignIn } from "./pages/signIn.js";
+import { showPlayground, wirePlayground } from "./pages/playground.js";
+import { setAuthMode, showReset, wireSignIn } from "./pages/signIn.js";
 import { loadUsageSubjects, wireUsage } from "./pages/usage.js";
 
 /** A panel of the admin page: its tab is shown, then it loads what it shows. */
@@ -43,9 +44,11 @@ function adminView(panel, title, load) {
 
 /** Name (in the hash) → the page's section, the tab's title, who may see it, and what it loads. */
 const VIEWS = {
+  welcome: { section: "page-welcome", title: "Welcome", signedIn: false },
+  reset: { section: "page-reset", title: "Set a new password", signedIn: false, show: showReset },
   login: { section: "page-auth", title: "Log in", signedIn: false, show: () => setAuthMode("login") },
   signup: { section: "page-auth", title: "Sign up", signedIn: false, show: () => setAuthMode("signup") },
-  playground: { section: "page-playground", title: "Playground", signedIn: true },
+  playground: { section: "page-playground", title: "Playground", signedIn: true, show: () => void showPlayground() },
   keys: { section: "page-keys", title: "API keys", signedIn: true, show: () => void loadKeys() },
   usage: { section: "page-usage", title: "Usage", signedIn: true, show: (params) => void loadUsageSubjects(params.get("key")) },
   account: { section: "page-account", title: "Account", signedIn: true, show: showAccount },
@@ -66,6 +69,11 @@ async function start() {
   wireAdminServices();
   wireAdminLimits();
   routeViews(VIEWS);
+  // The skip link moves the focus to the view's heading; a plain #main would change the route.
+  $("skip-link").addEventListener("click", (event) => {
+    event.preventDefault();
+    document.querySelector("main > section:not([hidden]) h1")?.focus();
+  });
 
   const me = await call("GET", "/auth/me");
   setUser(me.status === 200 ? me.data.user : null);

@@ -5,8 +5,9 @@
  * dots, backslashes, control characters) is refused, so the path that was authorized is the path
  * forwarded. Routes are matched without the segments' `;` parameters (`/report;x` is `/report`'s
  * route, as servers that drop them will read it), which are still forwarded. The query string
- * passes untouched. A key limited to some services (scopes) gets the invalid-key 401 for any
- * other name, before the name is looked up, so it cannot learn which services exist. A body
+ * passes untouched. A key limited to some services (scopes) gets a 403 naming its own scopes for
+ * any other name, before the name is looked up: the same answer whether the service exists or
+ * not, so it cannot learn which services exist, yet its holder learns why it was refused. A body
  * declared larger than the route accepts (its own maxBodySize, else its service's, else the
  * server's) is refused here, once the route is known and before a byte of the body is read; a
  * chunked body is counted as it streams (../requestBody.ts).
@@ -16,11 +17,14 @@ import type { Rejection, Stage } from "../exchange.js";
 import { bodyTooLarge } from "../requestBody.js";
 import { normalizePath, routingPath } from "../requestPath.js";
 import { matchRoute, type RouteTable } from "../routeTable.js";
-import { invalidKey } from "./authenticate.js";
 
 export const API_PREFIX = "/api/";
 
 const badPath: Rejection = { kind: problems.badPath, detail: "The path contains dot segments, encoded separators, or characters a path may not hold." };
+
+function outOfScope(scopes: readonly string[]): Rejection {
+  return { kind: problems.keyOutOfScope, detail: `This API key may call only ${scopes.map((s) => `"${s}"`).join(", ")}; use a key made for this service.` };
+}
 
 /** `maxBodySize` (server.maxBodySize) applies to routes and services that set none of their own; no limit when omitted. */
 export function route(table: RouteTable, maxBodySize = Infinity): Stage {
@@ -33,7 +37,7 @@ export function route(table: RouteTable, maxBodySize = Infinity): Stage {
     const nameEnd = path.indexOf("/", API_PREFIX.length);
     const name = path.slice(API_PREFIX.length, nameEnd === -1 ? undefined : nameEnd);
     const scopes = exchange.consumer?.scopes;
-    if (scopes !== undefined && !scopes.includes(name)) return invalidKey;
+    if (scopes !== undefined && !scopes.includes(name)) return outOfScope(scopes);
     const service = table.get(name);
     if (service === undefined) {
       return { kind: problems.serviceNotFound, detail: name ? `There is no service named "${name}".` : "The path names no service: use /api/{service}/{path}." };

@@ -88,14 +88,18 @@ describe("a key with scopes", () => {
     await response.body?.cancel();
   });
 
-  it("gets the invalid-key 401 everywhere else, whether the service exists or not", async () => {
+  it("gets a 403 naming its scopes everywhere else, the same whether the service exists or not", async () => {
     const before = upstream.received.length;
-    const valid = await (await fetch(`${sluice.url}/api/open/x`, { headers: { "x-api-key": "wrong-key-000" } })).json();
+    const bodies: unknown[] = [];
     for (const path of ["/api/open/x", "/api/no-such-service/x"]) {
       const response = await fetch(sluice.url + path, { headers: { "x-api-key": "shop-only-key" } });
-      assert.equal(response.status, 401);
-      assert.deepEqual(await response.json(), valid, "the same body as an unknown key");
+      assert.equal(response.status, 403);
+      const body = (await response.json()) as { code: string; detail: string };
+      assert.equal(body.code, "SLUICE_ERR_KEY_OUT_OF_SCOPE");
+      assert.match(body.detail, /only "shop"/);
+      bodies.push(body);
     }
+    assert.deepEqual(bodies[0], bodies[1], "nothing tells whether the service exists");
     assert.equal(upstream.received.length, before);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { call, problemText, retryAfterSeconds } from "../shared/api.js";
 import { $, busy, showFieldErrors } from "../shared/dom.js";
-import { sentence } from "../shared/format.js";
+import { formatWait, sentence } from "../shared/format.js";
 import { session } from "../shared/session.js";
 import { sessionEnded } from "./signIn.js";
 
@@ -29,6 +29,7 @@ async function changePassword(event) {
   const errors = {};
   if (currentPassword === "") errors["current-password"] = "Enter your current password.";
   if ([...newPassword].length < 8) errors["new-password"] = newPassword === "" ? "Enter a new password." : "Use at least 8 characters.";
+  else if (newPassword === currentPassword) errors["new-password"] = "This is your current password. Choose a new one.";
   showFieldErrors(form, errors);
   if (Object.keys(errors).length > 0) return;
 
@@ -51,5 +52,5 @@ async function changePassword(event) {
     }
     if (Object.keys(fields).length > 0) return showFieldErrors(form, fields);
   }
-  $("password-form-error").textContent = result.status === 429 ? `Too many wrong passwords. Try again in ${retryAfterSeconds(result.headers)} s.` : problemText(result);
+  $("password-form-error").textContent = result.status === 429 ? `Too many wrong passwords. Try again in ${formatWait(retryAfterSeconds(result.headers))}.` : problemText(result);
 }

@@ -18,6 +18,7 @@ export function showAdminPanel(name, title) {
   }
   for (const panel of document.querySelectorAll(".admin-panel")) panel.hidden = panel.id !== name;
   $("admin-forbidden").hidden = true;
+  $("admin-tabs").hidden = false;
   $("admin-status").textContent = "";
 }
 
@@ -27,7 +28,11 @@ export function adminAnswered(result) {
   if (result.status === 401) {
     sessionEnded();
   } else if (result.status === 403) {
+    // A proper 403 view: no panel, no tabs, no "Loading…" left behind.
     for (const panel of document.querySelectorAll(".admin-panel")) panel.hidden = true;
+    $("admin-tabs").hidden = true;
+    $("admin-title").textContent = "Admin";
+    $("admin-status").textContent = "";
     $("admin-forbidden").hidden = false;
   } else {
     $("admin-status").textContent = problemText(result);

@@ -1,6 +1,6 @@
 /*
  * Admin: limit inspector (#/admin-limits?ip=… | keyId=… | userId=…): any address's, key's or
- * user's limits as they stand, read without spending anything, with a Reset per limit. The
+ * user's limits as they stand (a key by its id or by the start the pages show, `sk_AbC123…`), read without spending anything, with a Reset per limit. The
  * subject goes into the hash, so an inspection can be linked to (the users panel does).
  */
 /* global window */
@@ -37,6 +37,9 @@ async function inspect(event) {
   const result = await call("GET", `/admin/api/limits?${new window.URLSearchParams({ [kind]: value })}`);
   busy($("inspect-submit"), false);
   if (result.status === 400 || result.status === 404) {
+    // The previous subject's limits must not stay on screen under an error about this one.
+    $("inspect-subject").textContent = "";
+    $("inspect-table").tBodies[0].replaceChildren();
     const reason = result.data?.invalidParams?.[0]?.reason;
     showFieldErrors($("inspect-form"), { "inspect-value": reason ? sentence(reason) : problemText(result) });
     return;

@@ -1,18 +1,22 @@
 /*
  * API keys (#/keys): the user's keys with their state, a form to make one (name, expiry, scopes
- * from the gateway's services), a new key shown once with a copy button, rotation with a chosen
- * grace for the old key (the rotate dialog) and revocation.
+ * from the gateway's services), a new key shown once with a copy button and a ready-to-run curl
+ * line (this gateway's own address, the key, a service it may call), rotation with a chosen grace
+ * for the old key (the rotate dialog) and revocation. Beside the keys, the plan's limits and what
+ * is left of them now: they are per user, so every key and the playground share them.
  */
 /* global document, window, navigator, confirm */
 import { call, problemText } from "../shared/api.js";
 import { $, busy, element, showFieldErrors } from "../shared/dom.js";
 import { formatDate, sentence } from "../shared/format.js";
-import { onServicesChange, onSignOut } from "../shared/session.js";
+import { renderLimits } from "../shared/limitTable.js";
+import { onServicesChange, onSignOut, session } from "../shared/session.js";
 import { sessionEnded } from "./signIn.js";
 
 export function wireKeys() {
   $("key-form").addEventListener("submit", (event) => void createKey(event));
-  $("copy-key").addEventListener("click", () => void copyKey());
+  $("copy-key").addEventListener("click", () => void copyText($("new-key-value"), $("copy-status")));
+  $("copy-curl").addEventListener("click", () => void copyText($("new-key-curl"), $("copy-curl-status")));
   $("dismiss-key").addEventListener("click", () => {
     hideNewKey();
     $("keys-title").focus();
@@ -33,13 +37,20 @@ function keyStatus(key, now) {
 
 export async function loadKeys() {
   $("keys-status").textContent = "Loading your keys…";
-  const result = await call("GET", "/account/api/keys");
+  const [result] = await Promise.all([call("GET", "/account/api/keys"), loadPlanLimits()]);
   if (result.status === 401) return sessionEnded();
   if (!result.ok) {
     $("keys-status").textContent = problemText(result);
     return;
   }
   renderKeys(result.data.keys);
+}
+
+/** The plan's limits, as they stand now (read without spending anything). */
+async function loadPlanLimits() {
+  $("plan-name-now").textContent = session.user?.plan ?? "";
+  const result = await call("GET", "/account/api/usage");
+  if (result.ok) renderLimits($("keys-limits"), result.data.limits, null);
 }
 
 function renderKeys(keys) {
@@ -97,7 +108,7 @@ async function createKey(event) {
   if (result.status === 401) return sessionEnded();
   if (result.status === 201) {
     form.reset();
-    showNewKey(result.data.key, "");
+    showNewKey(result.data.key, "", result.data.record);
     return void loadKeys();
   }
   if (result.status === 400 && Array.isArray(result.data?.invalidParams)) {
@@ -152,32 +163,43 @@ async function rotateKey(key, button) {
   }
   const replaced = result.data.replaced;
   const until = Date.parse(replaced.expiresAt) <= Date.now() ? "which has stopped working" : `which keeps working until ${formatDate(replaced.expiresAt)}`;
-  showNewKey(result.data.key, `It replaces “${key.name}” (${key.start}…), ${until}.`);
+  showNewKey(result.data.key, `It replaces “${key.name}” (${key.start}…), ${until}.`, result.data.record);
   await loadKeys();
 }
 
-function showNewKey(key, note) {
+/** A path on this gateway that a key with `scopes` may call: a demo's real one when it is there. */
+const DEMO_PATHS = { random: "/api/random/number", users: "/api/users/users/101", recommend: "/api/recommend/recommend/101" };
+function tryPath(scopes) {
+  const allowed = scopes ?? session.services;
+  const demo = Object.keys(DEMO_PATHS).find((name) => allowed.includes(name));
+  if (demo !== undefined) return DEMO_PATHS[demo];
+  return `/api/${allowed[0] ?? "SERVICE"}/`;
+}
+
+function showNewKey(key, note, record) {
   $("new-key-value").textContent = key;
   $("new-key-note").textContent = note;
+  $("new-key-curl").textContent = `curl -i -H 'x-api-key: ${key}' ${window.location.origin}${tryPath(record.scopes)}`;
   $("copy-status").textContent = "";
+  $("copy-curl-status").textContent = "";
   $("new-key").hidden = false;
   $("new-key-title").focus();
 }
 
 function hideNewKey() {
   $("new-key-value").textContent = "";
+  $("new-key-curl").textContent = "";
   $("new-key").hidden = true;
 }
 
-async function copyKey() {
-  const key = $("new-key-value").textContent;
+async function copyText(source, status) {
   try {
-    await navigator.clipboard.writeText(key);
-    $("copy-status").textContent = "Copied to the clipboard.";
+    await navigator.clipboard.writeText(source.textContent);
+    status.textContent = "Copied to the clipboard.";
   } catch {
-    // No clipboard access: select the key so one keystroke copies it.
-    window.getSelection()?.selectAllChildren($("new-key-value"));
-    $("copy-status").textContent = "Selected: press Ctrl+C (⌘C on a Mac) to copy.";
+    // No clipboard access: select the text so one keystroke copies it.
+    window.getSelection()?.selectAllChildren(source);
+    status.textContent = "Selected: press Ctrl+C (⌘C on a Mac) to copy.";
   }
 }
 

@@ -1,11 +1,12 @@
 /*
- * The signed-out view (#/login, #/signup): one form that signs in or signs up, with errors on
- * the field they concern; and the ways back to it: logging out, and a session that ended
- * elsewhere (sessionEnded, which every page calls on a 401), each saying why.
+ * The signed-out views: the welcome page (#/, what Sluice is, sign-up first), one form that signs
+ * in or signs up (#/login, #/signup) with errors on the field they concern, and the password reset
+ * an admin's one-time link opens (#/reset?token=…); and the ways back to them: logging out, and a
+ * session that ended elsewhere (sessionEnded, which every page calls on a 401), each saying why.
  */
 import { call, problemText, retryAfterSeconds } from "../shared/api.js";
 import { $, busy, showFieldErrors } from "../shared/dom.js";
-import { sentence } from "../shared/format.js";
+import { formatWait, sentence } from "../shared/format.js";
 import { navigate } from "../shared/router.js";
 import { loadServiceNames, setUser } from "../shared/session.js";
 
@@ -15,6 +16,46 @@ let authMode = "login";
 export function wireSignIn() {
   $("auth-form").addEventListener("submit", (event) => void submitAuth(event));
   $("logout").addEventListener("click", () => void logOut());
+  $("reset-form").addEventListener("submit", (event) => void submitReset(event));
+}
+
+/** The reset form, with the token of the link that opened it. */
+export function showReset(params) {
+  $("reset-token").value = params.get("token") ?? "";
+  $("reset-error").textContent = "";
+  showFieldErrors($("reset-form"), {});
+}
+
+async function submitReset(event) {
+  event.preventDefault();
+  const form = $("reset-form");
+  const token = $("reset-token").value.trim();
+  const newPassword = $("reset-password").value;
+  $("reset-error").textContent = "";
+  const errors = {};
+  if (token === "") errors["reset-token"] = "Paste the code from the reset link.";
+  if ([...newPassword].length < 8) errors["reset-password"] = newPassword === "" ? "Enter a new password." : "Use at least 8 characters.";
+  showFieldErrors(form, errors);
+  if (Object.keys(errors).length > 0) return;
+  busy($("reset-submit"), true);
+  const result = await call("POST", "/auth/reset", { token, newPassword });
+  busy($("reset-submit"), false);
+  if (result.ok) {
+    form.reset();
+    setUser(result.data.user);
+    await loadServiceNames();
+    navigate("playground");
+    return;
+  }
+  if (result.status === 400 && Array.isArray(result.data?.invalidParams)) {
+    const fields = {};
+    for (const param of result.data.invalidParams) {
+      if (param.name === "newPassword") fields["reset-password"] = sentence(param.reason);
+      else if (param.name === "token") fields["reset-token"] = sentence(param.reason);
+    }
+    if (Object.keys(fields).length > 0) return showFieldErrors(form, fields);
+  }
+  $("reset-error").textContent = result.status === 429 ? `Too many tries. Try again in ${formatWait(retryAfterSeconds(result.headers))}.` : problemText(result);
 }
 
 /** The session is gone (expired, signed out elsewhere): back to the sign-in form, saying why. */
@@ -45,6 +86,7 @@ export function setAuthMode(mode) {
   $("auth-switch-text").textContent = signup ? "Have an account?" : "No account yet?";
   $("auth-switch").textContent = signup ? "Log in" : "Sign up";
   $("auth-switch").setAttribute("href", signup ? "#/login" : "#/signup");
+  $("forgot").hidden = signup;
   $("auth-error").textContent = "";
   showFieldErrors($("auth-form"), {});
 }
@@ -85,10 +127,12 @@ async function submitAuth(event) {
     if (Object.keys(fields).length > 0) return showFieldErrors(form, fields);
   }
   if (result.status === 409) return showFieldErrors(form, { email: "An account with this email exists already. Log in instead." });
+  const wait = formatWait(retryAfterSeconds(result.headers));
   $("auth-error").textContent =
     result.status === 401 ? "The email and password do not match an account. Check them and try again."
-    : result.status === 429 && signup ? `Too many sign-ups from your address. Try again in ${retryAfterSeconds(result.headers)} s.`
-    : result.status === 429 ? `Too many failed attempts. Try again in ${retryAfterSeconds(result.headers)} s.`
+    : result.data?.code === "SLUICE_ERR_ACCOUNT_DISABLED" ? "Your account is disabled. Ask an admin to enable it."
+    : result.status === 429 && signup ? `Too many sign-ups from your address. Try again in ${wait}.`
+    : result.status === 429 ? `Too many failed attempts. Try again in ${wait}.`
     : result.status === 503 ? "Sluice is busy. Try again in a moment."
     : result.status === 403 ? "Open this page from Sluice's own address to sign in."
     : problemText(result);

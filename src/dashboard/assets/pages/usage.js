@@ -1,31 +1,55 @@
 /*
- * Usage (#/usage, #/usage?key=<id>): the calls the gateway allowed and limited for the session's
- * own calls or one key, per minute over the last hour and per hour over the last week
- * (usageChart.js draws them, again at each resize), with a sentence per chart for screen
- * readers, and what is left of each limit now.
+ * Usage (#/usage, #/usage?key=<id>): the calls the gateway let through and turned away, for all
+ * of the user's traffic (every key and the playground: the default), one key, or the playground
+ * alone, over the range picked (the last hour per minute, the last 24 hours or 7 days per hour),
+ * drawn by usageChart.js (again at each resize) with a sentence for screen readers, and what is
+ * left of each limit now. While the page is shown it refreshes itself every 10 s.
  */
-/* global window */
+/* global document, window, setInterval, clearInterval */
 import { call, problemText } from "../shared/api.js";
 import { $, element } from "../shared/dom.js";
-import { count, dayFormat, timeFormat } from "../shared/format.js";
+import { count, dayFormat, secondsFormat, timeFormat } from "../shared/format.js";
 import { renderLimits } from "../shared/limitTable.js";
+import { onSignOut } from "../shared/session.js";
 import { drawChart } from "./usageChart.js";
 import { sessionEnded } from "./signIn.js";
 
-/** The usage charts as last drawn: [container, points, options]. */
-let charts = [];
+const REFRESH_MS = 10_000;
+
+/** Range → the series it reads, how many of its last points, and how it is told. */
+const RANGES = {
+  hour: { series: "minutes", points: 60, title: "Last hour, per minute", span: "the last hour", step: "minute", format: timeFormat, tickBase: 15 },
+  day: { series: "hours", points: 24, title: "Last 24 hours, per hour", span: "the last 24 hours", step: "hour", format: timeFormat, tickBase: 6 },
+  week: { series: "hours", points: 168, title: "Last 7 days, per hour", span: "the last 7 days", step: "hour", format: dayFormat, tickBase: 24 },
+};
+
+/** The last answer, redrawn on resize and on a change of range without asking again. */
+let last = null;
+let timer = 0;
 
 export function wireUsage() {
   $("usage-subject").addEventListener("change", () => void loadUsage());
+  $("usage-range").addEventListener("change", () => drawUsage());
+  $("usage-auto").addEventListener("change", () => scheduleRefresh());
+  $("usage-refresh").addEventListener("click", () => void loadUsage());
   let resizing = 0;
   window.addEventListener("resize", () => {
     window.cancelAnimationFrame(resizing);
-    resizing = window.requestAnimationFrame(drawCharts);
+    resizing = window.requestAnimationFrame(drawUsage);
   });
-  $("usage-refresh").addEventListener("click", () => void loadUsage());
+  // Refreshes only while the usage page is the one shown.
+  window.addEventListener("hashchange", () => scheduleRefresh());
+  document.addEventListener("visibilitychange", () => scheduleRefresh());
+  onSignOut(() => clearInterval(timer));
 }
 
-/** Fills the usage page's subject list (the session, then each key) and shows the chosen one. */
+function scheduleRefresh() {
+  clearInterval(timer);
+  const shown = !$("page-usage").hidden && document.visibilityState === "visible";
+  if (shown && $("usage-auto").checked) timer = setInterval(() => void loadUsage(), REFRESH_MS);
+}
+
+/** Fills the subject list (all traffic, the playground, then each key) and shows the chosen one. */
 export async function loadUsageSubjects(keyId) {
   $("usage-status").textContent = "Loading…";
   const result = await call("GET", "/account/api/keys");
@@ -35,48 +59,51 @@ export async function loadUsageSubjects(keyId) {
     return;
   }
   const select = $("usage-subject");
-  const options = [element("option", { value: "session", textContent: "Your signed-in calls (playground)" })];
+  const options = [
+    element("option", { value: "all", textContent: "All your traffic (every key and the Playground)" }),
+    element("option", { value: "session", textContent: "Your Playground calls" }),
+  ];
   for (const key of result.data.keys) {
     const dead = key.revokedAt !== null ? " (revoked)" : "";
     options.push(element("option", { value: key.id, textContent: `Key “${key.name}” (${key.start}…)${dead}` }));
   }
   select.replaceChildren(...options);
-  const wanted = keyId ?? (result.data.keys.find((key) => key.revokedAt === null)?.id ?? "session");
-  select.value = options.some((option) => option.value === wanted) ? wanted : "session";
+  select.value = keyId !== null && options.some((option) => option.value === keyId) ? keyId : "all";
   await loadUsage();
+  scheduleRefresh();
 }
 
 async function loadUsage() {
   const subject = $("usage-subject").value;
-  const path = subject === "session" ? "/account/api/usage/session" : `/account/api/usage/keys/${encodeURIComponent(subject)}`;
-  $("usage-status").textContent = "Loading…";
+  const path = subject === "all" ? "/account/api/usage"
+    : subject === "session" ? "/account/api/usage/session"
+    : `/account/api/usage/keys/${encodeURIComponent(subject)}`;
   const result = await call("GET", path);
   if (result.status === 401) return sessionEnded();
   if (!result.ok) {
     $("usage-status").textContent = problemText(result);
     return;
   }
-  const { minutes, hours, limits } = result.data;
-  charts = [
-    [$("minutes-chart"), minutes, { label: "Requests per minute over the last hour", format: timeFormat, tickBase: 15 }],
-    [$("hours-chart"), hours, { label: "Requests per hour over the last week", format: dayFormat, tickBase: 24 }],
-  ];
-  drawCharts();
-  $("minutes-summary").textContent = summary(minutes, "the last hour", "minute", timeFormat);
-  $("hours-summary").textContent = summary(hours, "the last week", "hour", dayFormat);
-  renderLimits($("usage-limits"), limits, null);
-  $("usage-status").textContent = `Updated at ${timeFormat.format(new Date())}.`;
+  last = result.data;
+  drawUsage();
+  renderLimits($("usage-limits"), last.limits, null);
+  $("usage-status").textContent = `Updated at ${secondsFormat.format(new Date())}.`;
 }
 
-function summary(points, span, step, format) {
+/** Draws the chosen range of the last answer at the chart's current width. */
+function drawUsage() {
+  if (last === null) return;
+  const range = RANGES[$("usage-range").value] ?? RANGES.hour;
+  const points = last[range.series].slice(-range.points);
+  $("usage-chart-title").textContent = range.title;
+  drawChart($("usage-chart"), points, { label: `Requests per ${range.step} over ${range.span}`, format: range.format, tickBase: range.tickBase });
+  $("usage-summary").textContent = summary(points, range);
+}
+
+function summary(points, { span, step, format }) {
   const allowed = points.reduce((sum, p) => sum + p.allowed, 0);
   const limited = points.reduce((sum, p) => sum + p.limited, 0);
   if (allowed + limited === 0) return `No calls in ${span}.`;
   const busiest = points.reduce((best, p) => (p.allowed + p.limited > best.allowed + best.limited ? p : best));
-  return `${count(allowed, "call")} allowed and ${limited} limited in ${span}; the busiest ${step} (${format.format(new Date(busiest.at))}) had ${busiest.allowed + busiest.limited}.`;
-}
-
-/** Draws the usage charts at their boxes' current width (again when the window is resized). */
-function drawCharts() {
-  for (const [container, points, options] of charts) drawChart(container, points, options);
+  return `${count(allowed, "call")} let through and ${limited} turned away in ${span}; the busiest ${step} (${format.format(new Date(busiest.at))}) had ${busiest.allowed + busiest.limited}.`;
 }

@@ -43,7 +43,7 @@ export function drawChart(container, points, { label, format, tickBase }) {
     const limitedHeight = (point.limited / max) * plotHeight;
     const group = svg("g", { class: "bar" });
     const title = svg("title", {});
-    title.textContent = `${format.format(new Date(point.at))}: ${point.allowed} allowed, ${point.limited} limited`;
+    title.textContent = `${format.format(new Date(point.at))}: ${point.allowed} let through, ${point.limited} turned away`;
     // A full-height hit area, so even an empty step has its title on hover.
     group.append(title, svg("rect", { x, y: top, width: step, height: plotHeight, class: "bar-hit" }));
     if (point.allowed > 0) group.append(svg("rect", { x: x + step * 0.1, y: top + plotHeight - allowedHeight, width: step * 0.8, height: allowedHeight, class: "bar-allowed" }));

@@ -10,6 +10,12 @@ export const formatDate = (iso) => (iso === null ? "Never" : dateFormat.format(n
 /** "08:31 AM": a time today. */
 export const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 
+/** "08:31:07 AM": a time to the second ("Updated at"). */
+export const secondsFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+
+/** "Dec 9, 08:31 AM": a time more than a week away. */
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+
 /** "Wed 08:31 AM": a time this week. */
 export const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "short", hour: "2-digit", minute: "2-digit" });
 
@@ -27,11 +33,20 @@ export function formatWindow(seconds) {
   return `${seconds} s`;
 }
 
-/** When a limit is whole again, as briefly as is clear: "now", "in 12 s", "in 9 min", "08:31 AM", "Wed 08:31 AM". */
+/** When a limit is full again, as briefly as is clear: "now", "in 12 s", "in 9 min", "08:31 AM", "Wed 08:31 AM", "Dec 9, 08:31 AM". */
 export function formatReset(iso) {
   const ms = Date.parse(iso) - Date.now();
   if (ms <= 0) return "now";
   if (ms < 60_000) return `in ${Math.ceil(ms / 1000)} s`;
   if (ms < 3_600_000) return `in ${Math.ceil(ms / 60_000)} min`;
-  return (ms < 86_400_000 ? timeFormat : dayFormat).format(new Date(iso));
+  if (ms < 86_400_000) return timeFormat.format(new Date(iso));
+  return (ms < 6 * 86_400_000 ? dayFormat : dateTimeFormat).format(new Date(iso));
+}
+
+/** A wait in words: "40 s", "15 min", "2 h 5 min" (a Retry-After of 899 s is "15 min"). */
+export function formatWait(seconds) {
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h${minutes % 60 === 0 ? "" : ` ${minutes % 60} min`}`;
 }

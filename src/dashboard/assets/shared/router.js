@@ -1,7 +1,8 @@
 /*
  * Which view the page shows: the URL's hash names it (#/keys, #/admin-limits?ip=…). app.js hands
- * over the views; an unknown one, or one for the other side of signing in, gives way to the
- * sign-in form or the playground. Showing a view hides the others, marks its link in the menu,
+ * over the views; an unknown one gives way to the welcome page or the playground, a signed-in one
+ * asked for while signed out to the sign-in form, and a signed-out one while signed in to the
+ * playground. Showing a view hides the others, marks its link in the menu,
  * titles the tab, lets the view load what it shows (given the hash's query) and, when someone
  * navigated there, moves the focus to its heading.
  */
@@ -22,7 +23,9 @@ export function routeViews(table) {
 export function showView({ focus }) {
   const [wanted, query] = window.location.hash.replace(/^#\/?/, "").split("?");
   let name = Object.hasOwn(views, wanted) ? wanted : "";
-  if (name === "" || views[name].signedIn !== (session.user !== null)) name = session.user === null ? "login" : "playground";
+  // A signed-in view asked for while signed out asks to sign in; otherwise the side's own start.
+  if (name !== "" && views[name].signedIn && session.user === null) name = "login";
+  else if (name === "" || views[name].signedIn !== (session.user !== null)) name = session.user === null ? "welcome" : "playground";
   if (wanted !== name) window.history.replaceState(null, "", `#/${name}`);
   const params = new window.URLSearchParams(wanted === name ? query ?? "" : "");
 
