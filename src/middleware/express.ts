@@ -22,7 +22,7 @@ export type ExpressMiddleware<Request extends ExpressRequest = ExpressRequest> =
 export function rateLimit<Request extends ExpressRequest = ExpressRequest>(options: ExpressRateLimitOptions<Request>): ExpressMiddleware<Request> {
   const decide = rateLimitOutcome(options);
   return function sluiceRateLimit(req, res, next) {
-    decide(req).then((outcome) => {
+    decide(req, res).then((outcome) => {
       if (outcome === undefined) return next();
       for (const [name, value] of Object.entries(outcome.headers)) res.setHeader(name, value);
       if (outcome.problem === undefined) return next();

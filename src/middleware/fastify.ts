@@ -21,7 +21,7 @@ export type FastifyRateLimitOptions = RateLimitMiddlewareOptions<FastifyRequest>
 export function rateLimitHook(options: FastifyRateLimitOptions): onRequestAsyncHookHandler {
   const decide = rateLimitOutcome(options);
   return async function sluiceRateLimit(request: FastifyRequest, reply: FastifyReply) {
-    const outcome = await decide(request);
+    const outcome = await decide(request, reply.raw);
     if (outcome === undefined) return;
     void reply.headers(outcome.headers);
     if (outcome.problem === undefined) return;
