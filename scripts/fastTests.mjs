@@ -20,7 +20,7 @@ const SLOW = [
   "test/support/databases.ts", "test/support/accountsSluice.ts", "test/support/sluiceProcess.ts",
   "src/db/embeddedDatabase.ts", "src/db/openDatabase.ts",
 ];
-const SLOW_FOLDERS = ["test/e2e/", "test/system/"];
+const SLOW_FOLDERS = ["test/e2e/", "test/system/", "test/packaging/"];
 
 function walk(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

@@ -1,6 +1,7 @@
 /**
  * `sluice/client`: ask Sluice's rate-limit service whether a caller may do something now, with a
- * deadline and a failure policy (docs/ratelimit-service.md, "TypeScript client").
+ * deadline and a failure policy (docs/ratelimit-service.md, "TypeScript client"). Also published
+ * alone, with the middlewares, as `@sluice/client` (packages/client), so it imports nothing of the server.
  *
  * @example
  * import { RateLimitClient } from "sluice/client";

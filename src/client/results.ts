@@ -1,11 +1,15 @@
 /**
  * What the client sends and receives: the checks of `POST /v1/ratelimit`, its answers as typed
- * data (the types come from the service's own answer schema, src/service/decisionRequest.ts, as
- * types only: the client loads no zod), and the result the failure policy gives when the service
- * does not answer. Types and small pure functions, shared with the middlewares.
+ * data, and the result the failure policy gives when the service does not answer. Types and small
+ * pure functions, shared with the middlewares.
+ *
+ * The answer's types are written out here rather than inferred from the service's zod schema
+ * (src/service/decisionRequest.ts), so the published client's declarations name no server module
+ * and need no zod; test/client/resultTypes.test.ts holds them equal to the schema's at compile time.
+ * A check is ad-hoc or named, never both: each kind forbids the other's fields (`?: never`), so a
+ * mix that the service would answer with a 400 does not type-check.
  */
 import type { AlgorithmName } from "../limiter/policy.js";
-import type { CheckResult, LimitedResult } from "../service/decisionRequest.js";
 
 /** A duration as the service reads it, "500ms", "30s", "1m", "2h", "1d", or a number of milliseconds. */
 export type Duration = `${number}${"ms" | "s" | "m" | "h" | "d"}` | number;
@@ -19,12 +23,15 @@ export interface InlineLimitRequest {
   readonly algorithm?: Exclude<AlgorithmName, "concurrency">;
   /** gcra only: units that may arrive at once (default `limit`). */
   readonly burst?: number;
-  /** token-bucket only, and required there: tokens the bucket holds; `limit` tokens refill per `duration`. */
+  /** token-bucket only: tokens the bucket holds (default `limit`); `limit` tokens refill per `duration`. */
   readonly capacity?: number;
   /** Units this call takes (default 1). */
   readonly cost?: number;
   /** Keeps counters of different limits on the same identifier apart, e.g. "emails" (default "default"). */
   readonly namespace?: string;
+  /** An ad-hoc check names no policy. */
+  readonly policy?: never;
+  readonly descriptor?: never;
 }
 
 /** One entry of a named policy's descriptor (Envoy's shape). */
@@ -33,11 +40,17 @@ export interface DescriptorEntry {
   readonly value: string;
 }
 
-/** A limit the operator configured under a name (docs/ratelimit-service.md, named policies). */
+/** A limit the operator configured under a name (docs/ratelimit-service.md, named policies); its numbers are the policy's. */
 export type PolicyLimitRequest = {
   readonly policy: string;
   /** Units this call takes (default 1). */
   readonly cost?: number;
+  readonly limit?: never;
+  readonly duration?: never;
+  readonly algorithm?: never;
+  readonly burst?: never;
+  readonly capacity?: never;
+  readonly namespace?: never;
 } & (
   /** The value of the policy's "identifier" entry, after any `descriptor` entries. */
   | { readonly identifier: string; readonly descriptor?: readonly DescriptorEntry[] }
@@ -60,10 +73,28 @@ export interface ServiceFailure {
  * A decision of a limit. A denial is a result (`allowed: false`), never an error. `failure` is set
  * only when the service did not answer and the failure policy decided.
  */
-export type LimitResult = Readonly<LimitedResult> & { readonly failure?: ServiceFailure };
+export interface LimitResult {
+  /** Whether the call is admitted. */
+  readonly allowed: boolean;
+  /** Units per window. */
+  readonly limit: number;
+  /** Units left: after this call when admitted, as they stand when denied. */
+  readonly remaining: number;
+  /** Unix time in ms at which the limit is whole again if nothing more arrives. */
+  readonly reset: number;
+  /** When denied: seconds to wait before the same call would be admitted (at least 1). */
+  readonly retryAfter?: number | undefined;
+  /** When denied because the cost is larger than the limit can ever admit at once. */
+  readonly reason?: "cost-exceeds-limit" | undefined;
+  readonly failure?: ServiceFailure;
+}
 
 /** A named policy's rule without a limit, or no rule for the descriptor: nothing limits the call. */
-export type UnlimitedResult = Readonly<Extract<CheckResult, { unlimited: true }>> & { readonly failure?: never };
+export interface UnlimitedResult {
+  readonly allowed: true;
+  readonly unlimited: true;
+  readonly failure?: never;
+}
 
 export type RateLimitResult = LimitResult | UnlimitedResult;
 
@@ -82,7 +113,7 @@ export const FAILURE_RETRY_AFTER_SECONDS = 1;
  * refuses for a second.
  */
 export function failureResult(request: LimitRequest, failure: ServiceFailure, now: number): LimitResult {
-  const limit = "limit" in request ? request.limit : 0;
+  const limit = request.limit ?? 0;
   return failure.policy === "open"
     ? { allowed: true, limit, remaining: limit, reset: now, failure }
     : { allowed: false, limit, remaining: 0, reset: now + FAILURE_RETRY_AFTER_SECONDS * 1000, retryAfter: FAILURE_RETRY_AFTER_SECONDS, failure };

@@ -3,29 +3,44 @@
  *   RateLimit-Policy: "per-client";q=5;w=30
  *   RateLimit: "per-client";r=4;t=30
  * `RateLimit` describes the limit closest to exhaustion; `Retry-After` is whole seconds, at least 1.
+ *
+ * The gateway decides a route's limits at once; the middlewares (src/middleware/) decide stacked
+ * limits one by one and merge them here, so both answer the same headers. Hence the structural
+ * types: a middleware's decision has a name and numbers, not a whole Policy.
  */
 import type { Decision, Verdict } from "./decision.js";
-import type { Policy } from "./policy.js";
+import type { AlgorithmName, Policy } from "./policy.js";
+
+/** What the headers read of a policy; a named policy of the rate-limit service may not say its algorithm. */
+export type AnnouncedPolicy = Pick<Policy, "name" | "shadow"> & { readonly algorithm?: AlgorithmName };
+
+/** What the headers read of a decision. */
+export type AnnouncedDecision = Pick<Decision, "allowed" | "remaining" | "resetAt" | "retryAfterMs"> & { readonly policy: AnnouncedPolicy };
 
 /**
  * Whether a policy is announced in the headers: shadow limits are not enforced, so clients are
  * not told of them, and a concurrency limit has no quota per window to state.
  */
-export function isAnnounced(policy: Policy): boolean {
+export function isAnnounced(policy: Pick<AnnouncedPolicy, "shadow" | "algorithm">): boolean {
   return policy.shadow !== true && policy.algorithm !== "concurrency";
 }
 
 /** The `RateLimit-Policy` value for a set of policies; computed once per route, not per request. */
 export function rateLimitPolicyHeader(policies: readonly Policy[]): string {
-  return policies.filter(isAnnounced).map((p) => `"${p.name}";q=${p.limit};w=${Math.ceil(p.windowMs / 1000)}`).join(", ");
+  return policies.filter(isAnnounced).map((p) => rateLimitPolicyItem(p.name, p.limit, p.windowMs)).join(", ");
+}
+
+/** One limit's item of `RateLimit-Policy`; `w` is left out when the window is not known (it is optional). */
+export function rateLimitPolicyItem(name: string, quota: number, windowMs?: number): string {
+  return windowMs === undefined ? `"${name}";q=${quota}` : `"${name}";q=${quota};w=${Math.ceil(windowMs / 1000)}`;
 }
 
 /**
  * The decision a client should heed: the enforced denial that lasts longest, else the announced
  * limit with the fewest units left. Shadow limits never bind.
  */
-export function bindingDecision(verdict: Verdict): Decision | undefined {
-  let binding: Decision | undefined;
+export function bindingDecision<D extends AnnouncedDecision = Decision>(verdict: Omit<Verdict, "decisions"> & { readonly decisions: readonly D[] }): D | undefined {
+  let binding: D | undefined;
   for (const d of verdict.decisions) {
     if (d.policy.shadow === true || (verdict.allowed && !isAnnounced(d.policy))) continue;
     if (binding === undefined) binding = d;
@@ -39,7 +54,7 @@ export function bindingDecision(verdict: Verdict): Decision | undefined {
 }
 
 /** The `RateLimit` value for one decision. */
-export function rateLimitHeader(decision: Decision, now: number): string {
+export function rateLimitHeader(decision: Pick<AnnouncedDecision, "policy" | "remaining" | "resetAt">, now: number): string {
   return `"${decision.policy.name}";r=${decision.remaining};t=${secondsUntil(decision.resetAt, now)}`;
 }
 

@@ -1,6 +1,7 @@
 /**
- * `sluice/express`: Sluice's rate limit as an Express middleware, decided by the rate-limit
- * service through a `RateLimitClient` (rateLimitOutcome.ts says what a limited route answers).
+ * `sluice/express` (and `@sluice/client/express`): Sluice's rate limit as an Express middleware,
+ * decided by the rate-limit service through a `RateLimitClient` (rateLimitOutcome.ts says what a
+ * limited route answers).
  * Typed on node:http's request and response, so it needs no Express types at run time and fits
  * any Connect-style framework; a client error (a wrong token, an unknown policy) goes to `next`.
  *
@@ -22,7 +23,7 @@ export type ExpressMiddleware<Request extends ExpressRequest = ExpressRequest> =
 export function rateLimit<Request extends ExpressRequest = ExpressRequest>(options: ExpressRateLimitOptions<Request>): ExpressMiddleware<Request> {
   const decide = rateLimitOutcome(options);
   return function sluiceRateLimit(req, res, next) {
-    decide(req).then((outcome) => {
+    decide(req, res).then((outcome) => {
       if (outcome === undefined) return next();
       for (const [name, value] of Object.entries(outcome.headers)) res.setHeader(name, value);
       if (outcome.problem === undefined) return next();

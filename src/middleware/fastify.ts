@@ -1,10 +1,11 @@
 /**
- * `sluice/fastify`: Sluice's rate limit on a Fastify application's own routes, decided by the
- * rate-limit service through a `RateLimitClient` (rateLimitOutcome.ts says what a limited route
- * answers). Two ways in:
+ * `sluice/fastify` (and `@sluice/client/fastify`): Sluice's rate limit on a Fastify application's
+ * own routes, decided by the rate-limit service through a `RateLimitClient` (rateLimitOutcome.ts
+ * says what a limited route answers). Two ways in:
  * - `sluiceRateLimit`, a plugin: every route of the context it is registered in, registered
  *   after it (it is not encapsulated, like a plugin wrapped in fastify-plugin);
  * - `rateLimitHook`, an onRequest hook for one route, or for `addHook` in a context of your own.
+ * Typed on the application's Fastify, 4 or 5 (an optional peer dependency of `@sluice/client`).
  *
  * @example
  * const client = new RateLimitClient({ url: "http://127.0.0.1:8080", token });
@@ -21,7 +22,7 @@ export type FastifyRateLimitOptions = RateLimitMiddlewareOptions<FastifyRequest>
 export function rateLimitHook(options: FastifyRateLimitOptions): onRequestAsyncHookHandler {
   const decide = rateLimitOutcome(options);
   return async function sluiceRateLimit(request: FastifyRequest, reply: FastifyReply) {
-    const outcome = await decide(request);
+    const outcome = await decide(request, reply.raw);
     if (outcome === undefined) return;
     void reply.headers(outcome.headers);
     if (outcome.problem === undefined) return;

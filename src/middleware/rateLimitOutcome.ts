@@ -15,10 +15,17 @@
  * The policy header of an inline limit is known when the middleware is made and formatted once;
  * a named policy's quota lives in Sluice's config, so its header is read off each answer (its
  * window is not in the answer, and `w` is optional in the header).
+ *
+ * Stacked limits (two middlewares on one route) answer what the gateway answers for a route's
+ * several limits, with the gateway's own functions (limiter/headers.ts): `RateLimit-Policy` lists
+ * every limit decided so far, `RateLimit` names the binding one (the longest denial, else the
+ * fewest units left). What each response has announced is kept beside it in a WeakMap, so it
+ * goes with the response.
  */
 import type { Duration, InlineLimitRequest, LimitRequest, LimitResult, RateLimitResult } from "../client/results.js";
 import type { RateLimitClient } from "../client/rateLimitClient.js";
 import { parseDuration } from "../config/duration.js";
+import { bindingDecision, rateLimitHeader, rateLimitPolicyItem, type AnnouncedDecision } from "../limiter/headers.js";
 import { problems } from "../problems/catalogue.js";
 import { problemDocument, type ProblemDocument } from "../problems/problemDocument.js";
 
@@ -42,50 +49,60 @@ export interface InlineLimitOptions<Request> extends CommonOptions<Request> {
   readonly capacity?: number;
   /** Keeps this limit's counters apart from other limits on the same identifiers, and names it in the headers (default "default"). */
   readonly namespace?: string;
+  /** A limit is stated here or named, not both. */
+  readonly policy?: never;
 }
 
-/** A limit the operator configured in Sluice under a name (docs/ratelimit-service.md). */
+/** A limit the operator configured in Sluice under a name (docs/ratelimit-service.md); its numbers are the operator's. */
 export interface PolicyLimitOptions<Request> extends CommonOptions<Request> {
   readonly policy: string;
+  readonly limit?: never;
+  readonly duration?: never;
+  readonly algorithm?: never;
+  readonly burst?: never;
+  readonly capacity?: never;
+  readonly namespace?: never;
 }
 
 export type RateLimitMiddlewareOptions<Request> = InlineLimitOptions<Request> | PolicyLimitOptions<Request>;
 
 /** What the response gets: headers always, and a problem to answer with when the request may not go on. */
 export interface RateLimitOutcome {
+  /** To set on the response, replacing what an earlier limit on the same response set (they include it). */
   readonly headers: Readonly<Record<string, string>>;
   /** When set, answer with this problem (its `status`) instead of running the route. */
   readonly problem?: ProblemDocument;
-  /** The decision, for handlers that want it (e.g. to log `remaining`). */
+  /** This limit's decision, for handlers that want it (e.g. to log `remaining`). */
   readonly result: RateLimitResult;
 }
 
 /**
  * Builds the function both adapters call per request: it asks the service and says what to
- * answer, or resolves undefined when the request is not limited (no identifier).
+ * answer, or resolves undefined when the request is not limited (no identifier). `response` is
+ * the object the limits of one response are merged on (the node response, whatever the framework).
  */
-export function rateLimitOutcome<Request>(options: RateLimitMiddlewareOptions<Request>): (request: Request) => Promise<RateLimitOutcome | undefined> {
+export function rateLimitOutcome<Request>(options: RateLimitMiddlewareOptions<Request>): (request: Request, response: object) => Promise<RateLimitOutcome | undefined> {
   const { client, identifier } = options;
   const costOf = typeof options.cost === "function" ? options.cost : () => options.cost as number | undefined;
-  const describe = "policy" in options ? namedPolicy(options) : inlineLimit(options);
-  return async function rateLimitOutcome(request) {
+  const describe = options.policy !== undefined ? namedPolicy(options.policy) : inlineLimit(options);
+  return async function rateLimitOutcome(request, response) {
     const id = identifier(request);
     if (id === undefined) return undefined;
     const result = await client.limit(describe.request(id, costOf(request)));
     // A policy rule without a limit: nothing was counted, nothing to announce.
     if ("unlimited" in result) return { headers: {}, result };
-    return outcome(result, describe.name, describe.policyHeader ?? `"${describe.name}";q=${result.limit}`, Date.now());
+    return outcome(result, describe.name, describe.policyItem ?? rateLimitPolicyItem(describe.name, result.limit), response, Date.now());
   };
 }
 
 interface LimitDescription {
   readonly name: string;
   /** Formatted once when the quota is known up front (inline limits). */
-  readonly policyHeader: string | undefined;
+  readonly policyItem: string | undefined;
   request(identifier: string, cost: number | undefined): LimitRequest;
 }
 
-function inlineLimit(options: Omit<InlineLimitOptions<never>, keyof CommonOptions<never>>): LimitDescription {
+function inlineLimit(options: InlineLimitOptions<never>): LimitDescription {
   const { limit, duration, algorithm, burst, capacity, namespace } = options;
   const windowMs = typeof duration === "number" ? duration : parseDuration(duration);
   const name = namespace ?? "default";
@@ -95,20 +112,28 @@ function inlineLimit(options: Omit<InlineLimitOptions<never>, keyof CommonOption
   };
   return {
     name,
-    policyHeader: `"${name}";q=${limit};w=${Math.ceil(windowMs / 1000)}`,
+    policyItem: rateLimitPolicyItem(name, limit, windowMs),
     request: (identifier, cost) => ({ ...base, identifier, ...(cost !== undefined && { cost }) }),
   };
 }
 
-function namedPolicy({ policy }: Omit<PolicyLimitOptions<never>, keyof CommonOptions<never>>): LimitDescription {
+function namedPolicy(policy: string): LimitDescription {
   return {
     name: policy,
-    policyHeader: undefined,
+    policyItem: undefined,
     request: (identifier, cost) => ({ policy, identifier, ...(cost !== undefined && { cost }) }),
   };
 }
 
-function outcome(result: LimitResult, name: string, policyHeader: string, now: number): RateLimitOutcome {
+/** What one response has announced: each limit's `RateLimit-Policy` item and decision, in order. */
+interface Announced {
+  readonly policyItems: string[];
+  readonly decisions: AnnouncedDecision[];
+}
+
+const announcedOn = new WeakMap<object, Announced>();
+
+function outcome(result: LimitResult, name: string, policyItem: string, response: object, now: number): RateLimitOutcome {
   const retryAfter = String(result.retryAfter ?? 1);
   if (result.failure !== undefined) {
     if (result.allowed) return { headers: {}, result };
@@ -118,9 +143,17 @@ function outcome(result: LimitResult, name: string, policyHeader: string, now: n
       result,
     };
   }
+  let announced = announcedOn.get(response);
+  if (announced === undefined) announcedOn.set(response, (announced = { policyItems: [], decisions: [] }));
+  announced.policyItems.push(policyItem);
+  announced.decisions.push({
+    policy: { name }, allowed: result.allowed, remaining: result.remaining, resetAt: result.reset,
+    ...(result.retryAfter !== undefined && { retryAfterMs: result.retryAfter * 1000 }),
+  });
+  const binding = bindingDecision({ allowed: result.allowed, now, decisions: announced.decisions })!;
   const headers: Record<string, string> = {
-    "ratelimit-policy": policyHeader,
-    "ratelimit": `"${name}";r=${result.remaining};t=${Math.max(0, Math.ceil((result.reset - now) / 1000))}`,
+    "ratelimit-policy": announced.policyItems.join(", "),
+    "ratelimit": rateLimitHeader(binding, now),
   };
   if (result.allowed) return { headers, result };
   headers["retry-after"] = retryAfter;

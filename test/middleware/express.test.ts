@@ -1,5 +1,6 @@
 // The Express middleware (src/middleware/express.ts) runs the middlewares' common suite: an
-// Express 5 application with one limited route per case, against a running Sluice.
+// Express 5 application with one limited route per case (a stack: one middleware per limit, in
+// order), against a running Sluice.
 import type { AddressInfo } from "node:net";
 import express from "express";
 import { rateLimit } from "../../src/middleware/express.js";
@@ -8,7 +9,7 @@ import { runMiddlewareCases } from "./middlewareCases.js";
 runMiddlewareCases("Express", async (limits) => {
   const app = express();
   for (const [name, options] of Object.entries(limits)) {
-    app.get(`/${name}`, rateLimit(options), (_req, res) => {
+    app.get(`/${name}`, [options].flat().map((o) => rateLimit(o)), (_req: express.Request, res: express.Response) => {
       res.json({ route: name });
     });
   }

@@ -1,8 +1,9 @@
 /**
  * The one suite both middlewares run (fastify.test.ts, express.test.ts), against a running
  * Sluice on the memory store and on Redis: each adapter starts a small application of its
- * framework with the limits it is given, one route per limit, and the cases below call it over
- * real HTTP. What a limited route answers is the same whatever the framework.
+ * framework with the limits it is given, one route per limit (or per stack of limits), and the
+ * cases below call it over real HTTP. What a limited route answers is the same whatever the
+ * framework, and the same as the gateway's for a route with several limits.
  */
 import assert from "node:assert/strict";
 import type { IncomingHttpHeaders } from "node:http";
@@ -21,8 +22,13 @@ export interface LimitedApp {
   close(): Promise<void>;
 }
 
-/** Starts an application whose `GET /<name>` is limited by `limits[name]` and answers `{ "route": name }`. */
-export type StartLimitedApp = (limits: Readonly<Record<string, RateLimitMiddlewareOptions<CaseRequest>>>) => Promise<LimitedApp>;
+export type CaseLimit = RateLimitMiddlewareOptions<CaseRequest>;
+
+/**
+ * Starts an application whose `GET /<name>` is limited by `limits[name]` and answers `{ "route": name }`;
+ * a list is a stack of limits on the one route, in order (two middlewares, two hooks, or a plugin and a hook).
+ */
+export type StartLimitedApp = (limits: Readonly<Record<string, CaseLimit | readonly CaseLimit[]>>) => Promise<LimitedApp>;
 
 const YAML = `
 policies:
@@ -63,6 +69,15 @@ export function runMiddlewareCases(framework: string, startApp: StartLimitedApp)
           malformed: { client, identifier: (request) => `${byUser(request)}\ud800`, limit: 1, duration: "1m" },
           open: { client: open, identifier: byUser, limit: 2, duration: "1m" },
           closed: { client: closed, identifier: byUser, limit: 2, duration: "1m" },
+          // Two limits on one route, the first the tighter; then an inline limit and a named policy.
+          stacked: [
+            { client, identifier: byUser, limit: 2, duration: "1h", algorithm: "fixed-window", namespace: "mw-tight" },
+            { client, identifier: byUser, limit: 5, duration: "1m", algorithm: "fixed-window", namespace: "mw-loose" },
+          ],
+          stackedPolicy: [
+            { client, identifier: byUser, limit: 5, duration: "1m", algorithm: "fixed-window", namespace: "mw-outer" },
+            { client, identifier: byUser, policy: "emails" },
+          ],
         });
       });
       after(async () => {
@@ -125,6 +140,34 @@ export function runMiddlewareCases(framework: string, startApp: StartLimitedApp)
         assert.equal(first.headers.get("ratelimit-policy"), '"emails";q=2');
         await get("/policy", who);
         assert.equal((await get("/policy", who)).status, 429);
+      });
+
+      it("announces every limit of a stack in RateLimit-Policy, and the binding one in RateLimit, as the gateway does", async () => {
+        const who = user();
+        const first = await get("/stacked", who);
+        assert.equal(first.status, 200);
+        assert.equal(first.headers.get("ratelimit-policy"), '"mw-tight";q=2;w=3600, "mw-loose";q=5;w=60');
+        assert.match(first.headers.get("ratelimit") ?? "", /^"mw-tight";r=1;t=\d+$/, "the first limit has fewer left, though the second answered last");
+        assert.match((await get("/stacked", who)).headers.get("ratelimit") ?? "", /^"mw-tight";r=0;t=\d+$/);
+        const refused = await get("/stacked", who);
+        assert.equal(refused.status, 429);
+        assert.equal(refused.headers.get("ratelimit-policy"), '"mw-tight";q=2;w=3600', "the second limit was not asked");
+        assert.match(refused.headers.get("ratelimit") ?? "", /^"mw-tight";r=0;t=\d+$/);
+      });
+
+      it("merges an inline limit with a named policy, and a denial by the second names it", async () => {
+        const who = user();
+        const first = await get("/stackedPolicy", who);
+        assert.equal(first.status, 200);
+        assert.equal(first.headers.get("ratelimit-policy"), '"mw-outer";q=5;w=60, "emails";q=2');
+        assert.match(first.headers.get("ratelimit") ?? "", /^"emails";r=1;t=\d+$/);
+        await get("/stackedPolicy", who);
+        const refused = await get("/stackedPolicy", who);
+        assert.equal(refused.status, 429);
+        assert.equal(refused.headers.get("ratelimit-policy"), '"mw-outer";q=5;w=60, "emails";q=2');
+        assert.match(refused.headers.get("ratelimit") ?? "", /^"emails";r=0;t=\d+$/);
+        assert.ok(Number(refused.headers.get("retry-after")) >= 1);
+        assert.match(String((await refused.json() as { detail: string }).detail), /^Limit "emails" is exhausted/);
       });
 
       it("fails open when the service does not answer: the route runs, with no RateLimit headers", async () => {
