@@ -29,7 +29,7 @@ for (const engine of TEST_ENGINES) {
       assert.deepEqual(applied.map((row) => row.id), MIGRATIONS.map((m) => m.id));
       assert.deepEqual(await migrate(db), []);
       const tables = await db.query<{ name: string }>("select table_name as name from information_schema.tables where table_schema = 'public' order by 1");
-      assert.deepEqual(tables.map((t) => t.name), ["api_keys", "plans", "service_tokens", "sessions", "sluice_migrations", "usage_minutes", "users"]);
+      assert.deepEqual(tables.map((t) => t.name), ["api_keys", "password_resets", "plans", "service_tokens", "sessions", "sluice_migrations", "usage_minutes", "users"]);
     });
 
     it("rolls a failed migration back with every migration of its run", async () => {
