@@ -490,7 +490,8 @@ describe("the admin pages", () => {
     await confirmDialog.waitFor();
     assert.match(await confirmDialog.textContent() ?? "", /from free to premium/);
     await confirmDialog.getByRole("button", { name: "Cancel" }).click();
-    assert.equal(await page.getByLabel(`Plan of ${email}`).inputValue(), "free");
+    // The page puts the stored plan back once the dialog has closed, a turn after the click.
+    assert.equal(await pollUntil(() => page.getByLabel(`Plan of ${email}`).inputValue(), (plan) => plan === "free"), "free");
     await page.getByLabel(`Plan of ${email}`).selectOption("premium");
     await confirmDialog.getByRole("button", { name: "Make it premium" }).click();
     await page.getByText(`${email}: plan is now premium.`).waitFor();
