@@ -21,7 +21,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { canPin, killAllNow, LOAD_CORE, pin, SERVER_CORE, stopAll } from "./lib/children.js";
-import { processCpuMicros } from "./lib/cpu.js";
+import { processTreeCpuMicros } from "./lib/cpu.js";
 import { summarizeProfile, type CpuProfile, type ProfileSummary, type Share } from "./lib/cpuProfile.js";
 import { envInt } from "./lib/environment.js";
 import { gatewayConfig } from "./lib/gatewayConfig.js";
@@ -92,12 +92,12 @@ async function profileGateway(): Promise<{ profile: CpuProfile; window: Window }
   };
   say(`profiling ${settings.target}${settings.target === "sluice" ? ` (${settings.store} store)` : ""}, ${settings.keys === 1 ? "one key" : `${Math.min(settings.keys, KEY_COUNT)} keys`}, on ${canPin ? "core 0" : "any core"}: ${settings.warmupS} s warm-up, ${settings.durationS} s measured, a sample every ${settings.intervalUs} µs\n`);
   if (settings.warmupS > 0) await load(settings.warmupS);
-  const cpuBefore = processCpuMicros(gateway.child.pid);
+  const cpuBefore = processTreeCpuMicros(gateway.child.pid);
   // process.hrtime and V8's profile clock are both CLOCK_MONOTONIC, in ns and µs.
   const fromUs = Number(process.hrtime.bigint() / 1000n);
   const result = await load(settings.durationS);
   const toUs = Number(process.hrtime.bigint() / 1000n);
-  const cpuUsPerReq = (processCpuMicros(gateway.child.pid) - cpuBefore) / result.requests;
+  const cpuUsPerReq = (processTreeCpuMicros(gateway.child.pid) - cpuBefore) / result.requests;
   say(`${Math.round(result.requests / (result.durationUs / 1e6))} req/s under the profiler, gateway CPU ${cpuUsPerReq.toFixed(1)} µs/req (the profiler's own cost included)\n`);
   await stopAll();
   const file = readdirSync(profileDir).find((f) => f.endsWith(".cpuprofile"));

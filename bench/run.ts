@@ -36,7 +36,7 @@ import type { Redis } from "ioredis";
 import { Agent, request } from "undici";
 import { abort, runBench } from "./lib/benchMain.js";
 import { canPin, CORES, LOAD_CORE, pin, SERVER_CORE, start, stopAll, type Child } from "./lib/children.js";
-import { CLK_TCK, coreBusy, coreTimes, processCpuMicros, reapedChildrenCpuMicros } from "./lib/cpu.js";
+import { CLK_TCK, coreBusy, coreTimes, processCpuMicros, processTreeCpuMicros, reapedChildrenCpuMicros } from "./lib/cpu.js";
 import { loadSettings, machineInfo, wantedTargets } from "./lib/environment.js";
 import { gatewayConfig } from "./lib/gatewayConfig.js";
 import { benchKey, KEY_COUNT } from "./lib/keys.js";
@@ -294,7 +294,7 @@ async function measure(target: Target, scenario: Scenario, all: readonly Target[
   const proxies = all.flatMap((t) => (t.proxy === undefined ? [] : [t.proxy]));
   const withRedis = target.name === "sluice-redis" && redis !== undefined;
   const redisBefore = withRedis ? await redisCpuMicros(redis!) : 0;
-  const proxiesBefore = proxies.map((p) => processCpuMicros(p.pid));
+  const proxiesBefore = proxies.map((p) => processTreeCpuMicros(p.pid));
   const upstreamBefore = processCpuMicros(upstream.pid);
   const selfBefore = process.cpuUsage();
   const wrkBefore = reapedChildrenCpuMicros();
@@ -303,7 +303,7 @@ async function measure(target: Target, scenario: Scenario, all: readonly Target[
   const coresAfter = coreTimes();
   const wrkCpu = reapedChildrenCpuMicros() - wrkBefore;
   const selfCpu = process.cpuUsage(selfBefore);
-  const proxiesAfter = proxies.map((p) => processCpuMicros(p.pid));
+  const proxiesAfter = proxies.map((p) => processTreeCpuMicros(p.pid));
   const upstreamAfter = processCpuMicros(upstream.pid);
   const redisAfter = withRedis ? await redisCpuMicros(redis!) : 0;
   check(target, result, "measured run");

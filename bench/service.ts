@@ -47,7 +47,7 @@ import { serviceAuthenticator } from "../src/service/serviceAuth.js";
 import { MemoryStore } from "../src/stores/memoryStore.js";
 import { runBench } from "./lib/benchMain.js";
 import { canPin, CORES, LOAD_CORE, pin, pinnedCommand, run, runProgram, SERVER_CORE, start, stopAll, unexpectedExits, type Child } from "./lib/children.js";
-import { processCpuMicros } from "./lib/cpu.js";
+import { processTreeCpuMicros } from "./lib/cpu.js";
 import { loadSettings, machineInfo, wantedTargets } from "./lib/environment.js";
 import { markdownTableOf, median, textTable } from "./lib/report.js";
 import { READY_TIMEOUT_MS, startSluice } from "./lib/sluiceCli.js";
@@ -297,9 +297,9 @@ function inProcessRows(seconds: number): Row[] {
 // ─── Measuring and reporting ────────────────────────────────────────────────────────────────────
 
 async function measureServer(target: ServerTarget, child: Child, url: string, seconds: number): Promise<Row | undefined> {
-  const cpuBefore = processCpuMicros(child.pid);
+  const cpuBefore = processTreeCpuMicros(child.pid);
   const result = await target.load(url, settings.connections, seconds);
-  const cpuUs = processCpuMicros(child.pid) - cpuBefore;
+  const cpuUs = processTreeCpuMicros(child.pid) - cpuBefore;
   if (result.failures > 0 || result.requests === 0) {
     say(`  ${target.name}: ${result.failures} failed of ${result.requests} requests; run not counted\n`);
     return undefined;

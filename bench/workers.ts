@@ -15,7 +15,7 @@
  * Environment: BENCH_DURATION (10 s), BENCH_WARMUP (2 s), BENCH_ROUNDS (3), BENCH_CONNECTIONS
  * (50), REDIS_URL (redis://127.0.0.1:6379; keys under sluice-bench-<pid>:, removed at the end).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,7 +23,7 @@ import type { Redis } from "ioredis";
 import { createScratchPostgres, type ScratchPostgres } from "../test/support/postgres.js";
 import { runBench } from "./lib/benchMain.js";
 import { CORES, stopAll, type Child } from "./lib/children.js";
-import { processCpuMicros, reapedChildrenCpuMicros } from "./lib/cpu.js";
+import { processCpuMicros, processTreeCpuMicros, reapedChildrenCpuMicros } from "./lib/cpu.js";
 import { loadSettings, machineInfo } from "./lib/environment.js";
 import { gatewayConfig } from "./lib/gatewayConfig.js";
 import { benchKey, KEY_COUNT } from "./lib/keys.js";
@@ -93,8 +93,7 @@ async function main(): Promise<void> {
         return result;
       };
       if (settings.warmupS > 0) await load(settings.warmupS);
-      const tree = processTree(gateway.child.pid);
-      const sluiceBefore = tree.reduce((sum, pid) => sum + processCpuMicros(pid), 0);
+      const sluiceBefore = processTreeCpuMicros(gateway.child.pid);
       const upstreamBefore = processCpuMicros(upstream.child.pid);
       const redisBefore = await redisCpuMicros(redis);
       const wrkBefore = reapedChildrenCpuMicros();
@@ -102,7 +101,7 @@ async function main(): Promise<void> {
       const wrkCpu = reapedChildrenCpuMicros() - wrkBefore;
       const redisCpu = (await redisCpuMicros(redis)) - redisBefore;
       const upstreamCpu = processCpuMicros(upstream.child.pid) - upstreamBefore;
-      const sluiceCpu = tree.reduce((sum, pid) => sum + processCpuMicros(pid), 0) - sluiceBefore;
+      const sluiceCpu = processTreeCpuMicros(gateway.child.pid) - sluiceBefore;
       const n = result.requests;
       const wall = result.durationUs;
       const run: WorkersRun = {
@@ -134,16 +133,6 @@ async function main(): Promise<void> {
 }
 
 /** A process and its children (a primary's workers), from /proc. */
-function processTree(pid: number): number[] {
-  let children: number[] = [];
-  try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter((p) => p !== "").map(Number);
-  } catch {
-    // No children file (an old kernel): the process alone.
-  }
-  return [pid, ...children.flatMap(processTree)];
-}
-
 function say(text: string): void {
   process.stdout.write(text);
 }

@@ -20,6 +20,25 @@ export function processCpuMicros(pid: number): number {
 }
 
 /**
+ * utime + stime of a process and of every live process under it, in microseconds: Sluice with
+ * its embedded database's process (src/db/embeddedEngine.ts), or the primary with its workers.
+ */
+export function processTreeCpuMicros(pid: number): number {
+  return processTree(pid).reduce((sum, member) => sum + processCpuMicros(member), 0);
+}
+
+/** A process and its descendants, from /proc/<pid>/task/<pid>/children. */
+function processTree(pid: number): number[] {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter((p) => p !== "").map(Number);
+  } catch {
+    // No children file (an old kernel): the process alone.
+  }
+  return [pid, ...children.flatMap(processTree)];
+}
+
+/**
  * cutime + cstime of this process: the CPU time of its children that have exited and been
  * reaped. Read around a wrk run, its difference is wrk's own CPU time.
  */

@@ -1,5 +1,7 @@
 /**
- * The embedded engine: PGlite, PostgreSQL in WebAssembly, storing its files in a directory.
+ * The embedded engine: PGlite, PostgreSQL in WebAssembly, storing its files in a directory and
+ * running in a child process of its own (embeddedEngine.ts says why; embeddedProtocol.ts has the
+ * messages).
  * One process owns the directory: a lock file holding its pid keeps a second one out (two
  * writers would corrupt it; several instances need the PostgreSQL engine). Durability is
  * PGlite's default: each statement's changes reach the files before its promise resolves, so a
@@ -12,13 +14,13 @@
  * touched stays resident), and a first start creates the files (initdb) in a child process
  * (initEmbeddedDatabase.ts), whose memory leaves with it.
  */
-import { execFile } from "node:child_process";
+import { execFile, fork, type ChildProcess } from "node:child_process";
 import { access, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { PGlite } from "@electric-sql/pglite";
 import type { Database, Queryable } from "./database.js";
+import { rebuildError, type EngineReply, type EngineRequest } from "./embeddedProtocol.js";
 import { makePrivate, PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE, restrictUmask } from "./privateFiles.js";
 
 /** Another live process has the embedded database open. */
@@ -30,50 +32,159 @@ export class DatabaseInUse extends Error {
   }
 }
 
-/** PGlite's own start parameters, and a shared_buffers for a small database (see the header). */
-export const EMBEDDED_START_PARAMS: readonly string[] = [...PGlite.defaultStartParams, "-c", "shared_buffers=32MB"];
-
-/** The child that creates a new directory's files: this file's sibling, .ts under tsx, .js when built. */
-const INIT_SCRIPT = fileURLToPath(new URL(`./initEmbeddedDatabase${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+/** Siblings of this file (.ts under tsx, .js when built): the child that creates a new directory's files, and the engine's process. */
+const sibling = (name: string) => fileURLToPath(new URL(`./${name}${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+const INIT_SCRIPT = sibling("initEmbeddedDatabase");
+const ENGINE_SCRIPT = sibling("embeddedEngine");
 
 export async function openEmbeddedDatabase(directory: string): Promise<Database> {
   restrictUmask();
   await mkdir(directory, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
   const unlock = await lock(directory);
-  let pglite: PGlite | undefined;
+  let engine: EngineProcess | undefined;
   try {
     if (!(await hasDatabaseFiles(directory))) await initializeInChild(directory);
-    pglite = await PGlite.create({ dataDir: directory, startParams: [...EMBEDDED_START_PARAMS] });
+    engine = await EngineProcess.start(directory);
     // After the engine started: a new database's files were just written 0666, and an older
     // Sluice left its directory 0755.
     await makePrivate(directory);
   } catch (error) {
-    await pglite?.close();
+    await engine?.close();
     await unlock();
     throw error;
   }
-  const queryable = (db: Pick<PGlite, "query" | "exec">): Queryable => ({
-    query: async <Row>(sql: string, params: readonly unknown[] = []) => (await db.query<Row>(sql, params as unknown[])).rows,
+  const thread = engine;
+  const queryable = (tx?: number): Queryable => ({
+    query: <Row>(sql: string, params: readonly unknown[] = []) => thread.call<Row[]>(tx === undefined ? { op: "query", sql, params } : { op: "query", sql, params, tx }),
     exec: async (script) => {
-      await db.exec(script);
+      await thread.call(tx === undefined ? { op: "exec", script } : { op: "exec", script, tx });
     },
   });
   return {
     engine: "embedded",
-    ...queryable(pglite),
-    transaction: (work) => pglite.transaction((tx) => work(queryable(tx))),
+    ...queryable(),
+    transaction: async (work) => {
+      const tx = await thread.call<number>({ op: "begin" });
+      let result;
+      try {
+        result = await work(queryable(tx));
+      } catch (error) {
+        await thread.call({ op: "rollback", tx }).catch(() => undefined);
+        throw error;
+      }
+      await thread.call({ op: "commit", tx });
+      return result;
+    },
     listen: async (channel, handler) => {
-      const stop = await pglite.listen(channel, handler);
-      return () => stop();
+      const listener = thread.addListener(handler);
+      await thread.call({ op: "listen", listener, channel });
+      return async () => {
+        thread.removeListener(listener);
+        await thread.call({ op: "unlisten", listener });
+      };
     },
     notify: async (channel, payload) => {
-      await pglite.query("select pg_notify($1, $2)", [channel, payload]);
+      await thread.call({ op: "query", sql: "select pg_notify($1, $2)", params: [channel, payload] });
     },
     close: async () => {
-      await pglite.close();
+      await thread.close();
       await unlock();
     },
   };
+}
+
+type Request = EngineRequest extends infer R ? (R extends unknown ? Omit<R, "id"> : never) : never;
+
+/**
+ * The engine's process, from this side: each call sends a request and resolves with its reply.
+ * The child keeps this process alive only while a call waits for its answer, as an idle
+ * in-process engine did not.
+ */
+class EngineProcess {
+  readonly #child: ChildProcess;
+  readonly #pending = new Map<number, { resolve(value: unknown): void; reject(reason: Error): void }>();
+  readonly #listeners = new Map<number, (payload: string) => void>();
+  readonly #exited: Promise<void>;
+  #nextId = 1;
+  #failure: Error | undefined;
+
+  static async start(directory: string): Promise<EngineProcess> {
+    const child = fork(ENGINE_SCRIPT, [directory], { execArgv: loaderArgs(), serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const engine = new EngineProcess(child);
+    try {
+      await new Promise((resolve, reject) => engine.#pending.set(0, { resolve, reject }));
+    } catch (error) {
+      await engine.close();
+      throw error;
+    }
+    return engine;
+  }
+
+  private constructor(child: ChildProcess) {
+    this.#child = child;
+    child.on("message", (reply: EngineReply) => this.#received(reply));
+    child.on("error", (error) => this.#fail(error));
+    this.#exited = new Promise((resolve) => child.once("exit", (code, signal) => {
+      this.#fail(new Error(`the embedded database's process has stopped (${signal ?? `exit code ${code}`})`));
+      resolve();
+    }));
+  }
+
+  call<T = unknown>(request: Request): Promise<T> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const id = this.#nextId++;
+    if (this.#pending.size === 0) this.#hold(true);
+    this.#child.send({ ...request, id });
+    return new Promise<T>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
+  }
+
+  addListener(handler: (payload: string) => void): number {
+    const listener = this.#nextId++;
+    this.#listeners.set(listener, handler);
+    return listener;
+  }
+
+  removeListener(listener: number): void {
+    this.#listeners.delete(listener);
+  }
+
+  /** Closes the engine's files, then lets it go: it exits once the channel is gone. */
+  async close(): Promise<void> {
+    if (this.#failure === undefined) await this.call({ op: "close" }).catch(() => undefined);
+    this.#child.ref(); // until it has exited
+    if (this.#child.connected) this.#child.disconnect();
+    await this.#exited;
+  }
+
+  #received(reply: EngineReply): void {
+    if ("payload" in reply) {
+      this.#listeners.get(reply.listener)?.(reply.payload);
+      return;
+    }
+    const pending = this.#pending.get(reply.id);
+    if (pending === undefined) return;
+    this.#pending.delete(reply.id);
+    if (this.#pending.size === 0) this.#hold(false);
+    if ("error" in reply) pending.reject(rebuildError(reply.error));
+    else pending.resolve(reply.result);
+  }
+
+  #fail(error: Error): void {
+    this.#failure ??= error;
+    for (const pending of this.#pending.values()) pending.reject(error);
+    this.#pending.clear();
+  }
+
+  /** Whether the child (and its channel) keep this process's event loop alive. */
+  #hold(waiting: boolean): void {
+    if (waiting) {
+      this.#child.ref();
+      this.#child.channel?.ref();
+    } else {
+      this.#child.unref();
+      this.#child.channel?.unref();
+    }
+  }
 }
 
 /** Whether initdb has run in `directory`: PostgreSQL writes PG_VERSION first thing. */
@@ -81,11 +192,22 @@ async function hasDatabaseFiles(directory: string): Promise<boolean> {
   return access(join(directory, "PG_VERSION")).then(() => true, () => false);
 }
 
-/**
- * Runs initEmbeddedDatabase in a child process of this Node, with the loaders this one was
- * started with (tsx under the tests) and none of its other flags (`--test`, inspectors).
- */
+/** Runs initEmbeddedDatabase in a child process of this Node, with this Node's loaders (loaderArgs). */
 async function initializeInChild(directory: string): Promise<void> {
+  try {
+    await promisify(execFile)(process.execPath, [...loaderArgs(), INIT_SCRIPT, directory], { maxBuffer: 1024 * 1024 });
+  } catch (error) {
+    const { stderr } = error as { stderr?: string | Buffer };
+    const tail = (stderr ?? "").toString().trim().split("\n").slice(-3).join(" ");
+    throw new Error(`could not create the embedded database in ${directory}: ${tail || (error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * The loaders this Node was started with (tsx under the tests), for the init child and the
+ * engine's thread, and none of its other flags (`--test`, inspectors).
+ */
+function loaderArgs(): string[] {
   const loaders: string[] = [];
   const args = process.execArgv;
   for (let i = 0; i < args.length; i++) {
@@ -93,13 +215,7 @@ async function initializeInChild(directory: string): Promise<void> {
     if (/^--(import|require|loader|experimental-loader)=/.test(arg)) loaders.push(arg);
     else if (/^(--import|--require|-r|--loader|--experimental-loader)$/.test(arg) && args[i + 1] !== undefined) loaders.push(arg, args[++i]!);
   }
-  try {
-    await promisify(execFile)(process.execPath, [...loaders, INIT_SCRIPT, directory], { maxBuffer: 1024 * 1024 });
-  } catch (error) {
-    const { stderr } = error as { stderr?: string | Buffer };
-    const tail = (stderr ?? "").toString().trim().split("\n").slice(-3).join(" ");
-    throw new Error(`could not create the embedded database in ${directory}: ${tail || (error as Error).message}`, { cause: error });
-  }
+  return loaders;
 }
 
 /** Takes the lock file, or throws DatabaseInUse; a lock left by a dead process is taken over. */

@@ -7,9 +7,9 @@
  * Usage: node initEmbeddedDatabase.js <directory>
  */
 import { PGlite } from "@electric-sql/pglite";
-import { EMBEDDED_START_PARAMS } from "./embeddedDatabase.js";
+import { startParams } from "./embeddedProtocol.js";
 
 const directory = process.argv[2];
 if (directory === undefined) throw new Error("usage: initEmbeddedDatabase <directory>");
-const db = await PGlite.create({ dataDir: directory, startParams: [...EMBEDDED_START_PARAMS] });
+const db = await PGlite.create({ dataDir: directory, startParams: startParams(PGlite.defaultStartParams) });
 await db.close();

@@ -2,9 +2,11 @@
 // and only once, even when several instances start together; a migration that fails leaves the
 // database as it was; a transaction commits whole or not at all; a change announced on one
 // connection reaches listeners; and a process killed in the middle of writes loses no row whose
-// commit had returned. The embedded engine's directory belongs to one process at a time.
+// commit had returned. The embedded engine's directory belongs to one process at a time, and
+// its engine's own process (src/db/embeddedEngine.ts) does not outlive the Sluice that started it.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -14,6 +16,7 @@ import { migrate, MIGRATIONS, type Migration } from "../../src/db/migrations.js"
 import { DatabaseInUse } from "../../src/db/embeddedDatabase.js";
 import { openDatabase, type DatabaseLocation } from "../../src/db/openDatabase.js";
 import { openTestDatabase, TEST_ENGINES } from "../support/databases.js";
+import { pollUntil } from "../support/poll.js";
 
 for (const engine of TEST_ENGINES) {
   describe(`the ${engine.name} engine`, () => {
@@ -82,7 +85,7 @@ for (const engine of TEST_ENGINES) {
 
     it("loses no committed row when its process is killed in the middle of writes", async () => {
       const location = await engine.fresh();
-      const committed = await writeUntilKilled(location, 40);
+      const { committed } = await writeUntilKilled(location, 40);
       const reopened = await openTestDatabase(location);
       const rows = await reopened.query<{ id: string }>("select id from survivors");
       const stored = new Set(rows.map((r) => r.id));
@@ -113,18 +116,37 @@ for (const engine of TEST_ENGINES) {
 }
 
 /** Starts a writer process, lets it commit at least `rows` rows, kills it with SIGKILL mid-write. */
-async function writeUntilKilled(location: DatabaseLocation, rows: number): Promise<string[]> {
+/** The rows a writer saw committed before SIGKILL, and the processes it had started (the embedded engine's). */
+async function writeUntilKilled(location: DatabaseLocation, rows: number): Promise<{ committed: string[]; children: number[] }> {
   const target = location.url ?? location.dataDir ?? "";
   const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "writeUntilKilled.ts"), target], { stdio: ["ignore", "pipe", "inherit"] });
   const committed: string[] = [];
+  let children: number[] = [];
   const exited = new Promise((resolve) => child.once("exit", resolve));
   for await (const line of createInterface({ input: child.stdout })) {
     if (line === "ready") continue;
     committed.push(line);
-    if (committed.length === rows) child.kill("SIGKILL");
+    if (committed.length === rows) {
+      children = childrenOf(child.pid!);
+      child.kill("SIGKILL");
+    }
   }
   await exited;
-  return committed;
+  return { committed, children };
+}
+
+function childrenOf(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter((p) => p !== "").map(Number);
+}
+
+/** Alive and not a zombie (an orphan's exit status waits for whoever adopted it). */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
 }
 
 describe("the embedded engine's directory", () => {
@@ -137,9 +159,12 @@ describe("the embedded engine's directory", () => {
     await second.close();
   });
 
-  it("is taken over from a process that died holding it", async () => {
+  it("is taken over from a process that died holding it, whose engine left with it", async () => {
     const location = await TEST_ENGINES.find((e) => e.name === "embedded")!.fresh();
-    await writeUntilKilled(location, 1); // SIGKILL: its lock file stays behind
+    const { children } = await writeUntilKilled(location, 1); // SIGKILL: its lock file stays behind
+    assert.equal(children.length, 1, "the engine's process");
+    // Its channel closed with the writer: an engine left running would write beside the next opener.
+    assert.equal(await pollUntil(async () => isRunning(children[0]!), (running) => !running, 10_000), false);
     const reopened = await openDatabase(location);
     await reopened.close();
   });
