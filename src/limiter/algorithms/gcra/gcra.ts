@@ -27,19 +27,24 @@ export const gcra: Algorithm<number, GcraPolicy> = {
     const { limit } = policy;
 
     if (cost > burst) {
-      return { decision: costExceedsCapacity(policy, unitsLeft(capacity, base - now, interval), base), state: base, expiresAt: base };
+      return { decision: costExceedsCapacity(policy, unitsLeft(capacity, base - now, interval, burst), base), state: base, expiresAt: base };
     }
     const nextTat = base + cost * interval;
     const allowAt = nextTat - capacity;
     if (allowAt <= now + TIME_TOLERANCE_MS) {
-      const decision = { policy, allowed: true, limit, remaining: unitsLeft(capacity, nextTat - now, interval), resetAt: nextTat };
+      const decision = { policy, allowed: true, limit, remaining: unitsLeft(capacity, nextTat - now, interval, burst - cost), resetAt: nextTat };
       return { decision, state: nextTat, expiresAt: nextTat };
     }
-    const decision = { policy, allowed: false, limit, remaining: unitsLeft(capacity, base - now, interval), resetAt: base, retryAfterMs: allowAt - now };
+    const decision = { policy, allowed: false, limit, remaining: unitsLeft(capacity, base - now, interval, burst), resetAt: base, retryAfterMs: allowAt - now };
     return { decision, state: base, expiresAt: base };
   },
 };
 
-function unitsLeft(capacity: number, backlog: number, interval: number): number {
-  return Math.max(0, Math.floor((capacity - backlog + TIME_TOLERANCE_MS) / interval));
+/**
+ * Whole units the bucket holds, at most `most`: at rates near a unit per microsecond the
+ * tolerance alone is worth whole units (a thousand at 10⁹ per second), which must not show as
+ * more than the bucket can hold.
+ */
+function unitsLeft(capacity: number, backlog: number, interval: number, most: number): number {
+  return Math.max(0, Math.min(most, Math.floor((capacity - backlog + TIME_TOLERANCE_MS) / interval)));
 }

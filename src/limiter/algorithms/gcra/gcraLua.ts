@@ -23,13 +23,13 @@ local burst = param > 0 and param or limit
 local capacity = burst * interval
 local base = now
 if tat and not (tat < now) then base = tat end
-local left = math.floor((capacity - (base - now) + TIME_TOLERANCE) / interval)
+local left = math.min(burst, math.floor((capacity - (base - now) + TIME_TOLERANCE) / interval))
 left = 0 > left and 0 or left
 if cost > burst then return false, left, base, window, "cost" end
 local nextTat = base + cost * interval
 local allowAt = nextTat - capacity
 if allowAt <= now + TIME_TOLERANCE then
-  left = math.floor((capacity - (nextTat - now) + TIME_TOLERANCE) / interval)
+  left = math.min(burst - cost, math.floor((capacity - (nextTat - now) + TIME_TOLERANCE) / interval))
   return true, 0 > left and 0 or left, nextTat, nil, nil, nextTat
 end
 return false, left, base, allowAt - now, nil`,

@@ -79,6 +79,14 @@ describe("gcra", () => {
     assert.equal(peek.state, 600);
   });
 
+  it("never says more remain than the bucket holds after the request, even at a billion per second", () => {
+    // A unit is a nanosecond there, finer than an epoch-ms double near 1.7e12 can tell apart
+    // (and than the microsecond of tolerance): the count is coarse, but never above the bucket.
+    const billion: GcraPolicy = { name: "fast", algorithm: "gcra", limit: 1e9, windowMs: 1000 };
+    const { outcomes } = run(billion, [[1_700_000_000_000, 1], [1_700_000_000_000, 1], [1_700_000_000_000, 0]]);
+    assert.deepEqual(outcomes.map((o) => o.decision.remaining), [1e9 - 1, 1e9 - 1, 1e9]);
+  });
+
   it("does not lose a unit to rounding when the interval is fractional", () => {
     // 3 per second: the interval is 333.33… ms, and three of them must still fill exactly 1 s.
     const policy: GcraPolicy = { ...fivePerSecond, limit: 3 };
