@@ -40,18 +40,18 @@ export interface DescriptorEntry {
   readonly value: string;
 }
 
+/** The fields only an ad-hoc limit states (its numbers), which a named one may not. */
+export type InlineLimitFields = Exclude<keyof InlineLimitRequest, "identifier" | "cost" | "policy" | "descriptor">;
+
+/** Forbids the fields `K`: a value of this type leaves each of them out. */
+export type Without<K extends PropertyKey> = { readonly [P in K]?: never };
+
 /** A limit the operator configured under a name (docs/ratelimit-service.md, named policies); its numbers are the policy's. */
 export type PolicyLimitRequest = {
   readonly policy: string;
   /** Units this call takes (default 1). */
   readonly cost?: number;
-  readonly limit?: never;
-  readonly duration?: never;
-  readonly algorithm?: never;
-  readonly burst?: never;
-  readonly capacity?: never;
-  readonly namespace?: never;
-} & (
+} & Without<InlineLimitFields> & (
   /** The value of the policy's "identifier" entry, after any `descriptor` entries. */
   | { readonly identifier: string; readonly descriptor?: readonly DescriptorEntry[] }
   | { readonly identifier?: undefined; readonly descriptor: readonly DescriptorEntry[] }

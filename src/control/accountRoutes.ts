@@ -26,6 +26,7 @@ import { problems } from "../problems/catalogue.js";
 import { ProblemError } from "../problems/problemError.js";
 import { created, noContent, ok, registerRoutes, routeFor } from "./defineRoute.js";
 import { openApiPaths } from "./routeOpenApi.js";
+import { writePendingKeyUses } from "./keyUses.js";
 import { signedInUser } from "./sessionAuth.js";
 import type { OpenApiSection } from "./openapi.js";
 
@@ -114,8 +115,7 @@ export const ACCOUNT_ROUTES = [
     summary: "Your API keys, newest first, revoked ones included (never the keys themselves)",
     responses: { 200: { description: "Your keys.", schema: keyList } },
     handle: async ({ deps: { accounts }, request }) => {
-      // This instance's recorded uses first, so "last used" includes the call just made.
-      await accounts.keyVerifier.flush().catch((error: unknown) => request.log.warn({ err: error }, "could not write API key uses before a list"));
+      await writePendingKeyUses(accounts, request.log);
       const records = await accounts.apiKeys.list({ userId: signedInUser(request).id, includeRevoked: true, limit: MAX_LIST_LIMIT });
       return ok({ keys: records.map(toApiKeyView) });
     },

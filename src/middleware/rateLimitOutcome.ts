@@ -22,7 +22,7 @@
  * fewest units left). What each response has announced is kept beside it in a WeakMap, so it
  * goes with the response.
  */
-import type { Duration, InlineLimitRequest, LimitRequest, LimitResult, RateLimitResult } from "../client/results.js";
+import type { Duration, InlineLimitFields, InlineLimitRequest, LimitRequest, LimitResult, RateLimitResult, Without } from "../client/results.js";
 import type { RateLimitClient } from "../client/rateLimitClient.js";
 import { parseDuration } from "../config/duration.js";
 import { bindingDecision, rateLimitHeader, rateLimitPolicyItem, type AnnouncedDecision } from "../limiter/headers.js";
@@ -54,14 +54,8 @@ export interface InlineLimitOptions<Request> extends CommonOptions<Request> {
 }
 
 /** A limit the operator configured in Sluice under a name (docs/ratelimit-service.md); its numbers are the operator's. */
-export interface PolicyLimitOptions<Request> extends CommonOptions<Request> {
+export interface PolicyLimitOptions<Request> extends CommonOptions<Request>, Without<InlineLimitFields> {
   readonly policy: string;
-  readonly limit?: never;
-  readonly duration?: never;
-  readonly algorithm?: never;
-  readonly burst?: never;
-  readonly capacity?: never;
-  readonly namespace?: never;
 }
 
 export type RateLimitMiddlewareOptions<Request> = InlineLimitOptions<Request> | PolicyLimitOptions<Request>;

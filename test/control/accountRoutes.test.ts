@@ -72,6 +72,27 @@ const keysOf = async (browser: TestBrowser) => {
   return { text: response.text, keys: (response.json as { keys: ApiKeyView[] }).keys };
 };
 
+describe("a key's last use", () => {
+  it("shows in its owner's list and in the admin's at once, before the batch that writes uses runs", async () => {
+    const ada = await signedIn();
+    const { key, record } = await createKey(ada, { name: "used" });
+    assert.equal(await gatewayStatus(key), 200);
+    const owned = (await keysOf(ada)).keys.find((k) => k.id === record.id);
+    assert.notEqual(owned?.lastUsedAt, null);
+
+    const { key: other, record: otherRecord } = await createKey(ada, { name: "used later" });
+    assert.equal(await gatewayStatus(other), 200);
+    const admin = await accounts.createUser({ email: `key-admin-${record.id}@example.com`, password: "correct horse battery", role: "admin" });
+    const browser = new TestBrowser(sluice.url);
+    assert.equal((await browser.post("/auth/login", { email: admin.email, password: "correct horse battery" })).status, 200);
+    const { userId } = (await accounts.apiKeys.get(record.id))!;
+    const response = await browser.get(`/admin/api/keys?userId=${userId}`);
+    assert.equal(response.status, 200, response.text);
+    const listed = (response.json as { items: { id: string; lastUsedAt: string | null }[] }).items.find((k) => k.id === otherRecord.id);
+    assert.notEqual(listed?.lastUsedAt, null, response.text);
+  });
+});
+
 describe("creating a key", () => {
   it("shows the key once; it passes the gateway, and the listing shows its start but never the key", async () => {
     const ada = await signedIn();

@@ -164,7 +164,7 @@ describe("the embedded engine's directory", () => {
     const { children } = await writeUntilKilled(location, 1); // SIGKILL: its lock file stays behind
     assert.equal(children.length, 1, "the engine's process");
     // Its channel closed with the writer: an engine left running would write beside the next opener.
-    assert.equal(await pollUntil(async () => isRunning(children[0]!), (running) => !running, 10_000), false);
+    assert.equal(await pollUntil(() => Promise.resolve(isRunning(children[0]!)), (running) => !running, 10_000), false);
     const reopened = await openDatabase(location);
     await reopened.close();
   });

@@ -9,6 +9,7 @@ import { nameSchema } from "../../config/schema.js";
 import { problems } from "../../problems/catalogue.js";
 import { ProblemError } from "../../problems/problemError.js";
 import { created, ok } from "../defineRoute.js";
+import { writePendingKeyUses } from "../keyUses.js";
 import { adminRoute, ADMIN_API_PREFIX, ADMIN_BODY_LIMIT, DEFAULT_LIST_SIZE, notFound } from "./adminRoute.js";
 import { flag, isoTime, keyView, viewKey } from "./adminViews.js";
 
@@ -44,7 +45,8 @@ export const KEY_ROUTES = [
     summary: "List API keys, newest first",
     query: keyListQuery,
     responses: { 200: { description: "One page; `nextOffset` when more follow.", schema: keyPage } },
-    handle: async ({ deps: { accounts }, query }) => {
+    handle: async ({ deps: { accounts }, query, request }) => {
+      await writePendingKeyUses(accounts, request.log);
       const limit = query.limit ?? DEFAULT_LIST_SIZE;
       const offset = query.offset ?? 0;
       // One more than a page: whether another follows.

@@ -42,20 +42,33 @@ async function submitReset(event) {
   busy($("reset-submit"), false);
   if (result.ok) {
     form.reset();
-    setUser(result.data.user);
-    await loadServiceNames();
-    navigate("playground");
-    return;
+    return signedIn(result.data.user);
   }
-  if (result.status === 400 && Array.isArray(result.data?.invalidParams)) {
-    const fields = {};
-    for (const param of result.data.invalidParams) {
-      if (param.name === "newPassword") fields["reset-password"] = sentence(param.reason);
-      else if (param.name === "token") fields["reset-token"] = sentence(param.reason);
-    }
-    if (Object.keys(fields).length > 0) return showFieldErrors(form, fields);
-  }
+  const fields = fieldErrors(result, { newPassword: ["reset-password", sentence], token: ["reset-token", sentence] });
+  if (fields !== undefined) return showFieldErrors(form, fields);
   $("reset-error").textContent = result.status === 429 ? `Too many tries. Try again in ${formatWait(retryAfterSeconds(result.headers))}.` : problemText(result);
+}
+
+/** Signed in (by the form, or by a reset link): the playground, with the services to try. */
+async function signedIn(user) {
+  setUser(user);
+  await loadServiceNames();
+  navigate("playground");
+}
+
+/**
+ * A 400's `invalidParams` as errors on the form's fields: `fieldOf` maps a parameter's name to
+ * its field's id and how its reason reads there. Undefined when none of them concerns a field.
+ */
+function fieldErrors(result, fieldOf) {
+  if (result.status !== 400 || !Array.isArray(result.data?.invalidParams)) return undefined;
+  const fields = {};
+  for (const param of result.data.invalidParams) {
+    if (!Object.hasOwn(fieldOf, param.name)) continue;
+    const [id, reads] = fieldOf[param.name];
+    fields[id] = reads(param.reason);
+  }
+  return Object.keys(fields).length > 0 ? fields : undefined;
 }
 
 /** The session is gone (expired, signed out elsewhere): back to the sign-in form, saying why. */
@@ -113,19 +126,10 @@ async function submitAuth(event) {
   busy($("auth-submit"), false);
   if (result.ok) {
     $("password").value = "";
-    setUser(result.data.user);
-    await loadServiceNames();
-    navigate("playground");
-    return;
+    return signedIn(result.data.user);
   }
-  if (result.status === 400 && Array.isArray(result.data?.invalidParams)) {
-    const fields = {};
-    for (const param of result.data.invalidParams) {
-      if (param.name === "email") fields.email = `This is ${param.reason}.`;
-      else if (param.name === "password") fields.password = sentence(param.reason);
-    }
-    if (Object.keys(fields).length > 0) return showFieldErrors(form, fields);
-  }
+  const fields = fieldErrors(result, { email: ["email", (reason) => `This is ${reason}.`], password: ["password", sentence] });
+  if (fields !== undefined) return showFieldErrors(form, fields);
   if (result.status === 409) return showFieldErrors(form, { email: "An account with this email exists already. Log in instead." });
   const wait = formatWait(retryAfterSeconds(result.headers));
   $("auth-error").textContent =
