@@ -9,7 +9,7 @@
  * user Sluice runs as (privateFiles.ts): it holds password hashes, in the tables and in the WAL.
  *
  * Memory (docs/deploy.md#sizing). The engine is PostgreSQL in one WebAssembly memory, which
- * grows and is never given back, so two settings keep the gateway small: `shared_buffers` is
+ * grows and is never given back, so two settings keep its process small: `shared_buffers` is
  * 32 MB rather than PostgreSQL's 128 MB (the accounts' tables are small, and every buffer page
  * touched stays resident), and a first start creates the files (initdb) in a child process
  * (initEmbeddedDatabase.ts), whose memory leaves with it.
@@ -53,47 +53,48 @@ export async function openEmbeddedDatabase(directory: string): Promise<Database>
     await unlock();
     throw error;
   }
-  const thread = engine;
+  const running = engine;
   const queryable = (tx?: number): Queryable => ({
-    query: <Row>(sql: string, params: readonly unknown[] = []) => thread.call<Row[]>(tx === undefined ? { op: "query", sql, params } : { op: "query", sql, params, tx }),
+    query: <Row>(sql: string, params: readonly unknown[] = []) => running.call<Row[]>(tx === undefined ? { op: "query", sql, params } : { op: "query", sql, params, tx }),
     exec: async (script) => {
-      await thread.call(tx === undefined ? { op: "exec", script } : { op: "exec", script, tx });
+      await running.call(tx === undefined ? { op: "exec", script } : { op: "exec", script, tx });
     },
   });
   return {
     engine: "embedded",
     ...queryable(),
     transaction: async (work) => {
-      const tx = await thread.call<number>({ op: "begin" });
+      const tx = await running.call<number>({ op: "begin" });
       let result;
       try {
         result = await work(queryable(tx));
       } catch (error) {
-        await thread.call({ op: "rollback", tx }).catch(() => undefined);
+        await running.call({ op: "rollback", tx }).catch(() => undefined);
         throw error;
       }
-      await thread.call({ op: "commit", tx });
+      await running.call({ op: "commit", tx });
       return result;
     },
     listen: async (channel, handler) => {
-      const listener = thread.addListener(handler);
-      await thread.call({ op: "listen", listener, channel });
+      const listener = running.addListener(handler);
+      await running.call({ op: "listen", listener, channel });
       return async () => {
-        thread.removeListener(listener);
-        await thread.call({ op: "unlisten", listener });
+        running.removeListener(listener);
+        await running.call({ op: "unlisten", listener });
       };
     },
     notify: async (channel, payload) => {
-      await thread.call({ op: "query", sql: "select pg_notify($1, $2)", params: [channel, payload] });
+      await running.call({ op: "query", sql: "select pg_notify($1, $2)", params: [channel, payload] });
     },
     close: async () => {
-      await thread.close();
+      await running.close();
       await unlock();
     },
   };
 }
 
-type Request = EngineRequest extends infer R ? (R extends unknown ? Omit<R, "id"> : never) : never;
+/** A request as a caller writes it: the id is the call's to give. */
+type EngineCall = EngineRequest extends infer R ? (R extends unknown ? Omit<R, "id"> : never) : never;
 
 /**
  * The engine's process, from this side: each call sends a request and resolves with its reply.
@@ -130,7 +131,7 @@ class EngineProcess {
     }));
   }
 
-  call<T = unknown>(request: Request): Promise<T> {
+  call<T = unknown>(request: EngineCall): Promise<T> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     const id = this.#nextId++;
     if (this.#pending.size === 0) this.#hold(true);
@@ -205,7 +206,7 @@ async function initializeInChild(directory: string): Promise<void> {
 
 /**
  * The loaders this Node was started with (tsx under the tests), for the init child and the
- * engine's thread, and none of its other flags (`--test`, inspectors).
+ * engine's process, and none of its other flags (`--test`, inspectors).
  */
 function loaderArgs(): string[] {
   const loaders: string[] = [];

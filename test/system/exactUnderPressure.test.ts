@@ -106,9 +106,18 @@ type Plane = (instance: Instance, algorithm: Algorithm, burst: string) => Promis
 
 const gateway: Plane = async ({ process }, algorithm, burst) => {
   const response = await fetch(`${process.url}/api/${algorithm}/users/104`, { headers: { "x-api-key": API_KEY, "x-burst": burst }, dispatcher: clients });
-  await response.body?.cancel();
-  return response.status === 200 ? "admitted" : response.status === 429 ? "refused" : `failed: ${response.status}`;
+  if (response.status === 200 || response.status === 429) {
+    await response.body?.cancel();
+    return response.status === 200 ? "admitted" : "refused";
+  }
+  return failed(response);
 };
+
+/** A failure, named by its status and problem code, so a report says which failure it was. */
+async function failed(response: Response): Promise<Outcome> {
+  const code = await response.json().then((body) => (body as { code?: string }).code, () => undefined);
+  return `failed: ${response.status}${code === undefined ? "" : ` ${code}`}`;
+}
 
 const ratelimitApi: Plane = async ({ process }, algorithm, burst) => {
   const response = await fetch(`${process.url}/v1/ratelimit`, {
@@ -117,7 +126,7 @@ const ratelimitApi: Plane = async ({ process }, algorithm, burst) => {
     body: JSON.stringify({ identifier: burst, limit: LIMIT, duration: "1h", algorithm }),
     dispatcher: clients,
   });
-  if (response.status !== 200) return `failed: ${response.status}`;
+  if (response.status !== 200) return failed(response);
   return ((await response.json()) as { allowed: boolean }).allowed ? "admitted" : "refused";
 };
 
