@@ -55,9 +55,9 @@ export async function openEmbeddedDatabase(directory: string): Promise<Database>
   }
   const running = engine;
   const queryable = (tx?: number): Queryable => ({
-    query: <Row>(sql: string, params: readonly unknown[] = []) => running.call<Row[]>(tx === undefined ? { op: "query", sql, params } : { op: "query", sql, params, tx }),
+    query: <Row>(sql: string, params: readonly unknown[] = []) => running.call<Row[]>({ op: "query", sql, params, ...(tx !== undefined && { tx }) }),
     exec: async (script) => {
-      await running.call(tx === undefined ? { op: "exec", script } : { op: "exec", script, tx });
+      await running.call({ op: "exec", script, ...(tx !== undefined && { tx }) });
     },
   });
   return {

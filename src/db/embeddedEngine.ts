@@ -59,15 +59,11 @@ process.on("disconnect", () => process.exit(0));
 
 async function handle(request: EngineRequest): Promise<unknown> {
   switch (request.op) {
-    case "query": {
-      const target = request.tx === undefined ? db : openTransaction(request.tx).tx;
-      return (await target.query(request.sql, [...request.params])).rows;
-    }
-    case "exec": {
-      const target = request.tx === undefined ? db : openTransaction(request.tx).tx;
-      await target.exec(request.script);
+    case "query":
+      return (await runsOn(request.tx).query(request.sql, [...request.params])).rows;
+    case "exec":
+      await runsOn(request.tx).exec(request.script);
       return undefined;
-    }
     case "begin":
       return begin();
     case "commit":
@@ -109,6 +105,11 @@ function begin(): Promise<number> {
     });
     outcome.catch(failed); // before the callback ran: BEGIN itself failed
   });
+}
+
+/** Where a statement runs: its open transaction, or the database itself. */
+function runsOn(tx: number | undefined): Pick<Transaction, "query" | "exec"> {
+  return tx === undefined ? db : openTransaction(tx).tx;
 }
 
 function openTransaction(id: number): OpenTransaction {
