@@ -58,7 +58,7 @@ import { upstreamHealth } from "./gateway/upstream/upstreamHealth.js";
 import { openRatelimitService, type RunningRatelimitService } from "./service/openRatelimitService.js";
 import { RATELIMIT_PREFIX } from "./service/ratelimitApi.js";
 import { RATELIMIT_OPENAPI } from "./control/ratelimitOpenApi.js";
-import { startRateLimitGrpcServer, type RunningRateLimitGrpc } from "./service/grpc/rateLimitGrpcServer.js";
+import type { RunningRateLimitGrpc } from "./service/grpc/rateLimitGrpcServer.js";
 import { createLimiterStore } from "./stores/createStore.js";
 import type { Clock } from "./limits/clock.js";
 import type { RateLimitStore } from "./stores/store.js";
@@ -189,7 +189,7 @@ async function openShared(options: SluiceOptions, logger: Logger, demos: Demos, 
   const plans = accounts && await planLimits(accounts.plans, accounts.db, { ipv6Prefix: config.server.ipv6Prefix, logger });
   // Read at each scrape: the upstream targets serving now, and the decisions waiting for the store.
   const metrics = createMetrics({ limits: Object.keys(config.limits), policies: Object.keys(config.policies), apiKeyCache: accounts?.keyVerifier.cacheLookups, upstreamHealth: () => upstreamHealth(table() ?? new Map()), pendingDecisions: () => store.pending ?? 0 });
-  const store = options.store ?? createLimiterStore({ limiter: config.limiter, redisUrl: options.redisUrl, logger, clock: options.clock, observer: metrics.storeObserver });
+  const store = options.store ?? await createLimiterStore({ limiter: config.limiter, redisUrl: options.redisUrl, logger, clock: options.clock, observer: metrics.storeObserver });
   // New gateway and rate-limit requests get 503, uncounted, while the process cannot keep up (server.overload; restart-only).
   const shedder = new LoadShedder({
     maxEventLoopDelayMs: config.server.overload.maxEventLoopDelay,
@@ -366,6 +366,8 @@ async function listen(config: SluiceConfig, logger: Logger, shared: Shared, gate
     if (statusPort !== undefined) status = await startStatusListener({ ...config.server, statusPort }, { readiness: control.readiness, metrics: shared.metrics }, control.logger);
     // Envoy's ShouldRateLimit over gRPC, when configured: the same store and named policies as /v1/ratelimit.
     if (config.server.grpcPort !== undefined) {
+      // Loaded only when configured: grpc-js, protobufjs and the reflection service hold 2.6 MB of heap.
+      const { startRateLimitGrpcServer } = await import("./service/grpc/rateLimitGrpcServer.js");
       grpc = await startRateLimitGrpcServer({
         host: config.server.host, port: config.server.grpcPort, policies: () => ratelimit.service.policies, authenticate: ratelimit.authenticate, tokenSettings: ratelimit.tokenSettings, store: shared.store, logger, shedder: shared.shedder,
         // The gRPC health service says what /readyz says.

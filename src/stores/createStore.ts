@@ -3,15 +3,14 @@
  * memory), a single Redis or, with `limiter.cluster`, a Redis Cluster whose seed nodes REDIS_URL
  * lists, or, with `limiter.sentinel`, the primary of that master group, found through the
  * Sentinels REDIS_URL lists; behind the failover store's deadline, failure modes and over-limit cache. Otherwise the
- * in-process memory store.
+ * in-process memory store. The Redis client (ioredis) and the Redis store are loaded only when
+ * chosen: a gateway on the memory store never holds them.
  */
 import type { SluiceConfig } from "../config/schema.js";
 import type { Logger } from "../observability/logger.js";
 import type { StoreObserver } from "../observability/observers.js";
 import { FailoverStore } from "./failoverStore.js";
 import { MemoryStore } from "./memoryStore.js";
-import { createRedisClient, createRedisCluster, createRedisSentinelClient, lateReplyWindow } from "./redis/client.js";
-import { RedisStore } from "./redis/redisStore.js";
 import type { Clock } from "../limits/clock.js";
 import type { RateLimitStore } from "./store.js";
 import { redactUrl } from "../observability/redactUrl.js";
@@ -25,7 +24,7 @@ export interface StoreChoice {
   readonly observer?: StoreObserver | undefined;
 }
 
-export function createLimiterStore({ limiter, redisUrl, logger, clock, observer }: StoreChoice): RateLimitStore {
+export async function createLimiterStore({ limiter, redisUrl, logger, clock, observer }: StoreChoice): Promise<RateLimitStore> {
   const memory = () => new MemoryStore({ maxKeys: limiter.maxKeys, ...(clock && { clock }) });
   if (limiter.store === "memory" || (limiter.store === "auto" && !redisUrl)) return memory();
   if (!redisUrl) throw new Error("limiter.store is redis but REDIS_URL is not set");
@@ -33,6 +32,7 @@ export function createLimiterStore({ limiter, redisUrl, logger, clock, observer 
   if (!limiter.cluster && sentinel === undefined && /,\s*rediss?:\/\//.test(redisUrl)) {
     throw new Error("REDIS_URL lists several Redis nodes; set limiter.cluster: true for a Redis Cluster, or limiter.sentinel to the master group's name for Sentinel");
   }
+  const [{ createRedisClient, createRedisCluster, createRedisSentinelClient, lateReplyWindow }, { RedisStore }] = await Promise.all([import("./redis/client.js"), import("./redis/redisStore.js")]);
   const connection = { commandTimeoutMs: lateReplyWindow(limiter.timeout) };
   const client = limiter.cluster
     ? createRedisCluster(redisUrl, connection)

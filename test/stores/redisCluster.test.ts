@@ -268,11 +268,11 @@ describe("createRedisCluster", () => {
   });
 
   it("is what Sluice uses when limiter.cluster is true", async () => {
-    const store = createLimiterStore({ limiter: parseConfig("limiter: { cluster: true, keyPrefix: 'sluice-test-wiring:' }").limiter, redisUrl: seeds, logger: createLogger("silent") });
+    const store = await createLimiterStore({ limiter: parseConfig("limiter: { cluster: true, keyPrefix: 'sluice-test-wiring:' }").limiter, redisUrl: seeds, logger: createLogger("silent") });
     closers.push(() => store.close());
     assert.equal(await store.ready?.(), true);
     const p = fixedWindow("p", 1);
     assert.equal((await store.consume([{ key: `p|c=${Math.random()}`, policy: p, cost: 1 }])).allowed, true);
-    assert.throws(() => createLimiterStore({ limiter: parseConfig("").limiter, redisUrl: seeds, logger: createLogger("silent") }), /limiter\.cluster: true/);
+    await assert.rejects(() => createLimiterStore({ limiter: parseConfig("").limiter, redisUrl: seeds, logger: createLogger("silent") }), /limiter\.cluster: true/);
   });
 });

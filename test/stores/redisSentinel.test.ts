@@ -48,7 +48,7 @@ before(async () => {
   sentinel = spawn("redis-server", [conf, "--sentinel"], { stdio: "ignore" });
   await pollUntil(async () => (await delay(100), queryRedis(sentinelPort, ["PING"]).catch(() => null)), (reply) => reply === "PONG", 10_000);
   const config = parseConfig(`limiter: { sentinel: ${MASTER_GROUP}, keyPrefix: "sentinel-test:", timeout: 1s }`);
-  store = createLimiterStore({ limiter: config.limiter, redisUrl: `redis://127.0.0.1:${sentinelPort}`, logger: createLogger("silent") });
+  store = await createLimiterStore({ limiter: config.limiter, redisUrl: `redis://127.0.0.1:${sentinelPort}`, logger: createLogger("silent") });
   assert.equal(await store.ready?.(), true);
 });
 
