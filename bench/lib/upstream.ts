@@ -24,14 +24,14 @@ export function startFixedUpstream(core: number | undefined, timeoutMs: number):
  * keys of `keysFile` and its default limit (10⁹ per 60 s: checked on every request, never refusing).
  * It cannot say which port port 0 gave it, so it gets one found free just before.
  */
-export async function startFloor(upstreamUrl: string, keysFile: string, core: number | undefined, timeoutMs: number, nodeArgs: readonly string[] = []): Promise<{ child: Child; match: string }> {
+export async function startFloor(upstreamUrl: string, keysFile: string, core: number | undefined, timeoutMs: number, nodeArgs: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<{ child: Child; match: string }> {
   const port = await freePort();
   const { child } = await start({
     name: "floor",
     args: [...nodeArgs, FLOOR],
     cwd: ROOT,
     core,
-    env: { PORT: String(port), UPSTREAM_URL: upstreamUrl, API_KEYS_FILE: keysFile },
+    env: { PORT: String(port), UPSTREAM_URL: upstreamUrl, API_KEYS_FILE: keysFile, ...env },
     ready: /floor listening on (\S+)/,
     timeoutMs,
   });

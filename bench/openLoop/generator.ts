@@ -9,7 +9,9 @@
  * has come due, each with the next API key of the file, over an undici Pool of `connections`
  * keep-alive connections (enough that none waits for a free connection at the offered rate, or
  * the wait is counted too). A response with a status ≥ 400 or a failure is counted as an error.
- * Prints one JSON line: sent, completed, errors, latency percentiles (µs), achieved rate.
+ * Prints one JSON line: sent, completed, errors, latency percentiles (µs), achieved rate, and two
+ * checks on the generator itself: how late its requests went out, and the most that waited for a
+ * free connection at once (both near zero when the figures are the target's).
  *
  * The first `warm-up` seconds run at the same rate and are not counted (connections opening, JIT).
  *
@@ -27,6 +29,10 @@ export interface OpenLoopResult {
   /** Completed responses per second over the run. */
   readonly achievedRate: number;
   readonly latencyUs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly p999: number; readonly max: number };
+  /** How late requests went out (the generator's own stalls, counted in their latency). */
+  readonly sentLateUs: { readonly p99: number; readonly max: number };
+  /** Most requests queued in the generator for a free connection at once, after the warm-up. */
+  readonly maxQueued: number;
 }
 
 async function main(): Promise<void> {
@@ -44,6 +50,8 @@ async function main(): Promise<void> {
   const keys = readFileSync(keysFile, "utf8").split("\n").filter((k) => k !== "");
   const pool = new Pool(target.origin, { connections, pipelining: 1, keepAliveTimeout: 60_000, headersTimeout: 10_000, bodyTimeout: 10_000 });
   const histogram = createHistogram({ lowest: 1, highest: 60_000_000_000, figures: 3 });
+  /** How late each request went out: the generator's own stalls, which it counts in every latency. */
+  const late = createHistogram({ lowest: 1, highest: 60_000_000_000, figures: 3 });
   const uncounted = Math.round(rate * warmupS);
   const total = uncounted + Math.round(rate * seconds);
   const intervalNs = 1e9 / rate;
@@ -51,6 +59,8 @@ async function main(): Promise<void> {
   let completed = 0;
   let errors = 0;
   let nextKey = 0;
+  /** Most requests waiting in the pool for a connection at once, after the warm-up. */
+  let maxQueued = 0;
 
   const start = process.hrtime.bigint();
   const done = new Promise<void>((resolve) => {
@@ -58,6 +68,7 @@ async function main(): Promise<void> {
       if (completed + errors === total) resolve();
     };
     const send = (dueNs: bigint, counted: boolean) => {
+      if (counted) late.record(Math.max(1, Number(process.hrtime.bigint() - dueNs)));
       const key = keys[nextKey]!;
       nextKey = (nextKey + 1) % keys.length;
       pool.request({ path, method: "GET", headers: { "x-api-key": key } }).then(async ({ statusCode, body }) => {
@@ -75,6 +86,7 @@ async function main(): Promise<void> {
       });
     };
     const tick = () => {
+      if (sent >= uncounted) maxQueued = Math.max(maxQueued, pool.stats.pending);
       const elapsed = Number(process.hrtime.bigint() - start);
       while (sent < total && sent * intervalNs <= elapsed) {
         send(start + BigInt(Math.round(sent * intervalNs)), sent >= uncounted);
@@ -95,6 +107,8 @@ async function main(): Promise<void> {
     errors,
     achievedRate: histogram.count / durationS,
     latencyUs: { p50: us(histogram.percentile(50)), p90: us(histogram.percentile(90)), p99: us(histogram.percentile(99)), p999: us(histogram.percentile(99.9)), max: us(histogram.max) },
+    sentLateUs: { p99: us(late.percentile(99)), max: us(late.max) },
+    maxQueued,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
