@@ -109,8 +109,8 @@ async function measure(target: Target, keysFile: string): Promise<Round> {
   const running = openLoopRun(target, keysFile, settings.durationS, settings.warmupS, LOAD_CORE);
   if (target.probed === undefined) return { client: await running, probe: undefined };
   const { child, file } = target.probed;
-  // The generator's process starts in a few tens of ms; a request or two either side of the
-  // boundary does not move a percentile of tens of thousands.
+  // The generator's own start-up (tsx) takes up to a second, so the probe's window may begin that
+  // much before its warm-up ends: the same offered rate to a gateway already warm from the first pass.
   await delay(settings.warmupS * 1000);
   await readProbe(child, file);
   const client = await running;
