@@ -26,7 +26,7 @@ import { canPin, LOAD_CORE, pin, SERVER_CORE, stopAll, type Child } from "./lib/
 import { loadSettings, machineInfo } from "./lib/environment.js";
 import { gatewayConfig } from "./lib/gatewayConfig.js";
 import { benchKey, KEY_COUNT } from "./lib/keys.js";
-import { median, textTable } from "./lib/report.js";
+import { medianOf, textTable } from "./lib/report.js";
 import { READY_TIMEOUT_MS, startSluice } from "./lib/sluiceCli.js";
 import { FLOOR, hasFloor, startFixedUpstream, startFloor } from "./lib/upstream.js";
 import type { OpenLoopResult } from "./openLoop/generator.js";
@@ -134,38 +134,37 @@ const ms = (us: number) => (us / 1000).toFixed(2);
 
 /** Medians over rounds: the client's latency, and each gateway's own account of it. */
 function report(rounds: ReadonlyMap<string, readonly Round[]>): string {
-  const of = (results: readonly Round[], pick: (r: Round) => number) => median(results.map(pick));
   const client = [...rounds].map(([name, results]) => [
     name,
-    ms(of(results, (r) => r.client.latencyUs.p50)),
-    ms(of(results, (r) => r.client.latencyUs.p99)),
-    ms(of(results, (r) => r.client.latencyUs.p999)),
-    ms(of(results, (r) => r.client.sentLateUs.p99)),
-    of(results, (r) => r.client.maxQueued).toFixed(0),
+    ms(medianOf(results, (r) => r.client.latencyUs.p50)),
+    ms(medianOf(results, (r) => r.client.latencyUs.p99)),
+    ms(medianOf(results, (r) => r.client.latencyUs.p999)),
+    ms(medianOf(results, (r) => r.client.sentLateUs.p99)),
+    medianOf(results, (r) => r.client.maxQueued).toFixed(0),
   ]);
   const probed = [...rounds].filter(([, results]) => results.every((r) => r.probe !== undefined));
   const probe = (r: Round) => r.probe!;
   const inside = probed.map(([name, results]) => [
     name,
-    ms(of(results, (r) => probe(r).inProcessUs.p50)),
-    ms(of(results, (r) => probe(r).inProcessUs.p99)),
-    ms(of(results, (r) => probe(r).inProcessUs.p999)),
-    ms(of(results, (r) => probe(r).upstreamUs.p50)),
-    ms(of(results, (r) => probe(r).upstreamUs.p99)),
-    ms(of(results, (r) => probe(r).upstreamUs.p999)),
-    ms(of(results, (r) => probe(r).loopDelayUs.p99)),
-    ms(of(results, (r) => probe(r).loopDelayUs.max)),
-    of(results, (r) => probe(r).connectionsOpened).toFixed(0),
+    ms(medianOf(results, (r) => probe(r).inProcessUs.p50)),
+    ms(medianOf(results, (r) => probe(r).inProcessUs.p99)),
+    ms(medianOf(results, (r) => probe(r).inProcessUs.p999)),
+    ms(medianOf(results, (r) => probe(r).upstreamUs.p50)),
+    ms(medianOf(results, (r) => probe(r).upstreamUs.p99)),
+    ms(medianOf(results, (r) => probe(r).upstreamUs.p999)),
+    ms(medianOf(results, (r) => probe(r).loopDelayUs.p99)),
+    ms(medianOf(results, (r) => probe(r).loopDelayUs.max)),
+    medianOf(results, (r) => probe(r).connectionsOpened).toFixed(0),
   ]);
   const seconds = settings.durationS;
   const gc = probed.map(([name, results]) => [
     name,
-    (of(results, (r) => probe(r).gc.minor.count) / seconds).toFixed(1),
-    of(results, (r) => probe(r).gc.minor.totalMs / Math.max(1, probe(r).gc.minor.count)).toFixed(2),
-    of(results, (r) => probe(r).gc.minor.maxMs).toFixed(1),
-    of(results, (r) => probe(r).gc.major.count).toFixed(0),
-    of(results, (r) => probe(r).gc.major.maxMs).toFixed(1),
-    (of(results, (r) => (probe(r).gc.minor.totalMs + probe(r).gc.major.totalMs) / (seconds * 1000)) * 100).toFixed(1) + " %",
+    (medianOf(results, (r) => probe(r).gc.minor.count) / seconds).toFixed(1),
+    medianOf(results, (r) => probe(r).gc.minor.totalMs / Math.max(1, probe(r).gc.minor.count)).toFixed(2),
+    medianOf(results, (r) => probe(r).gc.minor.maxMs).toFixed(1),
+    medianOf(results, (r) => probe(r).gc.major.count).toFixed(0),
+    medianOf(results, (r) => probe(r).gc.major.maxMs).toFixed(1),
+    (medianOf(results, (r) => (probe(r).gc.minor.totalMs + probe(r).gc.major.totalMs) / (seconds * 1000)) * 100).toFixed(1) + " %",
   ]);
   return [
     "the client's latency (ms), and the generator's own lateness and queue (near zero when the latency is the target's)",

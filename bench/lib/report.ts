@@ -24,6 +24,11 @@ export interface Summary {
   readonly wrkCpuUsPerReq: number;
 }
 
+/** The median of what `pick` reads from each of `items` (medians over rounds). */
+export function medianOf<T>(items: readonly T[], pick: (item: T) => number): number {
+  return median(items.map(pick));
+}
+
 export function median(values: readonly number[]): number {
   const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;

@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { run } from "../lib/children.js";
 import { envInt } from "../lib/environment.js";
-import { median } from "../lib/report.js";
+import { medianOf } from "../lib/report.js";
 import type { OpenLoopResult } from "./generator.js";
 
 const GENERATOR = join(dirname(fileURLToPath(import.meta.url)), "generator.ts");
@@ -45,24 +45,23 @@ export async function openLoopRun(target: OpenLoopTarget, keysFile: string, seco
 /** Medians over rounds, and what each target adds over `direct`. */
 export function openLoopRows(runs: ReadonlyMap<string, readonly OpenLoopResult[]>): OpenLoopRow[] {
   const ms = (us: number) => us / 1000;
-  const of = (results: readonly OpenLoopResult[], pick: (r: OpenLoopResult) => number) => median(results.map(pick));
   const direct = runs.get("direct");
   const rows: OpenLoopRow[] = [];
   for (const [target, results] of runs) {
-    const p50 = ms(of(results, (r) => r.latencyUs.p50));
-    const p99 = ms(of(results, (r) => r.latencyUs.p99));
-    const p999 = ms(of(results, (r) => r.latencyUs.p999));
+    const p50 = ms(medianOf(results, (r) => r.latencyUs.p50));
+    const p99 = ms(medianOf(results, (r) => r.latencyUs.p99));
+    const p999 = ms(medianOf(results, (r) => r.latencyUs.p999));
     const base = target === "direct" || direct === undefined ? undefined : {
-      p50: ms(of(direct, (r) => r.latencyUs.p50)), p99: ms(of(direct, (r) => r.latencyUs.p99)), p999: ms(of(direct, (r) => r.latencyUs.p999)),
+      p50: ms(medianOf(direct, (r) => r.latencyUs.p50)), p99: ms(medianOf(direct, (r) => r.latencyUs.p99)), p999: ms(medianOf(direct, (r) => r.latencyUs.p999)),
     };
     rows.push({
       target,
-      achievedRate: of(results, (r) => r.achievedRate),
+      achievedRate: medianOf(results, (r) => r.achievedRate),
       errors: results.reduce((sum, r) => sum + r.errors, 0),
       p50Ms: p50,
       p99Ms: p99,
       p999Ms: p999,
-      maxMs: ms(of(results, (r) => r.latencyUs.max)),
+      maxMs: ms(medianOf(results, (r) => r.latencyUs.max)),
       addedP50Ms: base && p50 - base.p50,
       addedP99Ms: base && p99 - base.p99,
       addedP999Ms: base && p999 - base.p999,
