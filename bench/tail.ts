@@ -167,7 +167,7 @@ function report(rounds: ReadonlyMap<string, readonly Round[]>): string {
     (medianOf(results, (r) => (probe(r).gc.minor.totalMs + probe(r).gc.major.totalMs) / (seconds * 1000)) * 100).toFixed(1) + " %",
   ]);
   return [
-    "the client's latency (ms), and the generator's own lateness and queue (near zero when the latency is the target's)",
+    "the client's latency (ms); how late the generator sent (its own stalls) and the most it queued for a connection (the load core's fault when direct's queue is not near zero)",
     textTable(["target", "p50", "p99", "p99.9", "sent late p99", "most queued"], client),
     "",
     "inside each gateway (ms): a request from arrival to the end of its response, the wait for the upstream's answer within it, and the event loop's delay",

@@ -10,8 +10,9 @@
  * keep-alive connections (enough that none waits for a free connection at the offered rate, or
  * the wait is counted too). A response with a status ≥ 400 or a failure is counted as an error.
  * Prints one JSON line: sent, completed, errors, latency percentiles (µs), achieved rate, and two
- * checks on the generator itself: how late its requests went out, and the most that waited for a
- * free connection at once (both near zero when the figures are the target's).
+ * checks on the run: how late its requests went out (the generator's own stalls), and the most
+ * that waited at once for a free connection (a slow target's, or a starved load core's when
+ * `direct` queues too).
  *
  * The first `warm-up` seconds run at the same rate and are not counted (connections opening, JIT).
  *
